@@ -1,0 +1,45 @@
+# Jaring: the README's commands. `make` alone lists them.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv kafka lint test test-unit demo broker bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/.installed ## create .venv and install Jaring with its dev tools
+
+kafka: venv ## fetch the Kafka broker jars from Maven Central (cached in ~/.cache/jaring)
+	$(BIN)/python -c "from deploy.kafka.runner import ensure_kafka_jars; print('kafka jars:', ensure_kafka_jars())"
+
+lint: venv ## ruff, mypy (strict) and the import contracts
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: venv kafka lint ## lint, then every test against a real Kafka broker
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: venv ## the pure core's tests only (no broker)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+demo: venv kafka ## start a broker and a worker, feed the scenario, print the totals
+	$(BIN)/jaring demo
+
+broker: venv kafka ## run a local Kafka broker on 127.0.0.1:9092 until Ctrl-C
+	$(BIN)/jaring broker
+
+bench: venv ## the pure core's benchmark
+	$(BIN)/python -m benchmarks.core
+
+clean: ## remove the venv and local state (not the cached broker jars)
+	rm -rf $(VENV) .jaring-data .jaring-kafka .pytest_cache .mypy_cache .ruff_cache

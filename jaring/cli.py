@@ -1,0 +1,83 @@
+"""The ``jaring`` command: one entry point for every process Jaring runs.
+
+Subcommands import their service lazily, so ``jaring broker`` needs neither
+Faust nor a reachable Kafka, and settings are read from the environment
+only by the process that uses them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+__all__ = ["main"]
+
+
+def _broker(args: argparse.Namespace) -> int:
+    from deploy.kafka.runner import KafkaCluster
+
+    cluster = KafkaCluster(size=args.nodes, workdir=Path(args.data_dir), port=args.port, heap=args.heap)
+    print(f"starting Kafka ({args.nodes} node(s)) in {args.data_dir} ...", flush=True)
+    cluster.start()
+    print(f"Kafka ready: JARING_KAFKA_BOOTSTRAP={cluster.bootstrap_servers}", flush=True)
+    print("logs: " + ", ".join(str(n.log_path) for n in cluster.nodes), flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1.0):
+        dead = [n.node_id for n in cluster.nodes if not n.running]
+        if dead:
+            print(f"Kafka node(s) {dead} exited; see their logs", file=sys.stderr, flush=True)
+            cluster.stop()
+            return 1
+    print("stopping Kafka ...", flush=True)
+    cluster.stop()
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> NoReturn:
+    from streams.app import app, settings
+
+    argv = ["jaring-worker", "worker", "--loglevel", settings.log_level]
+    sys.argv = argv
+    app.main()  # runs until stopped, then exits the process
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from jaring.demo import run_demo
+
+    return run_demo(probes=args.probes, keep_running=args.keep_running)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jaring", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    broker = sub.add_parser("broker", help="run a local Apache Kafka (KRaft) broker until Ctrl-C")
+    broker.add_argument(
+        "--nodes", type=int, choices=(1, 3), default=1, help="1 combined node, or a quorum of 3"
+    )
+    broker.add_argument("--port", type=int, default=9092, help="client port of node 1 (controller: port+1)")
+    broker.add_argument("--data-dir", default=".jaring-kafka", help="broker data and logs (kept across runs)")
+    broker.add_argument("--heap", default="512m", help="JVM max heap per node")
+    broker.set_defaults(func=_broker)
+
+    worker = sub.add_parser("worker", help="run a stream worker (configured by JARING_* variables)")
+    worker.set_defaults(func=_worker)
+
+    demo = sub.add_parser("demo", help="start a broker and a worker, feed a scenario, print what came out")
+    demo.add_argument("--probes", type=int, default=1000, help="probe events to send through the worker")
+    demo.add_argument("--keep-running", action="store_true", help="leave broker and worker up until Ctrl-C")
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result

@@ -1,0 +1,80 @@
+"""Start, stop and kill Jaring's own processes on this machine.
+
+Tests, the demo, benchmarks and chaos runs all need real worker processes
+(a SIGKILL must hit a real process for recovery to mean anything), so the
+one way to run them lives here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["WorkerProcess"]
+
+_READY_LINE = "[^Worker]: Ready"
+
+
+@dataclass
+class WorkerProcess:
+    """``jaring worker`` as a child process, its output in ``log_path``."""
+
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    starts: int = 0
+
+    def start(self, ready_timeout: float = 120.0) -> WorkerProcess:
+        env = {**os.environ, **self.env}
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "jaring", "worker"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        self.starts += 1
+        self.wait_ready(ready_timeout)
+        return self
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._ready_count() < self.starts:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"worker_exited: code {self.process.returncode}; see {self.log_path}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"worker_not_ready after {timeout:.0f}s; see {self.log_path}")
+            time.sleep(0.2)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no flush, no commit, no goodbye, as a crashed host."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.process = None
+
+    def _ready_count(self) -> int:
+        try:
+            return self.log_path.read_text(errors="replace").count(_READY_LINE)
+        except FileNotFoundError:
+            return 0

@@ -1,0 +1,67 @@
+"""Every setting Jaring reads, in one frozen class fed by ``JARING_*`` variables.
+
+The README's configuration table mirrors this class. Secrets are ``SecretStr``
+so that printing the settings never prints them, and a production process
+refuses to start with the development defaults: a pseudonym keyed with a
+public default is no pseudonym (a NIK has little entropy, UU 27/2022).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEV_PSEUDONYM_KEY", "Settings"]
+
+DEV_PSEUDONYM_KEY = "jaring-development-only-pseudonym-key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JARING_", frozen=True, extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", description="Comma-separated host:port list of Kafka brokers."
+    )
+    namespace: str = Field(
+        "jaring",
+        pattern=r"^[a-z][a-z0-9-]{0,30}$",
+        description="Prefix of every topic and the consumer group; several cities can share a cluster.",
+    )
+    topic_partitions: int = Field(
+        8, ge=1, le=1024, description="Partitions of every topic: the ceiling on parallel workers."
+    )
+    replication_factor: int = Field(1, ge=1, le=5, description="Replication factor of created topics.")
+    min_insync_replicas: int = Field(1, ge=1, le=5, description="min.insync.replicas of created topics.")
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
+    store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://.")
+    data_dir: str = Field(".jaring-data", description="Where Faust keeps local table state.")
+    session_timeout_s: float = Field(
+        10.0, ge=6.0, le=300.0,
+        description="Consumer session timeout: how long a crashed worker keeps its partitions.",
+    )
+    web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
+    web_port: int = Field(6066, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    pseudonym_key: SecretStr = Field(
+        SecretStr(DEV_PSEUDONYM_KEY), description="HMAC key for worker pseudonyms. Required in production."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.env != "development" and self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY:
+            raise ValueError(
+                "settings_default_secret: set JARING_PSEUDONYM_KEY to a random secret "
+                "of at least 32 bytes before running outside development"
+            )
+        if self.env != "development" and len(self.pseudonym_key.get_secret_value()) < 32:
+            raise ValueError("settings_weak_secret: JARING_PSEUDONYM_KEY must be at least 32 bytes")
+        if self.min_insync_replicas > self.replication_factor:
+            raise ValueError("settings_min_isr: JARING_MIN_INSYNC_REPLICAS exceeds JARING_REPLICATION_FACTOR")
+        return self
+
+    def topic(self, name: str) -> str:
+        """Full topic name, e.g. ``jaring.applications.v1``."""
+        return f"{self.namespace}.{name}"

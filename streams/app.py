@@ -1,0 +1,69 @@
+"""The Faust application: the one place the app singleton is built.
+
+Defaults that Faust gets wrong for this system are overridden here: the web
+server binds to loopback (Faust binds every interface and serves table
+contents at ``/table/...``), producers wait for every in-sync replica with
+idempotence on, consumers read only committed records, and topics are created
+with the replication the operator configured rather than 1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+from faust.types import ProducerT
+
+from jaring.settings import Settings
+from streams.producer import DurableProducer
+
+__all__ = ["JaringApp", "app", "create_app", "settings"]
+
+
+class JaringApp(faust.App):
+    settings: Settings
+
+    def _new_producer(self) -> ProducerT:
+        return DurableProducer(self.transport, loop=self.loop, beacon=self.beacon)
+
+    async def on_first_start(self) -> None:
+        await super().on_first_start()
+        from streams.topics import declared, ensure_topics
+
+        await ensure_topics(self.settings, declared())
+
+
+def create_app(settings: Settings) -> JaringApp:
+    conf: dict[str, Any] = {
+        "broker": [f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
+        "store": settings.store,
+        "datadir": settings.data_dir,
+        "processing_guarantee": settings.processing_guarantee,
+        "topic_partitions": settings.topic_partitions,
+        "topic_replication_factor": settings.replication_factor,
+        "topic_allow_declare": True,
+        "producer_acks": -1,
+        "web_host": settings.web_host,
+        "web_bind": settings.web_host,
+        "web_port": settings.web_port,
+        "consumer_auto_offset_reset": "earliest",
+        # Faust's 60 s default leaves a crashed worker's partitions idle for a
+        # minute; heartbeats every 3 s let 10 s detect a death without flapping.
+        "broker_session_timeout": settings.session_timeout_s,
+        "broker_heartbeat_interval": min(3.0, settings.session_timeout_s / 3),
+        # Agents that write tables commit every event they finish; a short
+        # interval bounds what a crash replays (and our idempotence drops).
+        "broker_commit_interval": 1.0,
+        "table_cleanup_interval": 60.0,
+        "stream_wait_empty": True,
+    }
+    app = JaringApp(f"{settings.namespace}-engine", **conf)
+    app.settings = settings
+    return app
+
+
+settings = Settings()
+app = create_app(settings)
+
+# Agents register on the app when their modules are imported.
+from streams import probe  # noqa: E402,F401

@@ -1,0 +1,75 @@
+"""Fixtures shared by every test layer.
+
+Live-broker tests get one real Kafka broker per session, started by the
+project's own runner, or the one ``KAFKA_BOOTSTRAP_SERVERS`` names. Each
+test gets its own topic namespace, so tests never read each other's events.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from deploy.kafka.runner import KafkaCluster, free_port
+from jaring.processes import WorkerProcess
+from jaring.settings import Settings
+
+
+@dataclass(frozen=True)
+class Broker:
+    bootstrap_servers: str
+    cluster: KafkaCluster | None
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        yield Broker(external, None)
+        return
+    cluster = KafkaCluster(size=1, workdir=tmp_path_factory.mktemp("kafka"))
+    with cluster:
+        yield Broker(cluster.bootstrap_servers, cluster)
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def settings(kafka: Broker, namespace: str) -> Settings:
+    return Settings(kafka_bootstrap=kafka.bootstrap_servers, namespace=namespace, topic_partitions=4)
+
+
+WorkerFactory = Callable[..., WorkerProcess]
+
+
+@pytest.fixture
+def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
+    """Start ``jaring worker`` processes in this test's namespace; all are stopped at the end."""
+    workers: list[WorkerProcess] = []
+
+    def start(name: str = "worker", **env: str) -> WorkerProcess:
+        worker = WorkerProcess(
+            env={
+                "JARING_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+                "JARING_NAMESPACE": settings.namespace,
+                "JARING_TOPIC_PARTITIONS": str(settings.topic_partitions),
+                "JARING_WEB_PORT": str(free_port()),
+                "JARING_DATA_DIR": str(tmp_path / name / "data"),
+                **env,
+            },
+            log_path=tmp_path / name / "worker.log",
+        )
+        workers.append(worker)
+        return worker.start()
+
+    yield start
+    for worker in workers:
+        worker.stop()
