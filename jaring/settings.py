@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
     web_port: int = Field(6066, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    policy_file: str | None = Field(
+        None, description="JSON file of the city's rules (models.eligibility.CityPolicy); default Kendari."
+    )
     pseudonym_key: SecretStr = Field(
         SecretStr(DEV_PSEUDONYM_KEY), description="HMAC key for worker pseudonyms. Required in production."
     )

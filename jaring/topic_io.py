@@ -46,8 +46,16 @@ async def read_until(
     topics: list[str],
     done: Callable[[list[Record]], bool],
     timeout: float = 60.0,
+    on_record: Callable[[Record], None] | None = None,
 ) -> list[Record]:
-    """Read ``topics`` from the beginning until ``done(records)`` or the timeout."""
+    """Read ``topics`` from the beginning until ``done(records)`` holds.
+
+    ``done`` is only believed once every partition has been read up to the
+    end offsets seen at that moment: a condition met on one partition must
+    not stop the read while another still holds older records. Raises
+    ``TimeoutError`` if it never holds. ``on_record`` sees each record once,
+    for incremental checks.
+    """
     consumer = AIOKafkaConsumer(
         *topics,
         bootstrap_servers=bootstrap,
@@ -55,17 +63,33 @@ async def read_until(
         enable_auto_commit=False,
         isolation_level="read_committed",
         group_id=None,
+        max_poll_records=5000,
     )
     await consumer.start()
     records: list[Record] = []
+    positions: dict[tuple[str, int], int] = {}
     deadline = time.monotonic() + timeout
     try:
-        while not done(records) and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=250)
+        while True:
+            batch = await consumer.getmany(timeout_ms=200)
             for tp, messages in batch.items():
-                records.extend(
-                    Record(tp.topic, tp.partition, m.offset, m.key, m.value or b"") for m in messages
-                )
+                for m in messages:
+                    record = Record(tp.topic, tp.partition, m.offset, m.key, m.value or b"")
+                    records.append(record)
+                    if on_record is not None:
+                        on_record(record)
+                if messages:
+                    positions[(tp.topic, tp.partition)] = messages[-1].offset + 1
+            if done(records) and await _caught_up(consumer, positions):
+                return records
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"read_until: condition not met within {timeout:.0f}s "
+                                   f"({len(records)} records read from {topics})")
     finally:
         await consumer.stop()
-    return records
+
+
+async def _caught_up(consumer: AIOKafkaConsumer, positions: dict[tuple[str, int], int]) -> bool:
+    partitions = list(consumer.assignment())
+    ends = await consumer.end_offsets(partitions)
+    return all(positions.get((tp.topic, tp.partition), 0) >= end for tp, end in ends.items())

@@ -66,4 +66,4 @@ settings = Settings()
 app = create_app(settings)
 
 # Agents register on the app when their modules are imported.
-from streams import probe  # noqa: E402,F401
+from streams import matching, probe, router  # noqa: E402,F401

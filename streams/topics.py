@@ -35,8 +35,12 @@ class TopicSpec:
 _declared: dict[str, TopicSpec] = {}
 
 
-def declare(name: str, *, value_type: Any = None, key_type: Any = str) -> faust.TopicT:
-    """Declare ``<namespace>.<name>`` with the configured partitions and replication."""
+def declare(name: str, *, value_type: Any = None, key_type: Any = str, raw: bool = False) -> faust.TopicT:
+    """Declare ``<namespace>.<name>`` with the configured partitions and replication.
+
+    ``raw`` topics hand agents the exact bytes: decoding is ours (``models.codec``),
+    so a record that does not decode can be dead-lettered byte for byte.
+    """
     spec = TopicSpec(
         name=settings.topic(name),
         partitions=settings.topic_partitions,
@@ -44,10 +48,14 @@ def declare(name: str, *, value_type: Any = None, key_type: Any = str) -> faust.
         config={"min.insync.replicas": str(settings.min_insync_replicas)},
     )
     _declared[spec.name] = spec
+    serializers: dict[str, Any] = (
+        {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+        if raw
+        else {"key_type": key_type, "value_type": value_type}
+    )
     return app.topic(
         spec.name,
-        key_type=key_type,
-        value_type=value_type,
+        **serializers,
         partitions=spec.partitions,
         replicas=spec.replication_factor,
         config=spec.config,

@@ -1,0 +1,157 @@
+"""Reads output topics as a consumer would and proves the money and coverage invariants.
+
+The checker the end-to-end, chaos and demo runs share: it drops repeated
+event ids (at-least-once delivery may repeat an output; a repeat must be
+byte-identical, or the engine was not deterministic), then checks:
+
+- no worker holds two coverage terms that overlap in any month;
+- no pledge fills more seats than it accepted, and its ledger balances:
+  committed + remainder = pledged and paid <= committed after every movement,
+  and the premiums paid add up to the final ``paid``;
+- every application is accounted for: waiting, rejected with a reason, or
+  matched on arrival.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from jaring.topic_io import Record
+from models.codec import decode
+from models.events import (
+    ApplicationRejected,
+    ApplicationWaiting,
+    CoverageActivated,
+    CoverageRenewed,
+    Event,
+    FundingKind,
+    FundingMovement,
+    PledgeAccepted,
+)
+from models.periods import period_index
+
+__all__ = ["Audit", "Reader", "audit"]
+
+
+@dataclass
+class Audit:
+    events: list[Event] = field(default_factory=list)
+    duplicates: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    violations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def of(self, kind: type) -> list[Event]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        verdict = "all invariants hold" if self.ok else f"{len(self.violations)} violation(s)"
+        return f"{len(self.events)} distinct events ({self.duplicates} repeats dropped): {parts}; {verdict}"
+
+
+def _kind(event: Event) -> str:
+    return f"funding.{event.kind}" if isinstance(event, FundingMovement) else event.type
+
+
+class Reader:
+    """Takes output records one at a time (each decoded once); ``audit`` checks what it has."""
+
+    def __init__(self) -> None:
+        self.result = Audit()
+        self._seen: dict[str, bytes] = {}
+        self.on_arrival = 0
+
+    def add(self, record: Record) -> None:
+        event = decode(record.value)
+        previous = self._seen.get(event.event_id)
+        if previous is not None:
+            self.result.duplicates += 1
+            if previous != record.value:
+                self.result.violations.append(f"{event.event_id}: repeated with different content")
+            return
+        self._seen[event.event_id] = record.value
+        self.result.events.append(event)
+        self.result.counts[_kind(event)] += 1
+        if isinstance(event, CoverageActivated) and not event.was_waiting:
+            self.on_arrival += 1
+
+    @property
+    def accounted(self) -> int:
+        """Applications with an outcome: waiting, rejected, or matched on arrival."""
+        c = self.result.counts
+        return c["application.waiting"] + c["application.rejected"] + self.on_arrival
+
+    def audit(self, applications: int | None = None) -> Audit:
+        result = Audit(self.result.events, self.result.duplicates, self.result.counts,
+                       list(self.result.violations))
+        _check_terms(result)
+        _check_pledges(result)
+        if applications is not None:
+            _check_applications(result, applications)
+        return result
+
+
+def audit(records: list[Record], applications: int | None = None) -> Audit:
+    """Check ``records`` (every output topic, each partition in offset order)."""
+    reader = Reader()
+    for record in records:
+        reader.add(record)
+    return reader.audit(applications)
+
+
+def _check_terms(result: Audit) -> None:
+    terms: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for e in result.events:
+        if isinstance(e, CoverageActivated | CoverageRenewed):
+            terms[e.worker].append((period_index(e.start_period), period_index(e.end_period), e.coverage_id))
+    for worker, spans in terms.items():
+        spans.sort()
+        for (_, end, first), (start, _, second) in pairwise(spans):
+            if start <= end:
+                result.violations.append(f"worker {worker}: terms {first} and {second} overlap")
+
+
+def _check_pledges(result: Audit) -> None:
+    seats = {e.pledge_id: e.seats for e in result.events if isinstance(e, PledgeAccepted)}
+    filled: Counter[str] = Counter(
+        e.pledge_id for e in result.events if isinstance(e, CoverageActivated | CoverageRenewed)
+    )
+    for pledge, count in filled.items():
+        if count > seats.get(pledge, 0):
+            result.violations.append(f"pledge {pledge}: {count} seats filled of {seats.get(pledge, 0)}")
+    paid: Counter[str] = Counter()
+    last: dict[str, FundingMovement] = {}
+    for e in result.events:
+        if not isinstance(e, FundingMovement):
+            continue
+        b = e.balances
+        if b.committed_idr + b.remainder_idr != b.pledged_idr:
+            result.violations.append(f"{e.event_id}: committed + remainder != pledged")
+        if b.paid_idr > b.committed_idr:
+            result.violations.append(f"{e.event_id}: paid exceeds committed")
+        if e.kind == FundingKind.PREMIUM_PAID:
+            paid[e.pledge_id] += e.amount_idr
+        last[e.pledge_id] = e
+    for pledge, movement in last.items():
+        if movement.balances.paid_idr != paid[pledge]:
+            result.violations.append(
+                f"pledge {pledge}: premiums add to {paid[pledge]}, ledger says {movement.balances.paid_idr}"
+            )
+
+
+def _check_applications(result: Audit, applications: int) -> None:
+    waiting = len(result.of(ApplicationWaiting))
+    rejected = len(result.of(ApplicationRejected))
+    arrivals = result.of(CoverageActivated)
+    on_arrival = sum(1 for e in arrivals if isinstance(e, CoverageActivated) and not e.was_waiting)
+    if waiting + rejected + on_arrival != applications:
+        result.violations.append(
+            f"{applications} applications sent, but {waiting} waiting + {rejected} rejected + "
+            f"{on_arrival} matched on arrival"
+        )

@@ -1,0 +1,260 @@
+"""Admission rules: which applications and which pledges the city takes.
+
+A ``CityPolicy`` is the city's configuration; ``KENDARI`` holds the defaults
+(Kota Kendari, BPS 74.71). Rules run in the order below and the first
+failure is the rejection: a stable ``Reason`` code and a sentence.
+
+Applications (``check_application``):
+
+1. ``nik_valid``: 16 digits, a known issuing region, a real birth date
+   (``models.nik``).
+2. ``nik_matches_applicant``: the NIK's birth date and sex equal the
+   stated ones, catching typos before they become someone else's cover.
+3. ``served_area``: the stated district lies in the stated regency and the
+   city serves it (the stated district decides, not the NIK's region).
+4. ``age_in_range``: 18 to 65 years on the application date in the city's
+   local time (a local rule; the regulation's exact cap is unconfirmed).
+5. ``not_already_covered``: active BPJS Ketenagakerjaan members are not
+   sponsored twice.
+6. ``welfare_decile_admitted``: deciles 1 to ``max_welfare_decile``
+   (cities take 1-4 or 1-5); unknown deciles by ``admit_unknown_decile``.
+7. ``occupation_served``: when the city lists occupations.
+
+Pledges (``check_pledge``): months in the allowed set, a coherent validity
+window that has not ended, targeting that admits someone the city serves,
+a tariff in force, and enough money for at least one seat.
+
+Months: BPJS takes BPU contributions monthly or 3, 6 or 12 months in
+advance, so a seat is bought for 1, 3, 6 or 12 months by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from models.errors import NikError, Reason, TariffError
+from models.events import ApplicationSubmitted, PledgeSubmitted
+from models.nik import Nik, parse
+from models.occupations import Occupation
+from models.periods import first_day, period_name, period_of
+from models.priority import PriorityWeights
+from models.regions import DistrictCode, RegencyCode, regency_of
+from models.tariff import Tariff
+
+__all__ = [
+    "KENDARI",
+    "CityPolicy",
+    "PledgeTerms",
+    "Rejection",
+    "age_on",
+    "check_application",
+    "check_pledge",
+    "local_date",
+]
+
+
+class CityPolicy(BaseModel):
+    """A city's rules; frozen, so a matcher's behaviour cannot drift mid-stream."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    name: str = "Kota Kendari"
+    served_regencies: tuple[RegencyCode, ...] = ("74.71",)
+    served_districts: tuple[DistrictCode, ...] | None = None
+    """None: every district of the served regencies."""
+    utc_offset_hours: int = Field(default=8, ge=-12, le=14)
+    """Local time for dates on applications (Kendari is WITA, UTC+8)."""
+    min_age: int = Field(default=18, ge=0)
+    max_age: int = Field(default=65, ge=0)
+    max_welfare_decile: int = Field(default=5, ge=1, le=10)
+    admit_unknown_decile: bool = True
+    """Workers not on the register are admitted, ranked as documented in ``models.priority``."""
+    occupations: tuple[Occupation, ...] | None = None
+    """None: every occupation."""
+    pledge_months: tuple[int, ...] = (1, 3, 6, 12)
+    lapse_after_unpaid_months: int = Field(default=3, ge=1)
+    """BPJS: membership lapses after this many consecutive unpaid months; a shorter gap keeps it."""
+    priority: PriorityWeights = PriorityWeights()
+
+    @model_validator(mode="after")
+    def _coherent(self) -> CityPolicy:
+        if self.min_age > self.max_age:
+            raise ValueError("min_age is above max_age")
+        for district in self.served_districts or ():
+            if regency_of(district) not in self.served_regencies:
+                raise ValueError(f"served district {district} is outside the served regencies")
+        return self
+
+    def serves(self, district: str) -> bool:
+        """Whether a district is in the city's area."""
+        if self.served_districts is not None:
+            return district in self.served_districts
+        return regency_of(district) in self.served_regencies
+
+
+KENDARI = CityPolicy()
+"""Kota Kendari (74.71): deciles 1-5 and unknown, ages 18-65, every district and occupation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why something was not accepted."""
+
+    reason: Reason
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PledgeTerms:
+    """What an accepted pledge buys, fixed at acceptance (a later tariff does not re-price it)."""
+
+    monthly_premium_idr: int
+    seat_cost_idr: int
+    seats: int
+    capacity_idr: int
+    remainder_idr: int
+    opens_index: int
+    """First month index seats can be filled."""
+    until_index: int
+    """Month index of ``valid_until``; the pledge expires when that month closes."""
+
+
+def local_date(app: ApplicationSubmitted, policy: CityPolicy) -> date:
+    """The application date in the city's local time."""
+    return (app.submitted_at + timedelta(hours=policy.utc_offset_hours)).date()
+
+
+def age_on(birth: date, on: date) -> int:
+    """Whole years completed on ``on``."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def check_application(app: ApplicationSubmitted, policy: CityPolicy) -> Nik | Rejection:
+    """The parsed NIK when every rule passes, else the first ``Rejection``."""
+    on = local_date(app, policy)
+    try:
+        nik = parse(app.nik, on)
+    except NikError as exc:
+        return Rejection(Reason(exc.code), exc.message)
+    if nik.birth_date != app.birth_date:
+        return Rejection(
+            Reason.NIK_BIRTH_DATE_MISMATCH,
+            "the birth date in the NIK differs from the stated one; check both against the KTP",
+        )
+    if nik.sex is not app.sex:
+        return Rejection(
+            Reason.NIK_SEX_MISMATCH, "the sex encoded in the NIK differs from the stated one; check the KTP"
+        )
+    if regency_of(app.district) != app.regency:
+        return Rejection(
+            Reason.DISTRICT_NOT_IN_REGENCY,
+            f"district {app.district} is not in regency {app.regency}; correct one of them",
+        )
+    if not policy.serves(app.district):
+        return Rejection(
+            Reason.OUTSIDE_SERVED_AREA,
+            f"{policy.name} does not serve district {app.district}; apply where you live and work",
+        )
+    age = age_on(app.birth_date, on)
+    if age < policy.min_age:
+        return Rejection(Reason.AGE_BELOW_MINIMUM, f"applicants must be at least {policy.min_age} years old")
+    if age > policy.max_age:
+        return Rejection(Reason.AGE_ABOVE_MAXIMUM, f"applicants must be at most {policy.max_age} years old")
+    if app.already_covered:
+        return Rejection(
+            Reason.ALREADY_COVERED,
+            "already an active BPJS Ketenagakerjaan member; keep paying that membership",
+        )
+    if app.welfare_decile is None:
+        if not policy.admit_unknown_decile:
+            return Rejection(
+                Reason.WELFARE_DECILE_UNKNOWN,
+                "the household's welfare decile is unknown; register it with the social affairs office first",
+            )
+    elif app.welfare_decile > policy.max_welfare_decile:
+        return Rejection(
+            Reason.WELFARE_DECILE_ABOVE_LIMIT,
+            f"{policy.name} sponsors welfare deciles 1-{policy.max_welfare_decile} only",
+        )
+    if policy.occupations is not None and app.occupation not in policy.occupations:
+        return Rejection(
+            Reason.OCCUPATION_NOT_SERVED, f"{policy.name} does not sponsor the occupation {app.occupation}"
+        )
+    return nik
+
+
+def check_pledge(
+    pledge: PledgeSubmitted, policy: CityPolicy, tariff: Tariff, current_index: int
+) -> PledgeTerms | Rejection:
+    """The pledge's terms when it can be accepted in month ``current_index``, else the first ``Rejection``."""
+    if pledge.months not in policy.pledge_months:
+        allowed = ", ".join(str(m) for m in policy.pledge_months)
+        return Rejection(Reason.PLEDGE_MONTHS_NOT_ALLOWED, f"months must be one of {allowed}")
+    if pledge.valid_from > pledge.valid_until:
+        return Rejection(Reason.PLEDGE_VALIDITY_INVALID, "valid_from is after valid_until; swap or fix them")
+    until_index = period_of(pledge.valid_until)
+    if until_index < current_index:
+        return Rejection(
+            Reason.PLEDGE_VALIDITY_ENDED,
+            f"valid_until is before {period_name(current_index)}, the current month; extend it",
+        )
+    rejection = _check_targeting(pledge, policy)
+    if rejection is not None:
+        return rejection
+    opens_index = max(period_of(pledge.valid_from), current_index)
+    try:
+        premium = tariff.sponsored_premium(pledge.package, first_day(opens_index))
+    except TariffError as exc:
+        return Rejection(Reason.TARIFF_NOT_IN_FORCE, exc.message)
+    seat_cost = premium * pledge.months
+    seats = pledge.amount_idr // seat_cost
+    if pledge.max_workers is not None:
+        seats = min(seats, pledge.max_workers)
+    if seats < 1:
+        return Rejection(
+            Reason.PLEDGE_BELOW_ONE_SEAT,
+            f"one worker for {pledge.months} months costs Rp {seat_cost:,}; "
+            "raise the amount or shorten the months",
+        )
+    capacity = seats * seat_cost
+    return PledgeTerms(
+        monthly_premium_idr=premium,
+        seat_cost_idr=seat_cost,
+        seats=seats,
+        capacity_idr=capacity,
+        remainder_idr=pledge.amount_idr - capacity,
+        opens_index=opens_index,
+        until_index=until_index,
+    )
+
+
+def _check_targeting(pledge: PledgeSubmitted, policy: CityPolicy) -> Rejection | None:
+    t = pledge.targeting
+    if pledge.region not in policy.served_regencies:
+        return Rejection(
+            Reason.OUTSIDE_SERVED_AREA,
+            f"{policy.name} does not serve region {pledge.region}; pledge to that city",
+        )
+    if t.districts == () or t.occupations == () or t.sexes == ():
+        return Rejection(
+            Reason.PLEDGE_TARGETING_EMPTY, "an empty targeting list admits nobody; omit it to admit anyone"
+        )
+    if t.districts is not None:
+        outside = [d for d in t.districts if regency_of(d) != pledge.region]
+        if outside:
+            return Rejection(
+                Reason.PLEDGE_TARGETING_OUTSIDE_REGION,
+                f"district {outside[0]} is not in region {pledge.region}; split the pledge per regency",
+            )
+        if not any(policy.serves(d) for d in t.districts):
+            return Rejection(Reason.PLEDGE_TARGETING_UNSERVED, "none of the targeted districts is served")
+    if (
+        t.occupations is not None
+        and policy.occupations is not None
+        and not set(t.occupations) & set(policy.occupations)
+    ):
+        return Rejection(Reason.PLEDGE_TARGETING_UNSERVED, "none of the targeted occupations is served")
+    return None

@@ -1,0 +1,100 @@
+"""Errors and rejection reasons, each with a stable machine-readable code.
+
+The exception tree (raised: something is wrong with the input or the call)::
+
+    JaringError                  code + sentence; str() is "code: sentence"
+    ├── DecodeError              bytes that are not a known event (codec)
+    ├── NikError                 a NIK that does not parse (nik)
+    ├── TariffError              no premium in force for a date (tariff)
+    ├── RegionMismatchError           an event routed to another region's matcher
+    └── LedgerError              a money invariant would break (a bug, never input)
+
+Rejections are not exceptions: an ineligible application or an unfundable
+pledge is a normal outcome, published as ``ApplicationRejected`` /
+``PledgeRejected`` with a ``Reason`` code and a sentence saying what to do.
+Codes are part of the public contract: add new ones, never rename.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "DecodeError",
+    "JaringError",
+    "LedgerError",
+    "NikError",
+    "Reason",
+    "RegionMismatchError",
+    "TariffError",
+]
+
+
+class JaringError(Exception):
+    """Base of every error the domain raises: a stable ``code`` and a ``message``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class DecodeError(JaringError):
+    """Bytes that cannot become an event.
+
+    Codes: ``not_json``, ``unknown_type``, ``unsupported_schema_version``,
+    ``invalid_field``. The stream layer dead-letters the message with the code.
+    """
+
+
+class NikError(JaringError):
+    """A NIK that does not parse; its code doubles as the rejection reason."""
+
+
+class TariffError(JaringError):
+    """No tariff schedule is in force on the requested date (``tariff_not_in_force``)."""
+
+
+class RegionMismatchError(JaringError):
+    """An event whose region differs from the matcher's (``wrong_region``).
+
+    The Kafka key decides which matcher sees an event, so this is a routing
+    bug in a producer, not a user error: dead-letter it.
+    """
+
+
+class LedgerError(JaringError):
+    """A ledger operation that would break ``committed + remainder = pledged`` or ``paid <= committed``."""
+
+
+class Reason(StrEnum):
+    """Why an application or a pledge was rejected (``reason`` on the event)."""
+
+    # NIK (Permendagri on population numbers; see models.nik)
+    NIK_INVALID_LENGTH = "nik_invalid_length"
+    NIK_INVALID_FORMAT = "nik_invalid_format"
+    NIK_UNKNOWN_REGION = "nik_unknown_region"
+    NIK_INVALID_BIRTH_DATE = "nik_invalid_birth_date"
+    NIK_BIRTH_DATE_MISMATCH = "nik_birth_date_mismatch"
+    NIK_SEX_MISMATCH = "nik_sex_mismatch"
+    # the city's policy (models.eligibility.CityPolicy)
+    OUTSIDE_SERVED_AREA = "outside_served_area"
+    DISTRICT_NOT_IN_REGENCY = "district_not_in_regency"
+    AGE_BELOW_MINIMUM = "age_below_minimum"
+    AGE_ABOVE_MAXIMUM = "age_above_maximum"
+    ALREADY_COVERED = "already_covered"
+    WELFARE_DECILE_ABOVE_LIMIT = "welfare_decile_above_limit"
+    WELFARE_DECILE_UNKNOWN = "welfare_decile_unknown"
+    OCCUPATION_NOT_SERVED = "occupation_not_served"
+    # matcher state
+    DUPLICATE_WORKER = "duplicate_worker"
+    DUPLICATE_PLEDGE = "duplicate_pledge"
+    # pledges
+    PLEDGE_MONTHS_NOT_ALLOWED = "pledge_months_not_allowed"
+    PLEDGE_VALIDITY_INVALID = "pledge_validity_invalid"
+    PLEDGE_VALIDITY_ENDED = "pledge_validity_ended"
+    PLEDGE_TARGETING_EMPTY = "pledge_targeting_empty"
+    PLEDGE_TARGETING_OUTSIDE_REGION = "pledge_targeting_outside_region"
+    PLEDGE_TARGETING_UNSERVED = "pledge_targeting_unserved"
+    PLEDGE_BELOW_ONE_SEAT = "pledge_below_one_seat"
+    TARIFF_NOT_IN_FORCE = "tariff_not_in_force"

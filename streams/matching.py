@@ -1,0 +1,76 @@
+"""The matcher agent: region log in, coverage, pledge status and funding out.
+
+A thin shell over ``models.matcher.RegionMatcher``: decode, hand the event
+to its region's matcher, publish what it caused, then persist what it
+changed. The order is the guarantee: outputs are acknowledged by the broker
+before the state that records them is written (``streams.state``), so after
+a crash a replayed event either finds its state written (and emits nothing
+new) or re-emits the very same outputs, with the same ids, which consumers
+drop. Concurrency is 1: the agent writes tables, and Faust can commit past
+an in-flight event at higher concurrency.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from models.codec import dead_letter, decode
+from models.eligibility import KENDARI, CityPolicy
+from models.errors import JaringError
+from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted
+from streams import catalogue
+from streams.app import app, settings
+from streams.outputs import publish
+from streams.router import _message_time, region_of
+from streams.state import RegionStore
+
+__all__ = ["match", "region_state", "store"]
+
+log = logging.getLogger(__name__)
+
+
+def _policy() -> CityPolicy:
+    if settings.policy_file is None:
+        return KENDARI
+    return CityPolicy.model_validate_json(Path(settings.policy_file).read_bytes())
+
+
+region_state = app.Table("region-state", default=None, partitions=settings.topic_partitions)
+store = RegionStore(region_state, settings.pseudonym_key.get_secret_value().encode(), _policy())
+
+
+def _forget_on_rebalance(sender: Any, /, *args: Any, **kwargs: Any) -> None:
+    """Partitions moved: a cached matcher may be stale, rebuild from the recovered table."""
+    store.forget()
+
+
+app.on_partitions_revoked.connect(_forget_on_rebalance)
+app.on_partitions_assigned.connect(_forget_on_rebalance)
+
+
+@app.agent(catalogue.region_log, concurrency=1)
+async def match(stream: Any) -> None:
+    async for event in stream.events():
+        message, raw = event.message, event.value
+        try:
+            decoded = decode(raw)
+            if not isinstance(decoded, ApplicationSubmitted | PledgeSubmitted | MonthTick):
+                raise JaringError("wrong_topic", f"{decoded.type} does not belong on the region log")
+            region = region_of(decoded)
+            matcher = store.matcher(region)
+            step = matcher.handle(decoded)
+        except Exception as error:
+            known = error if isinstance(error, JaringError) else JaringError(
+                "engine_error", f"{type(error).__name__} while matching; the event is kept here for replay"
+            )
+            if not isinstance(error, JaringError):
+                log.exception("engine error at %s[%s]@%s", message.topic, message.partition, message.offset)
+                store.forget()  # the matcher may be half-way through the step
+            await publish([dead_letter(source_topic=message.topic, partition=message.partition,
+                                       offset=message.offset, raw=raw, error=known,
+                                       event_time=_message_time(message))])
+            continue
+        await publish(step.outputs)
+        store.persist(region, matcher, step)

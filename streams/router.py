@@ -1,0 +1,70 @@
+"""The router: decodes every input once, dead-letters what it cannot read, sequences the rest.
+
+Applications, pledges and ticks arrive on three topics whose relative order
+Kafka does not define. Matching must see one order per region, the same on
+every replay, or a replay after a crash could pair a pledge with a different
+worker than the first attempt did. The router appends each valid input to
+the region log (keyed by the region the event itself names, whatever key
+its producer used); the matcher reads only that log, so "same input log,
+same output" holds for the log it reads.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from models.codec import dead_letter, decode
+from models.errors import DecodeError, JaringError
+from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted
+from streams import catalogue
+from streams.app import app
+from streams.outputs import publish
+
+__all__ = ["region_of", "route"]
+
+log = logging.getLogger(__name__)
+
+_EXPECTED: dict[str, type] = {
+    catalogue.applications.get_topic_name(): ApplicationSubmitted,
+    catalogue.pledges.get_topic_name(): PledgeSubmitted,
+    catalogue.clock.get_topic_name(): MonthTick,
+}
+
+
+def region_of(event: ApplicationSubmitted | PledgeSubmitted | MonthTick) -> str:
+    return event.regency if isinstance(event, ApplicationSubmitted) else event.region
+
+
+def _message_time(message: Any) -> datetime:
+    return datetime.fromtimestamp(message.timestamp, tz=UTC)
+
+
+inputs = app.topic(
+    *(t.get_topic_name() for t in catalogue.INPUT_TOPICS),
+    key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+)
+
+
+@app.agent(inputs, concurrency=1)
+async def route(stream: Any) -> None:
+    async for event in stream.events():
+        message, raw = event.message, event.value
+        try:
+            decoded = decode(raw)
+            if not isinstance(decoded, _EXPECTED[message.topic]) or not isinstance(
+                decoded, ApplicationSubmitted | PledgeSubmitted | MonthTick
+            ):
+                raise DecodeError(
+                    "wrong_topic",
+                    f"{decoded.type} does not belong on {message.topic}; send it to its own topic",
+                )
+        except JaringError as error:
+            log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition,
+                        message.offset, error.code)
+            await publish([dead_letter(source_topic=message.topic, partition=message.partition,
+                                       offset=message.offset, raw=raw, error=error,
+                                       event_time=_message_time(message))])
+            continue
+        await catalogue.region_log.send(key=region_of(decoded).encode(), value=raw)

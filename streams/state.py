@@ -1,0 +1,127 @@
+"""Region state in one changelog-backed Faust table, written so a crash never splits a step.
+
+Why one table: every write of a region lands in one changelog partition,
+and an idempotent producer lands a partition's records as an ordered prefix
+of what was sent. A step (one input event) may change many records (a tick
+pays every active term), and without a transaction a SIGKILL can land some
+of them and not others: a worker marked covered by a pledge whose filled
+seat count was never written would let that seat be sold twice.
+
+So each step is written as a journal first: chunks holding every upsert,
+then a head naming the step and its chunk count, then the records
+themselves. On recovery, a head that landed means all of its chunks landed
+(they precede it): re-applying them completes any records the crash cut
+off. A head that did not land means no record of that step landed either
+(they follow it), and the event, never committed, is replayed.
+
+Outputs are acknowledged by the broker before any of this is written (see
+``streams.matching``), so a replayed step may repeat an output, with the
+same deterministic id, but never lose one.
+
+Keys: ``{region}|c`` clock, ``{region}|w|{pseudonym}`` workers,
+``{region}|p|{pledge}`` pledges, ``{region}|s|{event id}`` handled-and-
+rejected markers, ``{region}|j|{n}`` journal chunks, ``{region}|J`` head.
+No key or value holds a NIK or a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from models.eligibility import CityPolicy
+from models.matcher import RegionMatcher, Step
+from models.records import ClockRecord, PledgeRecord, WorkerRecord
+
+__all__ = ["RegionStore"]
+
+_CHUNK = 200  # upserts per journal record: keeps each well under Kafka's 1 MiB message limit
+
+
+class RegionStore:
+    """Region matchers kept in memory, persisted to and restored from one table."""
+
+    def __init__(self, table: MutableMapping[str, Any], pseudonym_key: bytes, policy: CityPolicy) -> None:
+        self._table = table
+        self._key = pseudonym_key
+        self._policy = policy
+        self._matchers: dict[str, RegionMatcher] = {}
+
+    def matcher(self, region: str) -> RegionMatcher:
+        """The region's matcher, rebuilt from the table the first time after a (re)assignment."""
+        found = self._matchers.get(region)
+        if found is None:
+            found = self._matchers[region] = self._restore(region)
+        return found
+
+    def forget(self, region: str | None = None) -> None:
+        """Drop cached matchers (all, on a rebalance; one, after a failed step)."""
+        if region is None:
+            self._matchers.clear()
+        else:
+            self._matchers.pop(region, None)
+
+    def persist(self, region: str, matcher: RegionMatcher, step: Step) -> int:
+        """Write what ``step`` changed, journal first; returns the records written."""
+        upserts: list[tuple[str, Any]] = []
+        if step.clock:
+            upserts.append((f"{region}|c", matcher.clock_record().model_dump(mode="json")))
+        upserts.extend(
+            (f"{region}|w|{w}", matcher.worker_record(w).model_dump(mode="json")) for w in step.workers
+        )
+        upserts.extend(
+            (f"{region}|p|{p}", matcher.pledge_record(p).model_dump(mode="json")) for p in step.pledges
+        )
+        upserts.extend((f"{region}|s|{e}", 1) for e in step.seen)
+        if not upserts:
+            return 0
+        head_key = f"{region}|J"
+        number = int((self._table.get(head_key) or {"step": 0})["step"]) + 1
+        chunks = [upserts[i : i + _CHUNK] for i in range(0, len(upserts), _CHUNK)]
+        for n, chunk in enumerate(chunks):
+            self._table[f"{region}|j|{n}"] = {"step": number, "upserts": chunk}
+        self._table[head_key] = {"step": number, "chunks": len(chunks)}
+        for key, value in upserts:
+            self._table[key] = value
+        return len(upserts)
+
+    @staticmethod
+    def _unfinished_step(region: str, records: dict[str, Any]) -> list[tuple[str, Any]]:
+        """The upserts of the last step whose head landed, unless its records are known complete.
+
+        A chunk already overwritten by a later step proves the head's step
+        finished: its records were written before that chunk.
+        """
+        head = records.get(f"{region}|J")
+        if head is None:
+            return []
+        chunks = [records.get(f"{region}|j|{n}") for n in range(int(head["chunks"]))]
+        if any(c is not None and c["step"] > head["step"] for c in chunks):
+            return []
+        upserts: list[tuple[str, Any]] = []
+        for n, chunk in enumerate(chunks):
+            if chunk is None or chunk["step"] != head["step"]:
+                raise RuntimeError(f"state_journal_broken: chunk {n} of step {head['step']} is missing")
+            upserts.extend((key, value) for key, value in chunk["upserts"])
+        return upserts
+
+    def _restore(self, region: str) -> RegionMatcher:
+        prefix = f"{region}|"
+        records = {k: v for k, v in self._table.items() if isinstance(k, str) and k.startswith(prefix)}
+        for key, value in self._unfinished_step(region, records):
+            records[key] = value
+            self._table[key] = value  # complete what the crash cut off
+        clock = records.get(f"{region}|c")
+
+        def kind(letter: str) -> list[Any]:
+            return [v for k, v in records.items() if k.startswith(f"{prefix}{letter}|")]
+
+        return RegionMatcher.restore(
+            region,
+            self._key,
+            clock=None if clock is None else ClockRecord.model_validate(clock),
+            workers=[WorkerRecord.model_validate(v) for v in kind("w")],
+            pledges=[PledgeRecord.model_validate(v) for v in kind("p")],
+            seen=[k.removeprefix(f"{prefix}s|") for k in records if k.startswith(f"{prefix}s|")],
+            policy=self._policy,
+        )

@@ -1,0 +1,117 @@
+"""The Kendari programme through real workers on a real broker, checked on the output topics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from itertools import pairwise
+
+import pytest
+
+from jaring.audit import Audit, Reader
+from jaring.scenario import applications, kendari, pledges
+from jaring.settings import Settings
+from models.events import CoverageActivated, CoverageExpired
+from models.matcher import RegionMatcher
+from tests.conftest import WorkerFactory
+from tests.integration.pipeline import feed, outputs_until
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+def counted(kind: str, n: int) -> Callable[[Reader], bool]:
+    return lambda r: r.result.counts[kind] >= n
+
+
+async def test_kendari_covers_all_1500_in_priority_order_then_pays_twelve_months(
+    settings: Settings, worker_factory: WorkerFactory
+) -> None:
+    worker_factory()
+    scenario = kendari()
+    await feed(settings, scenario.applications)
+    await outputs_until(settings, counted("application.waiting", 1500))
+    await feed(settings, scenario.pledges)
+    covered = await outputs_until(settings, counted("coverage.activated", 1500))
+
+    activations = [e for e in covered.events if isinstance(e, CoverageActivated)]
+    assert len(activations) == 1500
+    assert sum(p.amount_idr for p in scenario.pledges) == 302_400_000
+    # The pure core, fed the same log, is the oracle for who goes first.
+    oracle = RegionMatcher("74.71", settings.pseudonym_key.get_secret_value().encode())
+    expected = [
+        o.worker
+        for e in scenario.applications + scenario.pledges
+        for o in oracle.handle(e).outputs
+        if isinstance(o, CoverageActivated)
+    ]
+    assert [a.worker for a in activations] == expected
+    keys = [a.priority.key for a in activations]
+    assert all(
+        earlier >= later for (earlier, later) in pairwise(keys[:500])
+    ), "the first pledge took workers out of priority order"
+
+    await feed(settings, scenario.ticks)
+    final = await outputs_until(settings, counted("coverage.expired", 1500), applications=1500)
+
+    assert final.ok, final.violations
+    assert final.counts["funding.premium_paid"] == 12 * 1500
+    assert final.counts["coverage.expired"] == 1500
+    assert all(isinstance(e, CoverageExpired) and e.months_paid == 12 for e in final.of(CoverageExpired))
+
+
+async def test_short_pledges_leave_the_lowest_priority_waiting_and_a_later_pledge_takes_them_first(
+    settings: Settings, worker_factory: WorkerFactory
+) -> None:
+    worker_factory()
+    apps = applications(300, seed=11)
+    await feed(settings, apps)
+    await outputs_until(settings, counted("application.waiting", 300))
+    after = apps[-1].event_time + timedelta(hours=1)
+    await feed(settings, pledges([200], start=after, id_prefix="first"))
+    first = await outputs_until(settings, counted("coverage.activated", 200))
+    await feed(settings, pledges([100], start=after + timedelta(days=1), id_prefix="second"))
+    both = await outputs_until(settings, counted("coverage.activated", 300), applications=300)
+
+    assert both.ok, both.violations
+    firsts = [e for e in first.events if isinstance(e, CoverageActivated)]
+    seconds = [e for e in both.events if isinstance(e, CoverageActivated) and e.pledge_id == "second-0"]
+    assert min(e.priority.key for e in firsts) >= max(e.priority.key for e in seconds)
+    assert len(seconds) == 100
+
+
+def _region_totals(audit: Audit) -> dict[str, int]:
+    return dict(audit.counts)
+
+
+async def test_malformed_records_are_dead_lettered_and_nothing_else_is_lost(
+    settings: Settings, worker_factory: WorkerFactory
+) -> None:
+    from jaring.topic_io import send_all
+    from models.codec import decode
+
+    worker_factory()
+    junk = [
+        (b"74.71", b"not json at all"),
+        (b"74.71", b'{"type": "application.submitted", "schema_version": 1}'),
+        (b"74.71", b'{"type": "no.such.event", "event_id": "x"}'),
+        (b"74.71", b'{"type": "month.tick", "schema_version": 1, "event_id": "t", '
+                   b'"event_time": "2026-01-31T00:00:00Z", "region": "74.71", "period": "2026-01"}'),
+    ]
+    apps = applications(50, seed=3)
+    await feed(settings, apps[:25])
+    await send_all(settings.kafka_bootstrap, settings.topic("applications.v1"), junk)
+    await feed(settings, apps[25:])
+
+    result = await outputs_until(
+        settings, lambda r: r.result.counts["deadletter"] >= 4 and r.accounted >= 50,
+        applications=50,
+    )
+
+    assert result.ok, result.violations
+    letters = {e.reason: e for e in result.events if e.type == "deadletter"}
+    assert set(letters) == {"not_json", "invalid_field", "unknown_type", "wrong_topic"}
+    import base64
+
+    originals = {base64.b64decode(e.original_b64) for e in letters.values()}
+    assert originals == {value for _, value in junk}
+    assert decode(junk[3][1]).type == "month.tick"  # valid, but on the wrong topic

@@ -1,0 +1,108 @@
+"""Crashes and scale-out: a SIGKILLed worker and a second worker change no total and lose nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from jaring.audit import Audit, Reader
+from jaring.scenario import applications, month_ticks, pledges
+from jaring.settings import Settings
+from models.codec import dumps
+from models.events import ApplicationSubmitted, CoverageActivated, MonthTick, PledgeSubmitted
+from tests.conftest import WorkerFactory
+from tests.integration.pipeline import feed, outputs_until
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+Inputs = list[ApplicationSubmitted | PledgeSubmitted | MonthTick]
+
+
+def accounted(n: int) -> Callable[[Reader], bool]:
+    return lambda r: r.accounted >= n
+
+
+async def test_sigkill_mid_stream_of_20000_events_breaks_no_invariant(
+    settings: Settings, worker_factory: WorkerFactory
+) -> None:
+    apps = applications(20_000, seed=20, spacing=timedelta(seconds=5))
+    offers = pledges([100] * 20, start=apps[0].event_time + timedelta(hours=2), valid_days=60)
+    worker = worker_factory()
+
+    feeding = asyncio.create_task(feed(settings, [*apps, *offers]))
+    await outputs_until(settings, accounted(6_000), timeout=300)
+    worker.kill()  # mid-stream: no flush, no commit
+    await feeding
+    worker.start()
+    settled = await outputs_until(
+        settings, lambda r: r.accounted >= 20_000 and r.result.counts["pledge.accepted"] >= 20, timeout=300
+    )
+    await feed(settings, month_ticks("2026-01", 12))
+    final = await outputs_until(
+        settings,
+        lambda r: r.result.counts["coverage.expired"] >= r.result.counts["coverage.activated"] > 0,
+        timeout=300,
+        applications=20_000,
+    )
+
+    assert settled.counts["coverage.activated"] == 2_000
+    assert final.ok, final.violations
+    assert final.counts["coverage.activated"] == 2_000  # every seat once, none twice
+    assert final.counts["funding.premium_paid"] == 12 * 2_000
+    assert final.duplicates > 0 or worker.starts == 2  # repeats are allowed, and dropped by id
+
+
+def _policy(tmp_path: Path, regions: tuple[str, ...]) -> str:
+    path = tmp_path / "policy.json"
+    path.write_bytes(dumps({"name": "Sulawesi Tenggara test", "served_regencies": list(regions)}))
+    return str(path)
+
+
+REGIONS = ("74.71", "74.72", "74.01", "74.02", "74.03", "74.04")
+
+
+def _multi_region() -> tuple[Inputs, Inputs]:
+    apps: Inputs = []
+    offers: Inputs = []
+    for n, region in enumerate(REGIONS):
+        districts = tuple(f"{region}.{d:02d}" for d in range(1, 6))
+        batch = applications(250, seed=100 + n, region=region, districts=districts, id_prefix=f"app{n}")
+        apps += batch
+        offers += pledges([90, 60], start=batch[-1].event_time + timedelta(hours=1), region=region,
+                          id_prefix=f"pledge{n}")
+    return apps, offers
+
+
+async def _run(settings: Settings, start: WorkerFactory, workers: int, policy: str) -> Audit:
+    env = {"JARING_NAMESPACE": settings.namespace, "JARING_POLICY_FILE": policy}
+    for n in range(workers):
+        start(f"{settings.namespace}-{n}", **env)
+    apps, offers = _multi_region()
+    await feed(settings, apps)
+    await outputs_until(settings, accounted(len(apps)), timeout=180)
+    await feed(settings, offers)
+    return await outputs_until(
+        settings, lambda r: r.result.counts["coverage.activated"] >= 150 * len(REGIONS), timeout=180,
+        applications=len(apps),
+    )
+
+
+async def test_two_workers_sharing_the_partitions_give_the_same_totals_as_one(
+    settings: Settings, worker_factory: WorkerFactory, tmp_path: Path
+) -> None:
+    policy = _policy(tmp_path, REGIONS)
+    alone = await _run(settings.model_copy(update={"namespace": settings.namespace + "a"}),
+                       worker_factory, 1, policy)
+    shared = await _run(settings.model_copy(update={"namespace": settings.namespace + "b"}),
+                        worker_factory, 2, policy)
+
+    assert alone.ok, alone.violations
+    assert shared.ok, shared.violations
+    assert dict(shared.counts) == dict(alone.counts)
+    coverage = lambda a: sorted(e.coverage_id for e in a.of(CoverageActivated))  # noqa: E731
+    assert coverage(shared) == coverage(alone)
+    assert {e.region for e in shared.of(CoverageActivated)} == set(REGIONS)

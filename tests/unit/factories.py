@@ -1,0 +1,117 @@
+"""Valid events with sensible Kendari defaults; each test overrides one thing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from models.events import (
+    ApplicationSubmitted,
+    Channel,
+    MonthTick,
+    PledgeSubmitted,
+    Targeting,
+)
+from models.nik import Sex
+from models.occupations import Occupation
+from models.tariff import Package
+
+__all__ = [
+    "KEY",
+    "REGION",
+    "T0",
+    "application",
+    "make_nik",
+    "pledge",
+    "tick",
+]
+
+KEY = b"test-pseudonym-key-0123456789abcdef"
+REGION = "74.71"
+T0 = datetime(2025, 1, 10, 1, 0, tzinfo=UTC)
+"""The first events happen on 10 January 2025 (the region's clock starts in 2025-01)."""
+
+_counter = {"n": 0}
+
+
+def _next(prefix: str) -> str:
+    _counter["n"] += 1
+    return f"{prefix}-{_counter['n']}"
+
+
+def make_nik(
+    *,
+    birth: date = date(1985, 6, 15),
+    sex: Sex = Sex.MALE,
+    district: str = "74.71.01",
+    serial: int = 1,
+) -> str:
+    """A NIK that parses to the given birth date, sex and issuing district."""
+    day = birth.day + (40 if sex is Sex.FEMALE else 0)
+    return f"{district.replace('.', '')}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
+
+
+def application(**overrides: Any) -> ApplicationSubmitted:
+    """An eligible Kendari street vendor, decile 3, breadwinner with 2 dependants."""
+    birth = overrides.get("birth_date", date(1985, 6, 15))
+    sex = overrides.get("sex", Sex.MALE)
+    serial = overrides.pop("serial", None)
+    if serial is None:
+        _counter["n"] += 1
+        serial = _counter["n"] % 10_000
+    fields: dict[str, Any] = {
+        "event_id": _next("evt-app"),
+        "event_time": T0,
+        "application_id": _next("app"),
+        "nik": make_nik(birth=birth, sex=sex, serial=serial),
+        "name": "Wa Ode Contoh",
+        "birth_date": birth,
+        "sex": sex,
+        "regency": REGION,
+        "district": "74.71.01",
+        "occupation": Occupation.STREET_VENDOR,
+        "declared_income_idr": 1_500_000,
+        "dependants": 2,
+        "breadwinner": True,
+        "welfare_decile": 3,
+        "disability": False,
+        "already_covered": False,
+        "channel": Channel.KIOSK,
+        "submitted_at": T0,
+    }
+    fields.update(overrides)
+    return ApplicationSubmitted(**fields)
+
+
+def pledge(**overrides: Any) -> PledgeSubmitted:
+    """Rp 2,016,000: ten workers for 12 months of JKK+JKM, valid through 2025."""
+    fields: dict[str, Any] = {
+        "event_id": _next("evt-pledge"),
+        "event_time": T0 + timedelta(hours=1),
+        "pledge_id": _next("pledge"),
+        "sponsor_id": "dealer-kendari",
+        "payer_id": "dealer-kendari",
+        "region": REGION,
+        "amount_idr": 10 * 16_800 * 12,
+        "months": 12,
+        "package": Package.JKK_JKM,
+        "targeting": Targeting(),
+        "max_workers": None,
+        "valid_from": date(2025, 1, 1),
+        "valid_until": date(2025, 12, 31),
+    }
+    fields.update(overrides)
+    return PledgeSubmitted(**fields)
+
+
+def tick(period: str, **overrides: Any) -> MonthTick:
+    """The close of ``period`` for Kendari."""
+    year, month = int(period[:4]), int(period[5:])
+    fields: dict[str, Any] = {
+        "event_id": f"tick-{REGION}-{period}",
+        "event_time": datetime(year, month, 28, tzinfo=UTC),
+        "region": REGION,
+        "period": period,
+    }
+    fields.update(overrides)
+    return MonthTick(**fields)
