@@ -51,7 +51,7 @@ def _worker(args: argparse.Namespace) -> NoReturn:
 def _demo(args: argparse.Namespace) -> int:
     from jaring.demo import run_demo
 
-    return run_demo(probes=args.probes, keep_running=args.keep_running)
+    return run_demo(workers=args.workers, keep_running=args.keep_running)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run a stream worker (configured by JARING_* variables)")
     worker.set_defaults(func=_worker)
 
-    demo = sub.add_parser("demo", help="start a broker and a worker, feed a scenario, print what came out")
-    demo.add_argument("--probes", type=int, default=1000, help="probe events to send through the worker")
+    demo = sub.add_parser("demo", help="run the Kendari programme through a real broker and worker")
+    demo.add_argument("--workers", type=int, default=1500, help="informal workers who apply")
     demo.add_argument("--keep-running", action="store_true", help="leave broker and worker up until Ctrl-C")
     demo.set_defaults(func=_demo)
     return parser

@@ -1,30 +1,113 @@
-"""``jaring demo``: a broker, a worker and a scenario, end to end on this machine."""
+"""``jaring demo``: the Kendari programme through a real broker and a real worker.
+
+Starts a Kafka broker (KRaft, loopback) and a ``jaring worker``, then plays
+the programme: 1,500 informal workers apply, three sponsors pledge
+Rp 302,400,000 between them (JKK+JKM for everyone, twelve months), and
+twelve month ticks pay the premiums. It reads every output topic back, as
+a city dashboard would, checks the invariants and prints the totals.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from deploy.kafka.runner import KafkaCluster, free_port
+from jaring.audit import Audit, Reader
 from jaring.processes import WorkerProcess
+from jaring.scenario import Scenario, kendari
 from jaring.settings import Settings
-from jaring.topic_io import Record, read_until, send_all
-from models.codec import dumps, loads
+from jaring.topic_io import read_until, send_all
+from models.codec import encode
+from models.events import ApplicationSubmitted, CoverageActivated, FundingMovement, MonthTick, PledgeSubmitted
 
-__all__ = ["run_demo"]
+__all__ = ["OUTPUT_TOPICS", "feed", "play", "run_demo"]
 
-
-def _probe_counts(records: list[Record]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for record in records:
-        ack = loads(record.value)
-        counts[ack["source"]] = max(counts.get(ack["source"], 0), ack["count"])
-    return counts
+OUTPUT_TOPICS = ("application-status.v1", "coverage.v1", "pledge-status.v1", "funding.v1", "deadletter.v1")
+Input = ApplicationSubmitted | PledgeSubmitted | MonthTick
 
 
-def run_demo(probes: int = 1000, keep_running: bool = False) -> int:
+async def feed(settings: Settings, events: Sequence[Input]) -> None:
+    """Produce inputs to their topics, keyed by region, as kiosks, sponsors and the clock would."""
+    by_topic: dict[str, list[tuple[bytes, bytes]]] = {}
+    for event in events:
+        if isinstance(event, ApplicationSubmitted):
+            topic, region = "applications.v1", event.regency
+        else:
+            topic = "pledges.v1" if isinstance(event, PledgeSubmitted) else "clock.v1"
+            region = event.region
+        by_topic.setdefault(topic, []).append((region.encode(), encode(event)))
+    for topic, records in by_topic.items():
+        await send_all(settings.kafka_bootstrap, settings.topic(topic), records)
+
+
+async def outputs_until(
+    settings: Settings,
+    done: Callable[[Reader], bool],
+    timeout: float = 180.0,
+    applications: int | None = None,
+) -> Audit:
+    """Read every output topic from the start until ``done(reader)``; then audit everything read."""
+    reader = Reader()
+    topics = [settings.topic(t) for t in OUTPUT_TOPICS]
+    await read_until(settings.kafka_bootstrap, topics, lambda _: done(reader), timeout, reader.add)
+    return reader.audit(applications)
+
+
+async def play(settings: Settings, scenario: Scenario, say: Callable[[str], None]) -> Audit:
+    """Applications, then pledges, then month ticks, each phase read back before the next."""
+    n = len(scenario.applications)
+    started = time.monotonic()
+    await feed(settings, scenario.applications)
+    await outputs_until(settings, lambda r: r.accounted >= n)
+    say(f"{n} applications accounted for in {time.monotonic() - started:.1f}s")
+    started = time.monotonic()
+    await feed(settings, scenario.pledges)
+    matched = min(scenario.seats, n)
+    await outputs_until(settings, lambda r: r.result.counts["coverage.activated"] >= matched)
+    say(f"{len(scenario.pledges)} pledges matched {matched} workers in {time.monotonic() - started:.1f}s")
+    started = time.monotonic()
+    await feed(settings, scenario.ticks)
+    final = await outputs_until(
+        settings,
+        lambda r: r.result.counts["coverage.expired"] >= r.result.counts["coverage.activated"] > 0,
+        applications=n,
+    )
+    say(f"{len(scenario.ticks)} month ticks paid and closed in {time.monotonic() - started:.1f}s")
+    return final
+
+
+def _rupiah(amount: int) -> str:
+    return f"Rp {amount:,}"
+
+
+def report(audit: Audit) -> list[str]:
+    activations = [e for e in audit.events if isinstance(e, CoverageActivated)]
+    movements = [e for e in audit.events if isinstance(e, FundingMovement)]
+    last = {m.pledge_id: m.balances for m in movements}
+    lines = [
+        f"workers covered: {len(activations)}",
+        f"premiums paid:   {audit.counts['funding.premium_paid']} "
+        f"({_rupiah(sum(b.paid_idr for b in last.values()))})",
+        f"coverage expired at term end: {audit.counts['coverage.expired']}",
+        "pledges (pledged / committed / paid / returned):",
+    ]
+    for pledge, b in sorted(last.items()):
+        lines.append(f"  {pledge}: {_rupiah(b.pledged_idr)} / {_rupiah(b.committed_idr)} / "
+                     f"{_rupiah(b.paid_idr)} / {_rupiah(b.returned_idr)}")
+    by_job = Counter(str(e.occupation) for e in activations)
+    lines.append("covered by occupation: " + ", ".join(f"{k} {v}" for k, v in by_job.most_common()))
+    by_district = Counter(e.district for e in activations)
+    lines.append("covered by district:   " + ", ".join(f"{k} {v}" for k, v in sorted(by_district.items())))
+    lines.append(f"audit: {audit.summary()}")
+    return lines
+
+
+def run_demo(workers: int = 1_500, keep_running: bool = False) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="jaring-demo-"))
     with KafkaCluster(size=1, workdir=workdir / "kafka") as cluster:
         bootstrap = cluster.bootstrap_servers
@@ -34,35 +117,20 @@ def run_demo(probes: int = 1000, keep_running: bool = False) -> int:
             "JARING_WEB_PORT": str(free_port()),
             "JARING_DATA_DIR": str(workdir / "worker-data"),
         }
-        settings = Settings(kafka_bootstrap=bootstrap)
         worker = WorkerProcess(env=env, log_path=workdir / "worker.log")
         started = time.monotonic()
         worker.start()
         print(f"worker ready in {time.monotonic() - started:.1f}s", flush=True)
         try:
-            started = time.monotonic()
-            sources = [f"kiosk-{seq % 4}" for seq in range(probes)]
-            feed = [(s.encode(), dumps({"source": s, "seq": seq})) for seq, s in enumerate(sources)]
-            asyncio.run(send_all(bootstrap, settings.topic("probe.v1"), feed))
-            records = asyncio.run(
-                read_until(
-                    bootstrap,
-                    [settings.topic("probe-ack.v1")],
-                    lambda got: sum(_probe_counts(got).values()) >= probes,
-                )
+            audit = asyncio.run(
+                play(Settings(kafka_bootstrap=bootstrap), kendari(workers), lambda s: print(s, flush=True))
             )
-            elapsed = time.monotonic() - started
-            counts = _probe_counts(records)
-            total = sum(counts.values())
-            print(f"sent {probes} probes; the worker counted {total} across {len(counts)} sources "
-                  f"in {elapsed:.2f}s ({total / elapsed:.0f} events/s round trip)", flush=True)
-            for source, count in sorted(counts.items()):
-                print(f"  {source}: {count}", flush=True)
+            print("\n".join(report(audit)), flush=True)
             if keep_running:
                 print(f"broker {bootstrap} and worker running; Ctrl-C to stop", flush=True)
                 while worker.running:
                     time.sleep(1)
-            return 0 if total == probes else 1
+            return 0 if audit.ok else 1
         except KeyboardInterrupt:
             return 0
         finally:

@@ -64,6 +64,8 @@ class Scenario:
     applications: list[ApplicationSubmitted]
     pledges: list[PledgeSubmitted]
     ticks: list[MonthTick]
+    seats: int
+    """Seats the pledges pay for, all told."""
 
 
 def _nik(rng: random.Random, district: str, birth: date, sex: Sex, serial: int) -> str:
@@ -177,4 +179,4 @@ def kendari(workers: int = 1_500, pledge_count: int = 3, seed: int = 7471) -> Sc
     seats = [share + (1 if n < extra else 0) for n in range(pledge_count)]
     after = apps[-1].event_time + timedelta(hours=1)
     first_period = period_name(period_index(f"{apps[0].event_time:%Y-%m}"))
-    return Scenario(apps, pledges(seats, start=after), month_ticks(first_period, 12))
+    return Scenario(apps, pledges(seats, start=after), month_ticks(first_period, 12), sum(seats))
