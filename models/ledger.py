@@ -19,7 +19,7 @@ matcher checks money before it moves it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
@@ -133,12 +133,19 @@ _MONEY_FIELD = {
 class Dashboard:
     """A fold over output events into ``SeriesPoint`` levels, per region and sponsor per month."""
 
-    def __init__(self) -> None:
-        self._levels: dict[tuple[str, str | None], dict[str, int]] = {}
+    def __init__(self, levels: Mapping[tuple[str, str | None], Mapping[str, int]] | None = None) -> None:
+        """Start empty, or from persisted ``levels()`` (past points need not be reloaded to go on)."""
+        self._levels: dict[tuple[str, str | None], dict[str, int]] = {
+            row: dict(values) for row, values in (levels or {}).items()
+        }
         self._points: dict[tuple[str, str | None, str], SeriesPoint] = {}
 
-    def apply(self, event: OutputEvent) -> None:
-        """Account for one event; events of a region must come in log order."""
+    def levels(self) -> dict[tuple[str, str | None], dict[str, int]]:
+        """Current levels per (region, sponsor or None): all that is needed to carry on folding."""
+        return {row: dict(values) for row, values in self._levels.items()}
+
+    def apply(self, event: OutputEvent) -> list[SeriesPoint]:
+        """Account for one event; returns the points it changed. A region's events come in log order."""
         deltas: list[tuple[str | None, str, int]] = []
         if isinstance(event, FundingMovement):
             field = _MONEY_FIELD.get(event.kind)
@@ -156,14 +163,16 @@ class Dashboard:
                 deltas.append((None, "waiting", 1))
         elif isinstance(event, ApplicationWaiting):
             deltas.append((None, "waiting", 1))
+        changed: list[SeriesPoint] = []
         for sponsor, field, delta in deltas:
             rows = [None] if sponsor is None else [sponsor, None]
             for row in rows:
                 levels = self._levels.setdefault((event.region, row), {})
                 levels[field] = levels.get(field, 0) + delta
-                self._points[(event.region, row, event.period)] = SeriesPoint(
-                    region=event.region, sponsor_id=row, period=event.period, **levels
-                )
+                point = SeriesPoint(region=event.region, sponsor_id=row, period=event.period, **levels)
+                self._points[(event.region, row, event.period)] = point
+                changed.append(point)
+        return changed
 
     def series(self) -> list[SeriesPoint]:
         """Every point, ordered by region, region row first then sponsors, then month."""

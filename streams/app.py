@@ -1,8 +1,8 @@
 """The Faust application: the one place the app singleton is built.
 
 Defaults that Faust gets wrong for this system are overridden here: the web
-server binds to loopback (Faust binds every interface and serves table
-contents at ``/table/...``), producers wait for every in-sync replica with
+server binds to loopback (Faust binds every interface) and its table, router,
+graph and stats views are off (Faust serves table contents at ``/table/...``), producers wait for every in-sync replica with
 idempotence on, consumers read only committed records, and topics are created
 with the replication the operator configured rather than 1.
 """
@@ -46,6 +46,13 @@ def create_app(settings: Settings) -> JaringApp:
         "web_host": settings.web_host,
         "web_bind": settings.web_host,
         "web_port": settings.web_port,
+        # Faust would serve every table's contents at /table/... and its
+        # internals at /router, /graph and /stats; Jaring's own views
+        # (streams/views.py) expose only counts and rupiah.
+        "web_tables_enabled": False,
+        "web_router_enabled": False,
+        "web_graph_enabled": False,
+        "web_stats_enabled": False,
         "consumer_auto_offset_reset": "earliest",
         # Faust's 60 s default leaves a crashed worker's partitions idle for a
         # minute; heartbeats every 3 s let 10 s detect a death without flapping.
@@ -66,4 +73,4 @@ settings = Settings()
 app = create_app(settings)
 
 # Agents register on the app when their modules are imported.
-from streams import matching, probe, router  # noqa: E402,F401
+from streams import matching, probe, router, views  # noqa: E402,F401

@@ -20,8 +20,11 @@ same deterministic id, but never lose one.
 
 Keys: ``{region}|c`` clock, ``{region}|w|{pseudonym}`` workers,
 ``{region}|p|{pledge}`` pledges, ``{region}|s|{event id}`` handled-and-
-rejected markers, ``{region}|j|{n}`` journal chunks, ``{region}|J`` head.
-No key or value holds a NIK or a name.
+rejected markers, ``{region}|m|{sponsor or *}|{YYYY-MM}`` monthly series
+points and ``{region}|l|{sponsor or *}`` their running levels (the
+dashboard fold, ``models.ledger.Dashboard``, persisted with the step that
+moved it), ``{region}|j|{n}`` journal chunks, ``{region}|J`` head. No key
+or value holds a NIK or a name.
 """
 
 from __future__ import annotations
@@ -30,10 +33,14 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from models.eligibility import CityPolicy
+from models.ledger import Dashboard, SeriesPoint
 from models.matcher import RegionMatcher, Step
 from models.records import ClockRecord, PledgeRecord, WorkerRecord
 
-__all__ = ["RegionStore"]
+__all__ = ["ALL_SPONSORS", "RegionStore"]
+
+ALL_SPONSORS = "*"
+"""The row key of a region's totals in the monthly series."""
 
 _CHUNK = 200  # upserts per journal record: keeps each well under Kafka's 1 MiB message limit
 
@@ -46,20 +53,36 @@ class RegionStore:
         self._key = pseudonym_key
         self._policy = policy
         self._matchers: dict[str, RegionMatcher] = {}
+        self._dashboards: dict[str, Dashboard] = {}
 
     def matcher(self, region: str) -> RegionMatcher:
         """The region's matcher, rebuilt from the table the first time after a (re)assignment."""
         found = self._matchers.get(region)
         if found is None:
             found = self._matchers[region] = self._restore(region)
+            self._dashboards[region] = self._restore_dashboard(region)
         return found
+
+    def series(self, region: str, sponsor: str | None = None) -> list[SeriesPoint]:
+        """Monthly points of a region (``sponsor`` None: the region's totals), oldest first."""
+        prefix = f"{region}|m|{sponsor or ALL_SPONSORS}|"
+        points = [SeriesPoint.model_validate(v) for k, v in self._table.items() if k.startswith(prefix)]
+        return sorted(points, key=lambda point: point.period)
+
+    def pledges(self, region: str) -> list[PledgeRecord]:
+        """Every pledge of a region with its ledger, in acceptance order."""
+        prefix = f"{region}|p|"
+        records = [PledgeRecord.model_validate(v) for k, v in self._table.items() if k.startswith(prefix)]
+        return sorted(records, key=lambda record: record.accepted_seq)
 
     def forget(self, region: str | None = None) -> None:
         """Drop cached matchers (all, on a rebalance; one, after a failed step)."""
         if region is None:
             self._matchers.clear()
+            self._dashboards.clear()
         else:
             self._matchers.pop(region, None)
+            self._dashboards.pop(region, None)
 
     def persist(self, region: str, matcher: RegionMatcher, step: Step) -> int:
         """Write what ``step`` changed, journal first; returns the records written."""
@@ -73,6 +96,7 @@ class RegionStore:
             (f"{region}|p|{p}", matcher.pledge_record(p).model_dump(mode="json")) for p in step.pledges
         )
         upserts.extend((f"{region}|s|{e}", 1) for e in step.seen)
+        upserts.extend(self._series_upserts(region, step))
         if not upserts:
             return 0
         head_key = f"{region}|J"
@@ -84,6 +108,30 @@ class RegionStore:
         for key, value in upserts:
             self._table[key] = value
         return len(upserts)
+
+    def _series_upserts(self, region: str, step: Step) -> list[tuple[str, Any]]:
+        dashboard = self._dashboards.setdefault(region, Dashboard())
+        points: dict[str, SeriesPoint] = {}
+        for event in step.outputs:
+            for point in dashboard.apply(event):
+                row = point.sponsor_id or ALL_SPONSORS
+                points[f"{region}|m|{row}|{point.period}"] = point
+        if not points:
+            return []
+        levels = [
+            (f"{region}|l|{row or ALL_SPONSORS}", values)
+            for (_, row), values in dashboard.levels().items()
+        ]
+        return [*((k, p.model_dump(mode="json")) for k, p in points.items()), *levels]
+
+    def _restore_dashboard(self, region: str) -> Dashboard:
+        prefix = f"{region}|l|"
+        levels = {
+            (region, None if k == f"{prefix}{ALL_SPONSORS}" else k.removeprefix(prefix)): v
+            for k, v in self._table.items()
+            if k.startswith(prefix)
+        }
+        return Dashboard(levels)
 
     @staticmethod
     def _unfinished_step(region: str, records: dict[str, Any]) -> list[tuple[str, Any]]:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["KAFKA_VERSION", "KafkaCluster", "KafkaNode", "ensure_kafka_jars"]
+__all__ = ["KAFKA_VERSION", "KafkaCluster", "KafkaNode", "ensure_kafka_jars", "free_port", "free_port_pair"]
 
 KAFKA_VERSION = "4.3.1"
 _POM = Path(__file__).with_name("pom.xml")
@@ -69,6 +69,20 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_port_pair() -> int:
+    """A port whose successor is free too: a node's client and controller ports."""
+    for _ in range(100):
+        port = free_port()
+        if port < 65535:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                try:
+                    sock.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no two adjacent free ports on 127.0.0.1")
 
 
 def _port_open(port: int) -> bool:

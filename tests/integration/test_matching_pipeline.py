@@ -5,18 +5,36 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from itertools import pairwise
+from typing import Any
+from urllib.error import HTTPError
+from urllib.request import urlopen
 
 import pytest
 
 from jaring.audit import Audit, Reader
+from jaring.processes import WorkerProcess
 from jaring.scenario import applications, kendari, pledges
 from jaring.settings import Settings
+from models.codec import loads
 from models.events import CoverageActivated, CoverageExpired
 from models.matcher import RegionMatcher
 from tests.conftest import WorkerFactory
 from tests.integration.pipeline import feed, outputs_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+def get_json(worker: WorkerProcess, path: str) -> Any:
+    with urlopen(f"http://127.0.0.1:{worker.env['JARING_WEB_PORT']}{path}", timeout=10) as response:
+        return loads(response.read())
+
+
+def get_status(worker: WorkerProcess, path: str) -> int:
+    try:
+        with urlopen(f"http://127.0.0.1:{worker.env['JARING_WEB_PORT']}{path}", timeout=10) as response:
+            return int(response.status)
+    except HTTPError as error:
+        return error.code
 
 
 def counted(kind: str, n: int) -> Callable[[Reader], bool]:
@@ -26,7 +44,7 @@ def counted(kind: str, n: int) -> Callable[[Reader], bool]:
 async def test_kendari_covers_all_1500_in_priority_order_then_pays_twelve_months(
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
-    worker_factory()
+    worker = worker_factory()
     scenario = kendari()
     await feed(settings, scenario.applications)
     await outputs_until(settings, counted("application.waiting", 1500))
@@ -57,6 +75,21 @@ async def test_kendari_covers_all_1500_in_priority_order_then_pays_twelve_months
     assert final.counts["funding.premium_paid"] == 12 * 1500
     assert final.counts["coverage.expired"] == 1500
     assert all(isinstance(e, CoverageExpired) and e.months_paid == 12 for e in final.of(CoverageExpired))
+
+    # The worker's own views tell the same story, month by month, without a name in sight.
+    series = get_json(worker, "/v1/regions/74.71/series")["points"]
+    assert [p["period"] for p in series] == [f"2026-{m:02d}" for m in range(1, 13)]
+    assert series[0]["pledged_idr"] == series[0]["committed_idr"] == 302_400_000
+    assert series[0]["covered"] == 1500
+    assert series[-1]["paid_idr"] == 302_400_000
+    assert series[-1]["covered"] == 0 and series[-1]["waiting"] == 1500
+    ledgers = get_json(worker, "/v1/regions/74.71/pledges")["pledges"]
+    assert [(p["seats_filled"], p["paid_idr"], p["remainder_idr"]) for p in ledgers] == [
+        (500, 100_800_000, 0)
+    ] * 3
+    assert get_status(worker, "/v1/regions/99.99/series") == 404
+    assert get_status(worker, "/v1/regions/kendari/series") == 400
+    assert get_status(worker, "/table/region-state/") == 404  # Faust's table dump stays off
 
 
 async def test_short_pledges_leave_the_lowest_priority_waiting_and_a_later_pledge_takes_them_first(

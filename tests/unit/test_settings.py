@@ -1,0 +1,45 @@
+"""Settings: one frozen class from JARING_* variables, refusing unsafe production defaults."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from jaring.settings import Settings
+
+
+def test_development_runs_with_the_development_key() -> None:
+    assert Settings(env="development").namespace == "jaring"
+
+
+def test_production_refuses_the_development_pseudonym_key() -> None:
+    with pytest.raises(ValidationError, match="settings_default_secret"):
+        Settings(env="production")
+
+
+def test_production_refuses_a_short_pseudonym_key() -> None:
+    with pytest.raises(ValidationError, match="settings_weak_secret"):
+        Settings(env="production", pseudonym_key="too-short")
+
+
+def test_secrets_are_masked_when_settings_are_printed() -> None:
+    secret = "s" * 40
+    settings = Settings(env="production", pseudonym_key=secret)
+
+    assert secret not in repr(settings)
+    assert secret not in str(settings.model_dump())
+
+
+def test_settings_are_read_from_jaring_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JARING_NAMESPACE", "kendari")
+    monkeypatch.setenv("JARING_TOPIC_PARTITIONS", "12")
+
+    settings = Settings()
+
+    assert (settings.namespace, settings.topic_partitions) == ("kendari", 12)
+    assert settings.topic("coverage.v1") == "kendari.coverage.v1"
+
+
+def test_min_insync_replicas_cannot_exceed_replication() -> None:
+    with pytest.raises(ValidationError, match="settings_min_isr"):
+        Settings(replication_factor=1, min_insync_replicas=2)
