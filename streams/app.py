@@ -1,10 +1,15 @@
 """The Faust application: the one place the app singleton is built.
 
-Defaults that Faust gets wrong for this system are overridden here: the web
-server binds to loopback (Faust binds every interface) and its table, router,
-graph and stats views are off (Faust serves table contents at ``/table/...``), producers wait for every in-sync replica with
-idempotence on, consumers read only committed records, and topics are created
-with the replication the operator configured rather than 1.
+Defaults that Faust gets wrong for this system are overridden here:
+
+* the web server binds to loopback (Faust binds every interface), and its
+  table, router, graph and stats views are off (Faust serves every table's
+  contents at ``/table/...``);
+* producers wait for every in-sync replica with idempotence on
+  (``streams.producer``);
+* topics are created with the partitions, replication and
+  ``min.insync.replicas`` the operator configured (``streams.topics``);
+* a crashed worker's partitions move after seconds, not a minute.
 """
 
 from __future__ import annotations
