@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv kafka lint test test-unit demo broker bench clean
+.PHONY: help venv kafka lint test test-unit chaos demo broker bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,10 @@ test: venv kafka lint ## lint, then every test against a real Kafka broker
 
 test-unit: venv ## the pure core's tests only (no broker)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+chaos: venv kafka ## long fault run: 20 worker kills, 3 broker kills, 20,000 applications
+	CHAOS_WORKER_KILLS=20 CHAOS_BROKER_KILLS=3 CHAOS_APPLICATIONS=20000 \
+		$(BIN)/python -m pytest tests/chaos -s -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: venv kafka ## start a broker and a worker, feed the scenario, print the totals
 	$(BIN)/jaring demo

@@ -1,0 +1,133 @@
+"""Faults during a stream, then a checker that reads every output topic from the start.
+
+After each run the audit (``jaring.audit``) proves: no worker covered twice in
+one period, no pledge over-committed, ledgers balanced, every application
+waiting, rejected with a reason or matched, and repeats byte-identical. Each
+test prints how many faults it injected and how many events it checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from deploy.kafka.runner import KafkaCluster
+from jaring.audit import Audit
+from jaring.demo import feed, outputs_until
+from jaring.scenario import applications, month_ticks, pledges
+from jaring.settings import Settings
+from models.events import ApplicationSubmitted
+from tests.chaos.conftest import ChaosPlan
+from tests.conftest import WorkerFactory
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+def report(name: str, faults: int, audit: Audit) -> None:
+    print(f"\n[chaos] {name}: {faults} faults injected; checked {audit.summary()}")
+
+
+async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
+    settings: Settings, worker_factory: WorkerFactory, plan: ChaosPlan
+) -> None:
+    n = plan.applications
+    apps = applications(n, seed=41, spacing=timedelta(seconds=3))
+    offers = pledges([n // 20] * 10, start=apps[0].event_time + timedelta(hours=1), valid_days=45)
+    worker = worker_factory()
+    feeding = asyncio.create_task(feed(settings, [*apps, *offers]))
+    kills = 0
+    for k in range(1, plan.worker_kills + 1):
+        threshold = n * k // (plan.worker_kills + 1)
+        await outputs_until(settings, lambda r, t=threshold: r.accounted >= t, timeout=300)
+        worker.kill()
+        kills += 1
+        worker.start()
+    await feeding
+    await outputs_until(settings, lambda r: r.accounted >= n, timeout=300)
+    await feed(settings, month_ticks("2026-01", 12))
+    await outputs_until(settings, lambda r: r.result.counts["funding.premium_paid"] >= n // 4, timeout=300)
+    worker.kill()  # once more, in the middle of the month closes
+    kills += 1
+    worker.start()
+    final = await outputs_until(
+        settings,
+        lambda r: r.result.counts["coverage.expired"] >= r.result.counts["coverage.activated"] > 0,
+        timeout=300,
+        applications=n,
+    )
+
+    report("worker SIGKILLs", kills, final)
+    assert final.ok, final.violations
+    assert final.counts["coverage.activated"] == n // 2  # every seat filled once, never twice
+    assert final.counts["funding.premium_paid"] == 12 * (n // 2)
+
+
+async def test_duplicated_and_reordered_inputs_change_nothing(
+    settings: Settings, worker_factory: WorkerFactory
+) -> None:
+    apps = applications(1_000, seed=42)
+    again = [  # the same people applying a second time
+        a.model_copy(update={"event_id": f"{a.event_id}-again", "application_id": f"{a.application_id}x"})
+        for a in apps[:100]
+    ]
+    offers = pledges([300, 200], start=apps[-1].event_time + timedelta(hours=1))
+    rng = random.Random(42)
+    noisy: list[ApplicationSubmitted] = [*apps, *rng.sample(apps, 300), *again]
+    rng.shuffle(noisy)
+    worker_factory()
+
+    await feed(settings, noisy)
+    await outputs_until(settings, lambda r: r.accounted >= 1_100, timeout=180)
+    await feed(settings, [*offers, *offers, offers[0]])
+    final = await outputs_until(
+        settings, lambda r: r.result.counts["coverage.activated"] >= 500, timeout=180, applications=1_100
+    )
+
+    report("duplicated and reordered inputs", 300 + 100 + 3, final)
+    assert final.ok, final.violations
+    assert final.counts["application.waiting"] == 1_000
+    assert final.counts["application.rejected"] == 100
+    assert {e.reason for e in final.events if e.type == "application.rejected"} == {"duplicate_worker"}
+    assert final.counts["pledge.accepted"] == 2
+    assert final.counts["coverage.activated"] == 500
+
+
+async def test_broker_kills_in_a_three_node_cluster_lose_nothing(
+    settings: Settings, worker_factory: WorkerFactory, plan: ChaosPlan, tmp_path: Path
+) -> None:
+    n = max(2_000, plan.applications // 2)
+    with KafkaCluster(size=3, workdir=tmp_path / "cluster") as cluster:
+        cluster_settings = settings.model_copy(
+            update={"kafka_bootstrap": cluster.bootstrap_servers, "replication_factor": 3,
+                    "min_insync_replicas": 2}
+        )
+        worker_factory(
+            JARING_KAFKA_BOOTSTRAP=cluster.bootstrap_servers,
+            JARING_REPLICATION_FACTOR="3",
+            JARING_MIN_INSYNC_REPLICAS="2",
+        )
+        apps = applications(n, seed=43, spacing=timedelta(seconds=3))
+        offers = pledges([n // 10] * 5, start=apps[0].event_time + timedelta(hours=1))
+        feeding = asyncio.create_task(feed(cluster_settings, [*apps, *offers]))
+        for k in range(1, plan.broker_kills + 1):
+            threshold = n * k // (plan.broker_kills + 1)
+            await outputs_until(cluster_settings, lambda r, t=threshold: r.accounted >= t, timeout=300)
+            victim = 1 + k % 3
+            cluster.kill_node(victim)
+            await asyncio.sleep(3)
+            cluster.restart_node(victim)
+        await feeding
+        final = await outputs_until(
+            cluster_settings,
+            lambda r: r.accounted >= n and r.result.counts["coverage.activated"] >= n // 2,
+            timeout=300,
+            applications=n,
+        )
+
+    report("broker SIGKILLs (RF 3, min ISR 2)", plan.broker_kills, final)
+    assert final.ok, final.violations
+    assert final.counts["coverage.activated"] == n // 2
