@@ -17,12 +17,15 @@ from __future__ import annotations
 from typing import Any
 
 import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import ProducerT
+from prometheus_client import CollectorRegistry
 
 from jaring.settings import Settings
+from streams.metrics import EngineMetrics
 from streams.producer import DurableProducer
 
-__all__ = ["JaringApp", "app", "create_app", "settings"]
+__all__ = ["JaringApp", "app", "create_app", "metrics", "registry", "settings"]
 
 
 class JaringApp(faust.App):
@@ -76,6 +79,10 @@ def create_app(settings: Settings) -> JaringApp:
 
 settings = Settings()
 app = create_app(settings)
+registry = CollectorRegistry()
+# Faust's sensor mounts /metrics for this registry; names are faust_* whatever the namespace.
+setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
+metrics = EngineMetrics.create(registry)
 
 # Agents register on the app when their modules are imported.
 from streams import matching, probe, router, views  # noqa: E402,F401

@@ -13,6 +13,7 @@ an in-flight event at higher concurrency.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from models.eligibility import KENDARI, CityPolicy
 from models.errors import JaringError
 from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted
 from streams import catalogue
-from streams.app import app, settings
+from streams.app import app, metrics, settings
 from streams.outputs import publish
 from streams.router import _message_time, region_of
 from streams.state import RegionStore
@@ -71,6 +72,31 @@ async def match(stream: Any) -> None:
             await publish([dead_letter(source_topic=message.topic, partition=message.partition,
                                        offset=message.offset, raw=raw, error=known,
                                        event_time=_message_time(message))])
+            metrics.dead_letters.labels("matcher", known.code).inc()
             continue
         await publish(step.outputs)
         store.persist(region, matcher, step)
+        _observe(region, step.outputs, message.timestamp)
+
+
+_runways: dict[str, dict[str, int]] = {}
+
+
+def _observe(region: str, outputs: list[Any], input_timestamp: float) -> None:
+    """Metrics only: the wall clock measures latency here, it never decides anything."""
+    metrics.events.labels("matcher").inc()
+    if not outputs:
+        return
+    metrics.observe_outputs(outputs, latency_s=time.time() - input_timestamp)
+    runways = metrics.runways(outputs, _runways.setdefault(region, {}))
+    metrics.observe_region(region, store.levels(region), runways)
+
+
+@app.timer(interval=5.0)
+async def _measure_lag() -> None:
+    """Records behind the end of each partition this worker holds."""
+    for tp in app.consumer.assignment():
+        position = await app.consumer.position(tp)
+        end = app.consumer.highwater(tp)
+        if position is not None and end is not None:
+            metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, end - position))

@@ -19,7 +19,7 @@ from models.codec import dead_letter, decode
 from models.errors import DecodeError, JaringError
 from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted
 from streams import catalogue
-from streams.app import app
+from streams.app import app, metrics
 from streams.outputs import publish
 
 __all__ = ["region_of", "route"]
@@ -51,6 +51,7 @@ inputs = app.topic(
 async def route(stream: Any) -> None:
     async for event in stream.events():
         message, raw = event.message, event.value
+        metrics.inputs.labels(message.topic).inc()
         try:
             decoded = decode(raw)
             if not isinstance(decoded, _EXPECTED[message.topic]) or not isinstance(
@@ -63,8 +64,11 @@ async def route(stream: Any) -> None:
         except JaringError as error:
             log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition,
                         message.offset, error.code)
+            metrics.dead_letters.labels("router", error.code).inc()
             await publish([dead_letter(source_topic=message.topic, partition=message.partition,
                                        offset=message.offset, raw=raw, error=error,
                                        event_time=_message_time(message))])
             continue
-        await catalogue.region_log.send(key=region_of(decoded).encode(), value=raw)
+        # The input's own timestamp travels on: match latency is measured from it.
+        region = region_of(decoded).encode()
+        await catalogue.region_log.send(key=region, value=raw, timestamp=message.timestamp)

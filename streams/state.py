@@ -63,6 +63,11 @@ class RegionStore:
             self._dashboards[region] = self._restore_dashboard(region)
         return found
 
+    def levels(self, region: str) -> dict[str, int]:
+        """The region's running totals (waiting, covered, rupiah by ledger state)."""
+        dashboard = self._dashboards.get(region)
+        return {} if dashboard is None else dashboard.levels().get((region, None), {})
+
     def series(self, region: str, sponsor: str | None = None) -> list[SeriesPoint]:
         """Monthly points of a region (``sponsor`` None: the region's totals), oldest first."""
         prefix = f"{region}|m|{sponsor or ALL_SPONSORS}|"

@@ -1,0 +1,156 @@
+"""What a worker tells its operator: every metric in one typed container.
+
+Built against the registry it is given (the worker's own, or a fresh one in
+a test). Labels are bounded: topic, partition, region (a regency code),
+reason and outcome codes; never a NIK, a worker, a pledge or an event id.
+
+Faust's own sensor (``faust_*`` metrics: messages per topic-partition, end
+and committed offsets, rebalances and their duration, send latency) shares
+the registry and the ``/metrics`` page; the metrics here say what those
+messages meant: who applied, who was covered, where the money stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from models.codec import INVALID_FIELD, NOT_JSON, UNKNOWN_TYPE, UNSUPPORTED_SCHEMA_VERSION
+from models.events import (
+    ApplicationRejected,
+    ApplicationWaiting,
+    CoverageActivated,
+    CoverageExpired,
+    CoverageRenewed,
+    FundingMovement,
+    OutputEvent,
+    PledgeAccepted,
+    PledgeExhausted,
+    PledgeExpired,
+    PledgeRejected,
+)
+
+__all__ = ["DEAD_LETTER_REASONS", "LATENCY_BUCKETS", "EngineMetrics"]
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+"""Match latency, from the input's arrival in Kafka to its coverage event: tens of
+milliseconds when healthy, seconds when lagging; the alert fires past 5 s at p99."""
+
+_MONEY = ("pledged_idr", "committed_idr", "paid_idr", "returned_idr")
+
+DEAD_LETTER_REASONS = (
+    NOT_JSON, UNKNOWN_TYPE, UNSUPPORTED_SCHEMA_VERSION, INVALID_FIELD,
+    "wrong_topic", "wrong_region", "engine_error",
+)
+"""Every reason a record is dead-lettered; their series start at 0 so that
+``increase()`` sees the first dead letter (a series born at 2 shows no increase)."""
+
+
+@dataclass(frozen=True)
+class EngineMetrics:
+    inputs: Counter
+    dead_letters: Counter
+    applications: Counter
+    application_rejections: Counter
+    matches: Counter
+    expiries: Counter
+    pledges: Counter
+    pledge_rejections: Counter
+    events: Counter
+    waiting: Gauge
+    covered: Gauge
+    rupiah: Gauge
+    pledges_running_out: Gauge
+    match_latency: Histogram
+    consumer_lag: Gauge
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> EngineMetrics:
+        def counter(name: str, doc: str, labels: Iterable[str] = ()) -> Counter:
+            return Counter(name, doc, list(labels), registry=registry)
+
+        def gauge(name: str, doc: str, labels: Iterable[str] = ()) -> Gauge:
+            return Gauge(name, doc, list(labels), registry=registry)
+
+        metrics = cls(
+            inputs=counter("jaring_inputs", "Input records read by the router.", ["topic"]),
+            dead_letters=counter("jaring_dead_letters", "Records sent to the dead-letter topic.",
+                                 ["stage", "reason"]),
+            applications=counter("jaring_applications", "Applications by outcome.", ["outcome"]),
+            application_rejections=counter("jaring_application_rejections",
+                                           "Rejected applications by reason.", ["reason"]),
+            matches=counter("jaring_matches", "Coverage terms started, by kind.", ["kind"]),
+            expiries=counter("jaring_coverage_expired", "Terms ended, by what followed.", ["outcome"]),
+            pledges=counter("jaring_pledges", "Pledge status changes.", ["status"]),
+            pledge_rejections=counter("jaring_pledge_rejections", "Rejected pledges by reason.", ["reason"]),
+            events=counter("jaring_events_processed", "Events handled per agent.", ["agent"]),
+            waiting=gauge("jaring_waiting_workers", "Eligible workers waiting for a seat.", ["region"]),
+            covered=gauge("jaring_covered_workers", "Workers with an active term.", ["region"]),
+            rupiah=gauge("jaring_rupiah", "Money by ledger state: pledged, committed, paid, returned, "
+                         "remaining (pledged - paid - returned).", ["region", "state"]),
+            pledges_running_out=gauge(
+                "jaring_pledges_running_out",
+                "Pledges whose committed money is all paid within one month close.", ["region"],
+            ),
+            match_latency=Histogram(
+                "jaring_match_latency_seconds",
+                "From the input's timestamp in Kafka to its coverage event being acknowledged.",
+                buckets=LATENCY_BUCKETS, registry=registry,
+            ),
+            consumer_lag=gauge("jaring_consumer_lag", "Records behind the end of each assigned partition.",
+                               ["topic", "partition"]),
+        )
+        for stage in ("router", "matcher"):
+            for reason in DEAD_LETTER_REASONS:
+                metrics.dead_letters.labels(stage, reason)
+        for outcome in ("waiting", "rejected", "matched_on_arrival"):
+            metrics.applications.labels(outcome)
+        for kind in ("activated", "renewed"):
+            metrics.matches.labels(kind)
+        for status in ("accepted", "rejected", "exhausted", "expired"):
+            metrics.pledges.labels(status)
+        return metrics
+
+    def observe_outputs(self, outputs: Iterable[OutputEvent], latency_s: float | None) -> None:
+        """Count what a step emitted; ``latency_s`` is observed once per coverage it started."""
+        for event in outputs:
+            if isinstance(event, ApplicationWaiting):
+                self.applications.labels("waiting").inc()
+            elif isinstance(event, ApplicationRejected):
+                self.applications.labels("rejected").inc()
+                self.application_rejections.labels(event.reason).inc()
+            elif isinstance(event, CoverageActivated | CoverageRenewed):
+                kind = "activated" if isinstance(event, CoverageActivated) else "renewed"
+                self.matches.labels(kind).inc()
+                if isinstance(event, CoverageActivated) and not event.was_waiting:
+                    self.applications.labels("matched_on_arrival").inc()
+                if latency_s is not None:
+                    self.match_latency.observe(max(0.0, latency_s))
+            elif isinstance(event, CoverageExpired):
+                self.expiries.labels(event.outcome).inc()
+            elif isinstance(event, PledgeAccepted | PledgeRejected | PledgeExhausted | PledgeExpired):
+                self.pledges.labels(event.type.removeprefix("pledge.")).inc()
+                if isinstance(event, PledgeRejected):
+                    self.pledge_rejections.labels(event.reason).inc()
+
+    def observe_region(
+        self, region: str, levels: Mapping[str, int], runways: Mapping[str, int]
+    ) -> None:
+        """Set the region's gauges from its dashboard levels and each pledge's runway in months."""
+        self.waiting.labels(region).set(levels.get("waiting", 0))
+        self.covered.labels(region).set(levels.get("covered", 0))
+        for field in _MONEY:
+            self.rupiah.labels(region, field.removesuffix("_idr")).set(levels.get(field, 0))
+        remaining = levels.get("pledged_idr", 0) - levels.get("paid_idr", 0) - levels.get("returned_idr", 0)
+        self.rupiah.labels(region, "remaining").set(remaining)
+        self.pledges_running_out.labels(region).set(sum(1 for months in runways.values() if months == 1))
+
+    @staticmethod
+    def runways(outputs: Iterable[OutputEvent], into: dict[str, int]) -> dict[str, int]:
+        """Each pledge's latest runway (month closes left to pay), from its funding movements."""
+        for event in outputs:
+            if isinstance(event, FundingMovement):
+                into[event.pledge_id] = event.balances.runway_months
+        return into

@@ -1,0 +1,134 @@
+"""A real Prometheus scrapes a real worker: its answers match what the scenario did."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from urllib.error import URLError
+from urllib.parse import quote
+from urllib.request import urlopen
+
+import pytest
+
+from deploy.kafka.runner import free_port
+from jaring.demo import feed, outputs_until
+from jaring.scenario import applications, month_ticks, pledges
+from jaring.settings import Settings
+from jaring.topic_io import send_all
+from models.codec import loads
+from tests.conftest import WorkerFactory
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+RULES = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "rules.yml"
+
+
+class Prometheus:
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+
+    def get(self, path: str) -> dict:  # type: ignore[type-arg]
+        with urlopen(self.url + path, timeout=5) as response:  # noqa: S310 - loopback http
+            return loads(response.read())  # type: ignore[no-any-return]
+
+    def value(self, query: str) -> float | None:
+        result = self.get("/api/v1/query?query=" + quote(query))["data"]["result"]
+        return float(result[0]["value"][1]) if result else None
+
+    async def until(self, query: str, expected: float, timeout: float = 60) -> float | None:
+        deadline = time.monotonic() + timeout
+        seen = None
+        while time.monotonic() < deadline:
+            seen = self.value(query)
+            if seen == expected:
+                return seen
+            await asyncio.sleep(1)
+        return seen
+
+
+@pytest.fixture
+def prometheus_for(tmp_path: Path) -> Iterator[object]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("prometheus missing: deploy/system-packages.sh should have installed it")
+        pytest.skip("prometheus not installed (deploy/system-packages.sh installs it)")
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(targets: dict[str, str]) -> Prometheus:
+        config = tmp_path / "prometheus.yml"
+        jobs = "".join(
+            f"  - job_name: {job}\n    static_configs:\n      - targets: ['{target}']\n"
+            for job, target in targets.items()
+        )
+        config.write_text(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            f"rule_files:\n  - {RULES}\nscrape_configs:\n{jobs}"
+        )
+        port = free_port()
+        with (tmp_path / "prometheus.log").open("wb") as log:
+            procs.append(subprocess.Popen(
+                [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                 f"--web.listen-address=127.0.0.1:{port}"],
+                stdout=log, stderr=subprocess.STDOUT,
+            ))
+        prometheus = Prometheus(port)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urlopen(prometheus.url + "/-/ready", timeout=2):  # noqa: S310
+                    return prometheus
+            except (URLError, ConnectionError):
+                time.sleep(0.3)
+        raise TimeoutError("prometheus did not become ready")
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(15)
+
+
+async def test_prometheus_answers_match_what_the_scenario_did(
+    settings: Settings, worker_factory: WorkerFactory, prometheus_for: object
+) -> None:
+    worker = worker_factory()
+    prometheus = prometheus_for({"jaring-worker": f"127.0.0.1:{worker.env['JARING_WEB_PORT']}"})  # type: ignore[operator]
+    # Prometheus's first scrape comes seconds after it starts; a counter first seen at
+    # its final value shows no increase(), so wait until it has seen the worker idle.
+    assert await prometheus.until('up{job="jaring-worker"}', 1) == 1
+    apps = applications(300, seed=61)
+    offers = pledges([120, 80], start=apps[-1].event_time + timedelta(hours=1))
+    await feed(settings, apps)
+    await outputs_until(settings, lambda r: r.accounted >= 300)
+    await feed(settings, [*offers, *month_ticks("2026-01", 2)])
+    await send_all(settings.kafka_bootstrap, settings.topic("pledges.v1"), [(b"74.71", b"{not json")] * 2)
+    audit = await outputs_until(
+        settings,
+        lambda r: r.result.counts["funding.premium_paid"] >= 400 and r.result.counts["deadletter"] >= 2,
+        applications=300,
+    )
+    assert audit.ok, audit.violations
+
+    assert await prometheus.until('up{job="jaring-worker"}', 1) == 1
+    assert await prometheus.until("sum(jaring_matches_total)", audit.counts["coverage.activated"]) == 200
+    assert await prometheus.until("sum(jaring_applications_total)", 300) == 300
+    assert await prometheus.until('sum(jaring_dead_letters_total{stage="router"})', 2) == 2
+    assert await prometheus.until('sum(jaring_rupiah{state="pledged"})', sum(p.amount_idr for p in offers)) \
+        == 200 * 16_800 * 12
+    assert await prometheus.until('sum(jaring_rupiah{state="paid"})', 400 * 16_800) == 400 * 16_800
+    assert await prometheus.until("sum(jaring_waiting_workers)", 100) == 100
+    assert await prometheus.until("sum(jaring_covered_workers)", 200) == 200
+    assert await prometheus.until("sum(jaring_events_processed_total)", 300 + 2 + 2) == 304
+    p99 = "histogram_quantile(0.99, sum by (le) (jaring_match_latency_seconds_bucket))"
+    assert (prometheus.value(p99) or 0) > 0
+    assert (prometheus.value("sum(faust_topic_partition_end_offset)") or 0) > 0  # Faust's own sensor too
+    rules = {r["name"] for g in prometheus.get("/api/v1/rules")["data"]["groups"] for r in g["rules"]}
+    assert {"JaringWorkerDown", "JaringDeadLettersArriving", "JaringMatchLatencyHigh"} <= rules
+    firing = 'count(ALERTS{alertname="JaringDeadLettersArriving", alertstate="firing"})'
+    assert await prometheus.until(firing, 1, timeout=30) == 1, prometheus.get("/api/v1/alerts")

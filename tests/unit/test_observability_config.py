@@ -1,0 +1,86 @@
+"""The operator's kit is checked against the code: rules by promtool, queries by metric name."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from faust.sensors.prometheus import FaustMetrics
+from prometheus_client import CollectorRegistry
+
+from api.metrics import ApiMetrics
+from streams.metrics import EngineMetrics
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+METRIC = re.compile(r"\b((?:jaring|faust)_[a-z0-9_]+)")
+
+
+def exported_names() -> set[str]:
+    """Every series name the worker and API can export (labels aside)."""
+    registry = CollectorRegistry()
+    EngineMetrics.create(registry)
+    FaustMetrics.create(registry, "faust")
+    ApiMetrics(registry)
+    names: set[str] = set()
+    for family in registry.collect():
+        suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}.get(family.type, [""])
+        names.update(family.name + suffix for suffix in suffixes)
+    return names
+
+
+def promtool() -> str:
+    found = shutil.which("promtool")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("promtool missing: deploy/system-packages.sh should have installed prometheus")
+        pytest.skip("promtool not installed (deploy/system-packages.sh installs it)")
+    return found
+
+
+def test_every_grafana_query_names_a_metric_the_code_exports() -> None:
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "jaring.json").read_text())
+    queried = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in METRIC.findall(target["expr"])}
+
+    assert queried, "the dashboard queries nothing"
+    assert queried <= exported_names(), sorted(queried - exported_names())
+
+
+def test_every_alert_names_a_metric_the_code_exports() -> None:
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "rules.yml").read_text())
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+    used = {name for expr in exprs for name in METRIC.findall(expr)}
+
+    assert used <= exported_names(), sorted(used - exported_names())
+
+
+def test_no_metric_is_labelled_with_personal_or_unbounded_ids() -> None:
+    registry = CollectorRegistry()
+    EngineMetrics.create(registry)
+    ApiMetrics(registry)
+    labels = {label for family in registry.collect() for label in getattr(
+        registry._names_to_collectors.get(family.name), "_labelnames", ())}
+
+    assert labels <= {"topic", "partition", "region", "stage", "reason", "outcome", "kind", "status",
+                      "agent", "state", "route", "method"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "config", "prometheus.yml"],
+        ["check", "rules", "rules.yml"],
+        ["test", "rules", "rules_test.yml"],
+    ],
+    ids=["config", "rules", "rule-unit-tests"],
+)
+def test_promtool_accepts_the_prometheus_files(args: list[str]) -> None:
+    result = subprocess.run([promtool(), *args], cwd=DEPLOY / "prometheus", capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
