@@ -27,6 +27,7 @@ lint: venv ## ruff, mypy (strict) and the import contracts
 	$(BIN)/lint-imports
 
 test: venv kafka lint ## lint, then every test against a real Kafka broker
+	sh deploy/system-packages.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: venv ## the pure core's tests only (no broker)

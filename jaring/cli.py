@@ -48,10 +48,60 @@ def _worker(args: argparse.Namespace) -> NoReturn:
     app.main()  # runs until stopped, then exits the process
 
 
+def _dashboard(args: argparse.Namespace) -> int:
+    from dashboard.service import run
+    from jaring.settings import Settings
+
+    return run(Settings())
+
+
 def _demo(args: argparse.Namespace) -> int:
     from jaring.demo import run_demo
 
     return run_demo(workers=args.workers, keep_running=args.keep_running)
+
+
+def _api(args: argparse.Namespace) -> int:
+    from jaring.settings import Settings
+
+    if args.print_openapi:
+        import json
+
+        from api.app import openapi_document
+
+        print(json.dumps(openapi_document(), indent=2, ensure_ascii=False))  # committed as api/openapi.json
+        return 0
+    from api.server import serve
+
+    return serve(Settings())
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from api.keys import KeyFile, Role, issue
+    from jaring.settings import Settings
+
+    keys = KeyFile(Path(Settings().api_keys_file))
+    if args.action == "create":
+        role = Role(args.role)
+        subject = args.sponsor_id if role is Role.SPONSOR else args.officer_id
+        if not subject:
+            print(f"keys_subject_missing: --role {role.value} needs --{role.value}-id", file=sys.stderr)
+            return 2
+        key, record = issue(role, subject, datetime.now(UTC))
+        keys.add(record)
+        print(f"created key {record.key_id} ({role.value} {subject}) in {keys.path}", file=sys.stderr)
+        print("store it now; it is not shown again:", file=sys.stderr)
+        print(key)
+    elif args.action == "list":
+        for r in keys.records():
+            state = "revoked" if r.revoked else "active"
+            print(f"{r.key_id}  {r.role.value:<7}  {r.subject}  {r.created_at:%Y-%m-%dT%H:%MZ}  {state}")
+    elif not keys.revoke(args.key_id):
+        print(f"key_unknown: no key {args.key_id} in {keys.path}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +119,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run a stream worker (configured by JARING_* variables)")
     worker.set_defaults(func=_worker)
+
+    dashboard = sub.add_parser("dashboard", help="serve the live city dashboard (reads the output topics)")
+    dashboard.set_defaults(func=_dashboard)
+
+    api = sub.add_parser("api", help="serve the sponsor HTTP API (JARING_API_* variables)")
+    api.add_argument("--print-openapi", action="store_true", help="print the OpenAPI document and exit")
+    api.set_defaults(func=_api)
+
+    keys = sub.add_parser("keys", help="manage API keys in JARING_API_KEYS_FILE")
+    keys_sub = keys.add_subparsers(dest="action", required=True)
+    create = keys_sub.add_parser("create", help="create a key and print it once")
+    create.add_argument("--role", choices=("sponsor", "officer"), required=True)
+    create.add_argument("--sponsor-id", help="the sponsor this key pledges for (role sponsor)")
+    create.add_argument("--officer-id", help="the enrolment desk this key submits for (role officer)")
+    keys_sub.add_parser("list", help="list keys (ids, roles, subjects; never the keys)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key; a running API stops accepting it at once")
+    revoke.add_argument("key_id")
+    keys.set_defaults(func=_keys)
 
     demo = sub.add_parser("demo", help="run the Kendari programme through a real broker and worker")
     demo.add_argument("--workers", type=int, default=1500, help="informal workers who apply")

@@ -1,6 +1,7 @@
 """``jaring demo``: the Kendari programme through a real broker and a real worker.
 
-Starts a Kafka broker (KRaft, loopback) and a ``jaring worker``, then plays
+Starts a Kafka broker (KRaft, loopback), a ``jaring worker`` and the
+``jaring dashboard`` (its URL is printed; open it to watch), then plays
 the programme: 1,500 informal workers apply, three sponsors pledge
 Rp 302,400,000 between them (JKK+JKM for everyone, twelve months), and
 twelve month ticks pay the premiums. It reads every output topic back, as
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from deploy.kafka.runner import KafkaCluster, free_port
 from jaring.audit import Audit, Reader
-from jaring.processes import WorkerProcess
+from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import Scenario, kendari
 from jaring.settings import Settings
 from jaring.topic_io import read_until, send_all
@@ -121,17 +122,24 @@ def run_demo(workers: int = 1_500, keep_running: bool = False) -> int:
         started = time.monotonic()
         worker.start()
         print(f"worker ready in {time.monotonic() - started:.1f}s", flush=True)
+        settings = Settings(kafka_bootstrap=bootstrap)
+        dashboard = ServiceProcess(
+            ["dashboard"], env={"JARING_KAFKA_BOOTSTRAP": bootstrap}, log_path=workdir / "dashboard.log",
+            ready_url=f"http://127.0.0.1:{settings.dashboard_port}/healthz",
+        )
         try:
-            audit = asyncio.run(
-                play(Settings(kafka_bootstrap=bootstrap), kendari(workers), lambda s: print(s, flush=True))
-            )
+            dashboard.start()
+            print(f"dashboard: http://{settings.dashboard_host}:{settings.dashboard_port}/ "
+                  "(English: ?lang=en)", flush=True)
+            audit = asyncio.run(play(settings, kendari(workers), lambda s: print(s, flush=True)))
             print("\n".join(report(audit)), flush=True)
             if keep_running:
-                print(f"broker {bootstrap} and worker running; Ctrl-C to stop", flush=True)
-                while worker.running:
+                print(f"broker {bootstrap}, worker and dashboard running; Ctrl-C to stop", flush=True)
+                while worker.running and dashboard.running:
                     time.sleep(1)
             return 0 if audit.ok else 1
         except KeyboardInterrupt:
             return 0
         finally:
+            dashboard.stop()
             worker.stop()

@@ -12,16 +12,47 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["WorkerProcess"]
+__all__ = ["ServiceProcess", "WorkerProcess"]
 
 _READY_LINE = "[^Worker]: Ready"
 
 
+class _Supervised:
+    """Stop and kill for a child started in its own session (the whole process group goes)."""
+
+    process: subprocess.Popen[bytes] | None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no flush, no commit, no goodbye, as a crashed host."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, then SIGKILL if it has not gone within ``timeout`` seconds."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.process = None
+
+
 @dataclass
-class WorkerProcess:
+class WorkerProcess(_Supervised):
     """``jaring worker`` as a child process, its output in ``log_path``."""
 
     env: dict[str, str]
@@ -51,30 +82,51 @@ class WorkerProcess:
                 raise TimeoutError(f"worker_not_ready after {timeout:.0f}s; see {self.log_path}")
             time.sleep(0.2)
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: no flush, no commit, no goodbye, as a crashed host."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.process = None
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.process = None
 
     def _ready_count(self) -> int:
         try:
             return self.log_path.read_text(errors="replace").count(_READY_LINE)
         except FileNotFoundError:
             return 0
+
+
+@dataclass
+class ServiceProcess(_Supervised):
+    """A ``jaring <command>`` service as a child process, ready when ``ready_url`` answers 200.
+
+    For HTTP services (the dashboard): a 200 from their health URL is the
+    readiness they define, rather than a line in a log.
+    """
+
+    command: list[str]
+    env: dict[str, str]
+    log_path: Path
+    ready_url: str
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self, ready_timeout: float = 60.0) -> ServiceProcess:
+        if not self.ready_url.startswith("http://127.0.0.1:"):
+            raise ValueError("service_ready_url: readiness is checked on loopback only")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "jaring", *self.command],
+                env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        deadline = time.monotonic() + ready_timeout
+        while not self._answers():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"service_exited: code {self.process.returncode}; see {self.log_path}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"service_not_ready after {ready_timeout:.0f}s; see {self.log_path}")
+            time.sleep(0.2)
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.ready_url, timeout=2) as response:  # noqa: S310 - loopback http only
+                return bool(response.status == 200)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False

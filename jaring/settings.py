@@ -44,12 +44,37 @@ class Settings(BaseSettings):
     )
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
     web_port: int = Field(6066, ge=1, le=65535)
+    dashboard_host: str = Field("127.0.0.1", description="Bind address of `jaring dashboard`.")
+    dashboard_port: int = Field(6070, ge=1, le=65535, description="Port of `jaring dashboard`.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     policy_file: str | None = Field(
         None, description="JSON file of the city's rules (models.eligibility.CityPolicy); default Kendari."
     )
     pseudonym_key: SecretStr = Field(
         SecretStr(DEV_PSEUDONYM_KEY), description="HMAC key for worker pseudonyms. Required in production."
+    )
+    api_host: str = Field("127.0.0.1", description="Bind address of the sponsor API (jaring api).")
+    api_port: int = Field(8080, ge=1, le=65535)
+    api_keys_file: str = Field(
+        ".jaring-api-keys.json",
+        description="JSON file of hashed API keys (jaring keys create); re-read when it changes.",
+    )
+    api_max_body_bytes: int = Field(
+        16_384, ge=1_024, le=1_048_576, description="Largest request body the API reads; larger is 413."
+    )
+    api_rate_per_s: float = Field(
+        5.0, gt=0, le=10_000, description="Requests per second each API key may sustain (token refill)."
+    )
+    api_rate_burst: int = Field(
+        20, ge=1, le=100_000, description="Requests an API key may send at once (token bucket size)."
+    )
+    api_produce_timeout_s: float = Field(
+        5.0, ge=1.0, le=120.0,
+        description="How long a POST waits for the broker's acknowledgement before answering 503.",
+    )
+    api_idempotency_ttl_s: float = Field(
+        86_400.0, ge=60.0, le=30 * 86_400.0,
+        description="How long an Idempotency-Key's answer is replayed (in memory; ids stay deterministic).",
     )
 
     @model_validator(mode="after")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from deploy.kafka.runner import KafkaCluster, free_port
-from jaring.processes import WorkerProcess
+from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.settings import Settings
 
 
@@ -73,3 +73,31 @@ def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory
     yield start
     for worker in workers:
         worker.stop()
+
+
+DashboardFactory = Callable[[], ServiceProcess]
+
+
+@pytest.fixture
+def dashboard_factory(settings: Settings, tmp_path: Path) -> Iterator[DashboardFactory]:
+    """Start ``jaring dashboard`` on a free loopback port; ``.ready_url`` tells where. Stopped at the end."""
+    started: list[ServiceProcess] = []
+    port = free_port()
+
+    def start() -> ServiceProcess:
+        service = ServiceProcess(
+            ["dashboard"],
+            env={
+                "JARING_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+                "JARING_NAMESPACE": settings.namespace,
+                "JARING_DASHBOARD_PORT": str(port),
+            },
+            log_path=tmp_path / "dashboard.log",
+            ready_url=f"http://127.0.0.1:{port}/healthz",
+        )
+        started.append(service)
+        return service.start()
+
+    yield start
+    for service in started:
+        service.stop()

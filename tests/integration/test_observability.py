@@ -10,19 +10,20 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from urllib.error import URLError
+from urllib.error import HTTPError, URLError
 from urllib.parse import quote
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import pytest
 
 from deploy.kafka.runner import free_port
 from jaring.demo import feed, outputs_until
+from jaring.processes import ServiceProcess
 from jaring.scenario import applications, month_ticks, pledges
 from jaring.settings import Settings
 from jaring.topic_io import send_all
 from models.codec import loads
-from tests.conftest import WorkerFactory
+from tests.conftest import DashboardFactory, WorkerFactory
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -94,14 +95,45 @@ def prometheus_for(tmp_path: Path) -> Iterator[object]:
         proc.wait(15)
 
 
+@pytest.fixture
+def api(settings: Settings, tmp_path: Path) -> Iterator[ServiceProcess]:
+    port = free_port()
+    service = ServiceProcess(
+        ["api"],
+        env={"JARING_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "JARING_NAMESPACE": settings.namespace,
+             "JARING_TOPIC_PARTITIONS": str(settings.topic_partitions), "JARING_API_PORT": str(port),
+             "JARING_API_KEYS_FILE": str(tmp_path / "no-keys.json")},
+        log_path=tmp_path / "api.log",
+        ready_url=f"http://127.0.0.1:{port}/healthz",
+    )
+    yield service.start()
+    service.stop()
+
+
 async def test_prometheus_answers_match_what_the_scenario_did(
-    settings: Settings, worker_factory: WorkerFactory, prometheus_for: object
+    settings: Settings,
+    worker_factory: WorkerFactory,
+    dashboard_factory: DashboardFactory,
+    api: ServiceProcess,
+    prometheus_for: object,
 ) -> None:
     worker = worker_factory()
-    prometheus = prometheus_for({"jaring-worker": f"127.0.0.1:{worker.env['JARING_WEB_PORT']}"})  # type: ignore[operator]
+    dashboard = dashboard_factory()
+    target = lambda service: service.ready_url.removeprefix("http://").removesuffix("/healthz")  # noqa: E731
+    prometheus = prometheus_for({  # type: ignore[operator]
+        "jaring-worker": f"127.0.0.1:{worker.env['JARING_WEB_PORT']}",
+        "jaring-dashboard": target(dashboard),
+        "jaring-api": target(api),
+    })
     # Prometheus's first scrape comes seconds after it starts; a counter first seen at
     # its final value shows no increase(), so wait until it has seen the worker idle.
     assert await prometheus.until('up{job="jaring-worker"}', 1) == 1
+    assert await prometheus.until('up{job="jaring-dashboard"}', 1) == 1
+    assert await prometheus.until('up{job="jaring-api"}', 1) == 1
+    for _ in range(3):  # a sponsor without a key: 401, counted by route template
+        request = Request(api.ready_url.removesuffix("/healthz") + "/v1/pledges", data=b"{}", method="POST")  # noqa: S310
+        with pytest.raises(HTTPError):
+            urlopen(request, timeout=5)  # noqa: S310 - loopback http
     apps = applications(300, seed=61)
     offers = pledges([120, 80], start=apps[-1].event_time + timedelta(hours=1))
     await feed(settings, apps)
@@ -130,5 +162,11 @@ async def test_prometheus_answers_match_what_the_scenario_did(
     assert (prometheus.value("sum(faust_topic_partition_end_offset)") or 0) > 0  # Faust's own sensor too
     rules = {r["name"] for g in prometheus.get("/api/v1/rules")["data"]["groups"] for r in g["rules"]}
     assert {"JaringWorkerDown", "JaringDeadLettersArriving", "JaringMatchLatencyHigh"} <= rules
+    # The dashboard read every output record the worker wrote (it skips the dead-letter topic).
+    folded = len(audit.events) + audit.duplicates - audit.counts["deadletter"]
+    assert await prometheus.until("sum(jaring_dashboard_events_total)", folded) == folded
+    assert prometheus.value("jaring_dashboard_ready") == 1
+    unauthorised = 'sum(jaring_api_requests_total{route="/v1/pledges", method="POST", status="401"})'
+    assert await prometheus.until(unauthorised, 3) == 3
     firing = 'count(ALERTS{alertname="JaringDeadLettersArriving", alertstate="firing"})'
     assert await prometheus.until(firing, 1, timeout=30) == 1, prometheus.get("/api/v1/alerts")

@@ -15,6 +15,7 @@ from faust.sensors.prometheus import FaustMetrics
 from prometheus_client import CollectorRegistry
 
 from api.metrics import ApiMetrics
+from dashboard.metrics import DashboardMetrics
 from streams.metrics import EngineMetrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -27,6 +28,7 @@ def exported_names() -> set[str]:
     EngineMetrics.create(registry)
     FaustMetrics.create(registry, "faust")
     ApiMetrics(registry)
+    DashboardMetrics.create(registry)
     names: set[str] = set()
     for family in registry.collect():
         suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}.get(family.type, [""])
@@ -64,6 +66,7 @@ def test_no_metric_is_labelled_with_personal_or_unbounded_ids() -> None:
     registry = CollectorRegistry()
     EngineMetrics.create(registry)
     ApiMetrics(registry)
+    DashboardMetrics.create(registry)
     labels = {label for family in registry.collect() for label in getattr(
         registry._names_to_collectors.get(family.name), "_labelnames", ())}
 

@@ -1,0 +1,137 @@
+"""The composition root of the sponsor API: one function builds the app.
+
+Everything the app holds is built here from ``Settings`` (or passed in by a
+test): the key file, the producer, the read model and its feed, the
+idempotency memory, the rate limiter, and a metrics registry that is never
+the process-global one, so two apps in one test process do not collide.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from prometheus_client import CollectorRegistry
+
+from api.body_limit import BodyLimitMiddleware
+from api.feed import LedgerFeed
+from api.idempotency import IdempotencyStore
+from api.keys import KeyFile
+from api.metrics import ApiMetrics, MetricsMiddleware
+from api.problems import PROBLEM_MEDIA_TYPE, install_handlers
+from api.publisher import Publisher
+from api.ratelimit import RateLimiter
+from api.readmodel import ReadModel
+from api.routes import operations, probes
+from api.services import Services, utc_now
+from api.topics import INPUTS, OUTPUTS
+from jaring.settings import Settings
+
+__all__ = ["DESCRIPTION", "create_app", "openapi_document"]
+
+DESCRIPTION = """\
+Sponsors pledge money for informal workers' BPJS Ketenagakerjaan premiums
+(JKK + JKM, optionally JHT); city enrolment officers submit workers'
+applications. Every POST answers only after the Kafka broker holds the
+record (202), and needs an `Idempotency-Key` header: a retry with the same
+key and body gets the same answer and makes no second record.
+
+A pledge names **one regency** (`region`, e.g. `74.71`); a sponsor funding
+several regencies submits one pledge per regency, because matching is
+serial per regency and a pledge spent from two places could be spent twice.
+
+Errors are `application/problem+json` (RFC 9457) with a stable `code` and a
+`detail` sentence saying what to do.
+"""
+
+
+_QUIET = ("aiokafka.conn", "aiokafka.consumer.fetcher", "aiokafka.producer")
+"""aiokafka logs requests and fetched record bytes at debug level; an application's bytes hold
+a NIK and a name, which must never reach a log (UU 27/2022), so these stay at info or above."""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    registry: CollectorRegistry | None = None,
+    now: Callable[[], datetime] = utc_now,
+    monotonic: Callable[[], float] | None = None,
+) -> FastAPI:
+    for name in _QUIET:
+        logger = logging.getLogger(name)
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
+    readmodel = ReadModel()
+    read_topics = [settings.topic(t) for t in ("pledges.v1", *OUTPUTS)]
+    svc = Services(
+        settings=settings,
+        keys=KeyFile(Path(settings.api_keys_file)),
+        publisher=Publisher(settings, [settings.topic(t) for t in (*INPUTS, *OUTPUTS)]),
+        feed=LedgerFeed(settings.kafka_bootstrap, read_topics, readmodel),
+        readmodel=readmodel,
+        idempotency=IdempotencyStore(ttl_s=settings.api_idempotency_ttl_s),
+        limiter=RateLimiter(rate_per_s=settings.api_rate_per_s, burst=settings.api_rate_burst),
+        metrics=ApiMetrics(registry if registry is not None else CollectorRegistry()),
+        now=now,
+    )
+    if monotonic is not None:
+        svc.monotonic = monotonic
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        svc.publisher.start()
+        svc.feed.start(after=svc.publisher.topics_ready)
+        try:
+            yield
+        finally:
+            await svc.feed.stop()
+            await svc.publisher.stop()
+
+    app = FastAPI(
+        title="Jaring sponsor API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = svc
+    app.state.max_body_bytes = settings.api_max_body_bytes
+    app.include_router(operations)
+    app.include_router(probes)
+    install_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=svc.metrics, routes=app.routes)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with problems as problem+json only (FastAPI also lists application/json)."""
+    if app.openapi_schema is None:
+        doc = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        for path in doc["paths"].values():
+            for operation in path.values():
+                answers = operation.get("responses", {})
+                for status, response in list(answers.items()):
+                    content = response.get("content", {})
+                    if PROBLEM_MEDIA_TYPE in content:
+                        content.pop("application/json", None)
+                    elif "HTTPValidationError" in str(content):
+                        del answers[status]  # a path id that is any string never fails validation
+        for unused in ("HTTPValidationError", "ValidationError"):
+            doc["components"]["schemas"].pop(unused, None)
+        app.openapi_schema = doc
+    return app.openapi_schema
+
+
+def openapi_document(settings: Settings | None = None) -> dict[str, Any]:
+    """The OpenAPI document, as committed in ``api/openapi.json``; builds the app, starts nothing."""
+    return create_app(settings or Settings()).openapi()

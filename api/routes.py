@@ -1,0 +1,144 @@
+"""The endpoints: parse, check who is asking, build the core's event, hand it on."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.auth import Officer, Sponsor, services
+from api.bodies import (
+    ApplicationIn,
+    ApplicationReceipt,
+    PledgeIn,
+    PledgeReceipt,
+    PledgeStatusOut,
+    SponsorLedgerOut,
+)
+from api.intake import application_event, fingerprint, pledge_event
+from api.problems import ProblemError, responses
+from api.services import Services
+from api.submission import submit
+
+__all__ = ["operations", "probes"]
+
+Svc = Annotated[Services, Depends(services)]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Your id for this request (a UUID is fine): a retry with the same key and body "
+        "gets the same answer and makes no second record.",
+    ),
+]
+
+operations = APIRouter(prefix="/v1")
+probes = APIRouter()
+
+
+@operations.post(
+    "/pledges",
+    status_code=202,
+    response_model=PledgeReceipt,
+    tags=["sponsors"],
+    summary="Pledge money for workers' BPJS Ketenagakerjaan premiums in one regency",
+    responses=responses(400, 401, 403, 409, 413, 422, 429, 503),
+)
+async def submit_pledge(
+    body: PledgeIn, idempotency_key: IdempotencyKey, who: Sponsor, svc: Svc
+) -> JSONResponse:
+    """The sponsor is the key's; a pledge names one regency (fund several with one pledge each).
+
+    202 means the broker holds the pledge; the engine accepts or rejects it next, and
+    `GET /v1/pledges/{pledge_id}` shows which, with the ledger.
+    """
+    event = pledge_event(body, sponsor_id=who.subject, idempotency_key=idempotency_key, now=svc.now())
+    receipt = PledgeReceipt(
+        pledge_id=event.pledge_id, event_id=event.event_id, status_url=f"/v1/pledges/{event.pledge_id}"
+    )
+    return await submit(
+        svc, scope=("pledges", who.subject, idempotency_key), fingerprint=fingerprint(body), event=event,
+        topic=svc.settings.topic("pledges.v1"), key=event.region, receipt=receipt,
+        location=receipt.status_url,
+    )
+
+
+@operations.get(
+    "/pledges/{pledge_id}",
+    response_model=PledgeStatusOut,
+    tags=["sponsors"],
+    summary="One of your pledges: status and ledger",
+    responses=responses(401, 403, 404, 429),
+)
+async def pledge_status(pledge_id: str, who: Sponsor, svc: Svc) -> PledgeStatusOut:
+    """Another sponsor's pledge id answers 404, exactly like an unknown one."""
+    book = svc.readmodel.pledge(who.subject, pledge_id)
+    if book is None:
+        raise ProblemError(
+            404, "not_found",
+            "no pledge with this id for your key; check the id from your 202 answer, or wait a moment "
+            "if you submitted it just now",
+        )
+    return book.out()
+
+
+@operations.get(
+    "/sponsors/me/pledges",
+    response_model=SponsorLedgerOut,
+    tags=["sponsors"],
+    summary="All your pledges with their ledgers, and the totals",
+    responses=responses(401, 403, 429),
+)
+async def my_pledges(who: Sponsor, svc: Svc) -> SponsorLedgerOut:
+    return svc.readmodel.sponsor(who.subject)
+
+
+@operations.post(
+    "/applications",
+    status_code=202,
+    response_model=ApplicationReceipt,
+    tags=["officers"],
+    summary="Submit a worker's application (enrolment officers and kiosks)",
+    responses=responses(400, 401, 403, 409, 413, 422, 429, 503),
+)
+async def submit_application(
+    body: ApplicationIn, idempotency_key: IdempotencyKey, who: Officer, svc: Svc
+) -> JSONResponse:
+    """Needs an officer key. The NIK and name go to the applications topic only; the engine
+    answers with a pseudonym on its output topics."""
+    event = application_event(body, officer_id=who.subject, idempotency_key=idempotency_key, now=svc.now())
+    receipt = ApplicationReceipt(application_id=event.application_id, event_id=event.event_id)
+    return await submit(
+        svc, scope=("applications", who.subject, idempotency_key), fingerprint=fingerprint(body),
+        event=event, topic=svc.settings.topic("applications.v1"), key=event.regency, receipt=receipt,
+    )
+
+
+@probes.get("/healthz", tags=["operations"], summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@probes.get(
+    "/readyz",
+    tags=["operations"],
+    summary="Ready to take POSTs: connected to Kafka",
+    responses=responses(503),
+)
+async def readyz(svc: Svc) -> dict[str, Any]:
+    """Ledger reads may lag while `ledger_caught_up` is false (the read model is still replaying)."""
+    if not await svc.publisher.healthy():
+        raise ProblemError(
+            503, "not_ready", "the API cannot reach Kafka yet; retry shortly",
+            headers={"Retry-After": "2"},
+        )
+    return {"status": "ready", "kafka": True, "ledger_caught_up": svc.feed.caught_up}
+
+
+@probes.get("/metrics", include_in_schema=False)
+async def metrics(svc: Svc) -> Response:
+    return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,41 @@
+"""What a request handler needs, built once per process by ``api.app.create_app``.
+
+Handlers reach it through ``request.app.state.services``; tests build the
+same object with their own clock, key file and registry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from api.feed import LedgerFeed
+from api.idempotency import IdempotencyStore
+from api.keys import KeyFile
+from api.metrics import ApiMetrics
+from api.publisher import Publisher
+from api.ratelimit import RateLimiter
+from api.readmodel import ReadModel
+from jaring.settings import Settings
+
+__all__ = ["Services", "utc_now"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    keys: KeyFile
+    publisher: Publisher
+    feed: LedgerFeed
+    readmodel: ReadModel
+    idempotency: IdempotencyStore
+    limiter: RateLimiter
+    metrics: ApiMetrics
+    now: Callable[[], datetime] = utc_now
+    monotonic: Callable[[], float] = field(default=time.monotonic)

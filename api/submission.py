@@ -1,0 +1,86 @@
+"""One POST, once: claim the Idempotency-Key, produce, remember the answer.
+
+The produce runs in its own task, shielded from the request: if the client
+hangs up mid-flight, the record's fate is still recorded against its key,
+so the retry gets the true answer (the 202, or a fresh attempt after a
+failure) rather than a second record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.idempotency import Begin, Scope, StoredAnswer
+from api.problems import ProblemError
+from api.publisher import KafkaUnavailableError
+from api.services import Services
+from models.codec import encode
+from models.events import ApplicationSubmitted, PledgeSubmitted
+
+__all__ = ["submit"]
+
+log = logging.getLogger("jaring.api")
+
+_RETRY_AFTER_S = 5
+
+
+async def submit(
+    svc: Services,
+    *,
+    scope: Scope,
+    fingerprint: str,
+    event: PledgeSubmitted | ApplicationSubmitted,
+    topic: str,
+    key: str,
+    receipt: BaseModel,
+    location: str | None = None,
+) -> JSONResponse:
+    outcome, stored = svc.idempotency.begin(scope, fingerprint, svc.monotonic())
+    if outcome is Begin.MISMATCH:
+        raise ProblemError(
+            422, "idempotency_key_reused",
+            "this Idempotency-Key was used with another body; use a new key for a new request",
+        )
+    if outcome is Begin.IN_FLIGHT:
+        raise ProblemError(
+            409, "idempotency_key_in_flight",
+            "the first request with this Idempotency-Key is still running; retry in a moment",
+            headers={"Retry-After": "1"},
+        )
+    headers = {"Location": location} if location else {}
+    if stored is not None:
+        return JSONResponse(stored.body, status_code=stored.status, headers=headers)
+
+    answer = StoredAnswer(202, receipt.model_dump(mode="json"))
+    task = asyncio.get_running_loop().create_task(svc.publisher.publish(topic, key.encode(), encode(event)))
+
+    def settle(done: asyncio.Task[None]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            svc.idempotency.abandon(scope)
+        else:
+            svc.idempotency.complete(scope, answer)
+            svc.readmodel.apply(event)
+            # Ids only: an application's NIK and name never reach a log.
+            log.info("%s %s from %s on %s: event %s", event.type, _subject_id(event), scope[1], topic,
+                     event.event_id)
+
+    task.add_done_callback(settle)
+    try:
+        await asyncio.shield(task)
+    except KafkaUnavailableError:
+        raise ProblemError(
+            503, "kafka_unavailable",
+            f"the broker did not acknowledge; retry in {_RETRY_AFTER_S} s with the same Idempotency-Key",
+            headers={"Retry-After": str(_RETRY_AFTER_S)},
+        ) from None
+    body: dict[str, Any] = answer.body
+    return JSONResponse(body, status_code=answer.status, headers=headers)
+
+
+def _subject_id(event: PledgeSubmitted | ApplicationSubmitted) -> str:
+    return event.pledge_id if isinstance(event, PledgeSubmitted) else event.application_id

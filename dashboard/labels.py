@@ -1,0 +1,104 @@
+"""The page's words in Indonesian (the default: the city's officers and residents read it) and English.
+
+Only labels live here; numbers and dates are formatted in the browser with
+the language's locale (``id-ID`` writes Rp 302.400.000, ``en-US``
+Rp 302,400,000). Pick a language with ``?lang=en``; anything else is
+Indonesian.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Literal
+
+from models.occupations import Occupation
+
+__all__ = ["LANGUAGES", "Language", "labels", "language"]
+
+Language = Literal["id", "en"]
+LANGUAGES: tuple[Language, ...] = ("id", "en")
+
+_TEXT: dict[str, tuple[str, str]] = {
+    # key: (Indonesian, English)
+    "locale": ("id-ID", "en-US"),
+    "title": ("Jaring · Dasbor kota", "Jaring · City dashboard"),
+    "heading": ("Perlindungan pekerja informal", "Cover for informal workers"),
+    "subtitle": (
+        "Iuran BPJS Ketenagakerjaan (JKK + JKM) dibayar dari dana CSR",
+        "BPJS Ketenagakerjaan premiums (JKK + JKM) paid from CSR pledges",
+    ),
+    "switch_label": ("English", "Bahasa Indonesia"),
+    "region": ("Wilayah", "Region"),
+    "period": ("Bulan berjalan", "Current month"),
+    "live": ("Langsung", "Live"),
+    "offline": ("Terputus, menyambung ulang…", "Disconnected, reconnecting…"),
+    "events": ("peristiwa", "events"),
+    "covered": ("Terlindungi", "Covered"),
+    "waiting": ("Menunggu", "Waiting"),
+    "ever_covered": ("Pernah terlindungi", "Ever covered"),
+    "rejected": ("Ditolak", "Rejected"),
+    "by_district": ("Menurut kecamatan", "By district"),
+    "by_occupation": ("Menurut pekerjaan", "By occupation"),
+    "district": ("Kec.", "District"),
+    "people_over_time": ("Pekerja per bulan", "Workers by month"),
+    "money_over_time": ("Dana per bulan", "Money by month"),
+    "runway_over_time": ("Sisa masa bayar", "Runway"),
+    "runway": ("Sisa masa bayar", "Runway"),
+    "months_unit": ("bln", "mo"),
+    "pledged": ("Dijanjikan", "Pledged"),
+    "committed": ("Terikat", "Committed"),
+    "paid": ("Dibayar", "Paid"),
+    "remaining": ("Sisa", "Remaining"),
+    "returned": ("Dikembalikan", "Returned"),
+    "sponsors": ("Sponsor dan janji dana", "Sponsors and pledges"),
+    "sponsor": ("Sponsor", "Sponsor"),
+    "pledge": ("Janji dana", "Pledge"),
+    "seats": ("Kursi terisi", "Seats filled"),
+    "status": ("Status", "Status"),
+    "status_accepted": ("Aktif", "Open"),
+    "status_exhausted": ("Penuh", "Full"),
+    "status_expired": ("Berakhir", "Expired"),
+    "status_rejected": ("Ditolak", "Rejected"),
+    "recent": ("Aktivasi terbaru", "Recent activations"),
+    "worker": ("Pekerja", "Worker"),
+    "new_cover": ("baru", "new"),
+    "renewal": ("perpanjangan", "renewal"),
+    "term": ("masa ke-", "term "),
+    "empty": ("Belum ada data", "No data yet"),
+    "privacy": (
+        "Pekerja ditampilkan dengan pseudonim saja; NIK dan nama tidak pernah keluar dari pendaftaran.",
+        "Workers appear as pseudonyms only; NIK and name never leave enrolment.",
+    ),
+}
+
+_OCCUPATIONS: dict[Occupation, tuple[str, str]] = {
+    Occupation.FISHER: ("Nelayan", "Fisher"),
+    Occupation.CONSTRUCTION_WORKER: ("Buruh bangunan", "Construction worker"),
+    Occupation.OJEK_DRIVER: ("Pengemudi ojek", "Ojek driver"),
+    Occupation.PARKING_ATTENDANT: ("Juru parkir", "Parking attendant"),
+    Occupation.STREET_VENDOR: ("Pedagang kaki lima", "Street vendor"),
+    Occupation.FOOD_SELLER: ("Penjual makanan keliling", "Mobile food seller"),
+    Occupation.FARMER: ("Petani", "Farmer"),
+    Occupation.TAILOR: ("Penjahit", "Tailor"),
+    Occupation.ARTIST: ("Seniman", "Artist"),
+    Occupation.OTHER: ("Lainnya", "Other"),
+}
+
+
+def language(requested: str | None) -> Language:
+    """``"en"`` on request; Indonesian otherwise."""
+    return "en" if (requested or "").strip().lower() == "en" else "id"
+
+
+def _build(index: int) -> MappingProxyType[str, object]:
+    text = {key: pair[index] for key, pair in _TEXT.items()}
+    occupations = {str(job): pair[index] for job, pair in _OCCUPATIONS.items()}
+    return MappingProxyType({**text, "occupations": occupations})
+
+
+_LABELS = {lang: _build(i) for i, lang in enumerate(LANGUAGES)}
+
+
+def labels(lang: Language) -> MappingProxyType[str, object]:
+    """Every label of the page in one language, occupations under ``"occupations"``."""
+    return _LABELS[lang]

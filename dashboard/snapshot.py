@@ -1,0 +1,126 @@
+"""What the page receives: one region's view as plain, JSON-ready values.
+
+These shapes are the dashboard's public contract (``GET /v1/snapshot``, and
+each server-sent event). They hold counts, integer rupiah, pledge and sponsor
+ids and worker pseudonyms; nothing here can hold a NIK or a name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "Activation",
+    "Breakdown",
+    "CitySnapshot",
+    "MoneyPoint",
+    "PeoplePoint",
+    "PledgeRow",
+    "SponsorRow",
+    "Totals",
+]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Totals(_Row):
+    covered: int = 0
+    """Workers whose cover runs now (a renewal in flight counts as covered)."""
+    waiting: int = 0
+    """Eligible workers without a seat, including those whose term ended unrenewed."""
+    ever_covered: int = 0
+    """Distinct workers who have had at least one term."""
+    rejected: int = 0
+    """Applications refused (ineligible or duplicate)."""
+
+
+class Breakdown(_Row):
+    """Covered and waiting workers sharing one district or one occupation."""
+
+    key: str
+    covered: int
+    waiting: int
+
+
+class SponsorRow(_Row):
+    sponsor_id: str
+    pledges: int
+    seats: int
+    seats_filled: int
+    pledged_idr: int
+    committed_idr: int
+    paid_idr: int
+    remaining_idr: int
+    returned_idr: int
+    runway_months: int
+
+
+class PledgeRow(_Row):
+    pledge_id: str
+    sponsor_id: str
+    status: str
+    """``accepted``, ``exhausted``, ``expired`` or ``rejected`` (the latest the topic said)."""
+    months: int | None
+    seats: int
+    seats_filled: int
+    pledged_idr: int
+    committed_idr: int
+    paid_idr: int
+    remaining_idr: int
+    returned_idr: int
+    runway_months: int
+    valid_until: str | None
+    reason: str | None
+    """The rejection code, when rejected."""
+
+
+class MoneyPoint(_Row):
+    """The region's money at the end of a month; ``remaining = pledged - paid - returned``."""
+
+    period: str
+    pledged_idr: int
+    committed_idr: int
+    paid_idr: int
+    returned_idr: int
+    remaining_idr: int
+    runway_months: int
+
+
+class PeoplePoint(_Row):
+    period: str
+    covered: int
+    waiting: int
+
+
+class Activation(_Row):
+    """One seat filled: a pseudonym, where and what the worker does, and who pays."""
+
+    event_time: datetime
+    worker: str
+    district: str
+    occupation: str
+    sponsor_id: str
+    pledge_id: str
+    term_no: int
+    renewal: bool
+
+
+class CitySnapshot(_Row):
+    region: str
+    regions: list[str]
+    events: int
+    """Distinct events folded so far, all regions."""
+    period: str | None
+    """The latest month any of this region's events named."""
+    totals: Totals
+    districts: list[Breakdown]
+    occupations: list[Breakdown]
+    sponsors: list[SponsorRow]
+    pledges: list[PledgeRow]
+    money: list[MoneyPoint]
+    people: list[PeoplePoint]
+    recent: list[Activation]

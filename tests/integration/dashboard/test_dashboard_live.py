@@ -1,0 +1,157 @@
+"""The dashboard on the real pipeline: broker, ``jaring worker``, ``jaring dashboard``, headless Chromium.
+
+Kendari's 1,500 workers apply (three apply twice), three sponsors pledge 1,350
+seats, and six months close. The page, opened before the first event, must
+reach those totals by itself, without a reload. The screenshot it leaves is
+the one the README shows (``docs/dashboard.png``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+from playwright.async_api import Browser, Page
+
+from jaring.demo import feed
+from jaring.scenario import applications, month_ticks, pledges
+from jaring.settings import Settings
+from tests.conftest import DashboardFactory, WorkerFactory
+from tests.integration.pipeline import outputs_until
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+ROOT = Path(__file__).parents[3]
+SCREENSHOT = ROOT / "docs" / "dashboard.png"
+SCREENSHOT_PHONE = ROOT / "docs" / "dashboard-phone.png"
+SEATS = [600, 500, 250]
+MONTHS_CLOSED = 6
+
+
+def _rupiah_id(amount: int) -> str:
+    """Rupiah as the Indonesian page writes it: Rp 136.080.000."""
+    return "Rp " + f"{amount:,}".replace(",", ".")
+
+
+async def _stat(page: Page, key: str, value: int, timeout_s: float = 60) -> None:
+    """Wait until the page's own counter shows ``value`` (it is pushed, never polled)."""
+    await page.wait_for_function(
+        "([key, value]) => document.querySelector(`[data-stat=\"${key}\"]`)?.textContent === value",
+        arg=[key, f"{value:,}".replace(",", ".")],
+        timeout=timeout_s * 1000,
+    )
+
+
+async def test_the_page_reaches_the_scenario_totals_live_without_reload(
+    settings: Settings, worker_factory: WorkerFactory, dashboard_factory: DashboardFactory, browser: Browser
+) -> None:
+    worker_factory()
+    dashboard = dashboard_factory()
+    apps = applications(1_500)
+    again = [  # three people apply twice: one worker each, the second application refused
+        a.model_copy(update={"event_id": f"{a.event_id}-2", "application_id": f"{a.application_id}-2"})
+        for a in apps[:3]
+    ]
+    sponsors = pledges(SEATS, start=apps[-1].event_time + timedelta(hours=1))
+    ticks = month_ticks("2026-01", MONTHS_CLOSED)
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await page.goto(dashboard.ready_url.removesuffix("healthz"))
+    await _stat(page, "covered", 0)
+    await page.evaluate("window.__sameDocument = true")
+
+    await feed(settings, [*apps, *again])
+    await _stat(page, "waiting", 1_500)
+    await _stat(page, "rejected", 3)
+    await feed(settings, sponsors)
+    await _stat(page, "covered", sum(SEATS))
+    await _stat(page, "waiting", 1_500 - sum(SEATS))
+    await feed(settings, ticks)
+    paid = sum(SEATS) * 16_800 * MONTHS_CLOSED
+    await page.wait_for_function(
+        "text => document.getElementById('legend-money').textContent.includes(text)",
+        arg=_rupiah_id(paid), timeout=60_000,
+    )
+
+    assert await page.evaluate("window.__sameDocument") is True  # no reload happened
+    assert await page.text_content('[data-stat="ever_covered"]') == "1.350"
+    districts = await page.locator("#bars-district .row").count()
+    occupations = await page.locator("#bars-occupation .row").count()
+    assert (districts, occupations) == (11, 9)  # Kendari's 11 districts; the scenario's 9 trades
+    assert await page.locator("#sponsors tbody tr").count() == 3 + 3  # 3 sponsors, 3 pledges
+    feed_text = await page.text_content("#recent") or ""
+    assert "w_" in feed_text
+    assert not any(a.nik in feed_text or a.name in feed_text for a in apps)
+    await page.wait_for_timeout(600)  # let the last push settle before the picture
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOT), full_page=True)
+    phone = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    await phone.goto(dashboard.ready_url.removesuffix("healthz") + "?lang=en")
+    await phone.wait_for_selector('[data-stat="covered"]')
+    assert await phone.text_content('[data-stat="covered"]') == "1,350"  # English digits on request
+    await phone.screenshot(path=str(SCREENSHOT_PHONE))
+
+
+async def test_a_restarted_dashboard_rebuilds_the_same_view_and_the_example_reads_the_same_coverage(
+    settings: Settings, worker_factory: WorkerFactory, dashboard_factory: DashboardFactory
+) -> None:
+    first = dashboard_factory()  # before any worker: its topics do not exist yet
+    worker_factory()
+    apps = applications(40, seed=71)
+    await feed(settings, apps)
+    await outputs_until(settings, lambda r: r.accounted >= len(apps))
+    await feed(settings, pledges([30], start=apps[-1].event_time + timedelta(hours=1), months=1))
+    await outputs_until(settings, lambda r: r.result.counts["coverage.activated"] >= 30)
+    await feed(settings, month_ticks("2026-01", 1))  # only now: input topics have no order between them
+    audit = await outputs_until(settings, lambda r: r.result.counts["coverage.expired"] >= 30)
+
+    before = await _snapshot(first.ready_url, events=len(audit.events))
+    first.stop()
+    after = await _snapshot(dashboard_factory().ready_url)
+
+    assert before == after
+    assert before["totals"] == {"covered": 0, "waiting": 40, "ever_covered": 30, "rejected": 0}
+    assert before["events"] == len(audit.events)
+
+    coverage = audit.counts["coverage.activated"] + audit.counts["coverage.expired"]
+    lines = await _example_lines(settings, coverage)
+    assert sum(line.startswith("coverage.activated\t") for line in lines) == 30
+    assert all(line.split("\t")[2].startswith("w_") for line in lines)
+
+
+async def _snapshot(ready_url: str, events: int | None = None, timeout_s: float = 30) -> dict[str, object]:
+    """The view of 74.71; with ``events``, once the dashboard has folded that many."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    async with ClientSession() as session:
+        while True:
+            response = await session.get(ready_url.removesuffix("healthz") + "v1/snapshot?region=74.71")
+            body: dict[str, object] = await response.json()
+            if events is None or body["events"] == events:
+                return body
+            assert asyncio.get_running_loop().time() < deadline, f"{body['events']} of {events} events"
+            await asyncio.sleep(0.2)
+
+
+async def _example_lines(settings: Settings, expected: int) -> list[str]:
+    """Run ``examples/consume_coverage.py`` until it has printed ``expected`` lines."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "examples" / "consume_coverage.py"), settings.namespace,
+        env={"JARING_KAFKA_BOOTSTRAP": settings.kafka_bootstrap, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        while len(lines) < expected:
+            line = await asyncio.wait_for(process.stdout.readline(), 30)
+            if not line:
+                break
+            lines.append(line.decode().rstrip("\n"))
+    finally:
+        process.terminate()
+        await process.wait()
+    return lines
