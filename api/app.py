@@ -72,7 +72,7 @@ def create_app(
         settings=settings,
         keys=KeyFile(Path(settings.api_keys_file)),
         publisher=Publisher(settings, [settings.topic(t) for t in (*INPUTS, *OUTPUTS)]),
-        feed=LedgerFeed(settings.kafka_bootstrap, read_topics, readmodel),
+        feed=LedgerFeed(settings, read_topics, readmodel),
         readmodel=readmodel,
         idempotency=IdempotencyStore(ttl_s=settings.api_idempotency_ttl_s),
         limiter=RateLimiter(rate_per_s=settings.api_rate_per_s, burst=settings.api_rate_burst),

@@ -16,6 +16,8 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from api.readmodel import ReadModel
+from jaring.kafka_security import client_kwargs
+from jaring.settings import Settings
 from models.codec import decode
 from models.errors import DecodeError
 
@@ -25,8 +27,8 @@ log = logging.getLogger("jaring.api.feed")
 
 
 class LedgerFeed:
-    def __init__(self, bootstrap: str, topics: list[str], model: ReadModel) -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, settings: Settings, topics: list[str], model: ReadModel) -> None:
+        self._settings = settings
         self._topics = topics
         self._model = model
         self._task: asyncio.Task[None] | None = None
@@ -49,7 +51,7 @@ class LedgerFeed:
         while True:
             consumer = AIOKafkaConsumer(
                 *self._topics,
-                bootstrap_servers=self._bootstrap,
+                **client_kwargs(self._settings),
                 client_id="jaring-api-feed",
                 group_id=None,
                 enable_auto_commit=False,

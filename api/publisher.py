@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from api.topics import TopicCreateError, ensure_topics
+from jaring.kafka_security import client_kwargs
 from jaring.settings import Settings
 
 __all__ = ["KafkaUnavailableError", "Publisher"]
@@ -131,7 +132,7 @@ class Publisher:
         delay = 0.2
         while True:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._settings.kafka_bootstrap,
+                **client_kwargs(self._settings),
                 client_id="jaring-api",
                 acks="all",
                 enable_idempotence=True,

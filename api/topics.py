@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from jaring.kafka_security import client_kwargs
 from jaring.settings import Settings
 
 __all__ = ["INPUTS", "OUTPUTS", "TopicCreateError", "ensure_topics"]
@@ -28,7 +29,7 @@ class TopicCreateError(RuntimeError):
 
 
 async def ensure_topics(settings: Settings, names: list[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id="jaring-api-admin")
+    admin = AIOKafkaAdminClient(**client_kwargs(settings), client_id="jaring-api-admin")
     await admin.start()
     try:
         missing = sorted(set(names) - set(await admin.list_topics()))

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from dashboard.metrics import DashboardMetrics
 from dashboard.read_model import CityView
+from jaring.kafka_security import client_kwargs
 from jaring.settings import Settings
 from models.codec import decode
 from models.errors import DecodeError
@@ -46,7 +47,7 @@ class Follower:
     async def run(self) -> None:
         """Read until cancelled."""
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap,
+            **client_kwargs(self.settings),
             group_id=None,
             auto_offset_reset="earliest",
             enable_auto_commit=False,

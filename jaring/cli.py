@@ -40,12 +40,47 @@ def _broker(args: argparse.Namespace) -> int:
     return 0
 
 
+def faust_log_level(level: str) -> str:
+    """Faust's CLI spells ``warning`` as ``warn``; every other level is the same word."""
+    return "warn" if level == "warning" else level
+
+
 def _worker(args: argparse.Namespace) -> NoReturn:
     from streams.app import app, settings
 
-    argv = ["jaring-worker", "worker", "--loglevel", settings.log_level]
+    argv = ["jaring-worker", "worker", "--loglevel", faust_log_level(settings.log_level)]
     sys.argv = argv
     app.main()  # runs until stopped, then exits the process
+
+
+def _topics(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from streams.app import settings
+    from streams.provision import TopicMismatchError, create_all, required
+
+    specs = required()
+    if not args.dry_run:
+        try:
+            created = set(asyncio.run(create_all()))
+        except TopicMismatchError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+    for spec in specs:
+        state = "planned" if args.dry_run else "created" if spec.name in created else "exists"
+        config = " ".join(f"{k}={v}" for k, v in sorted(spec.config.items()))
+        print(f"{state:<8} {spec.name}  partitions={spec.partitions} "
+              f"replication={spec.replication_factor} {config}")
+    print(f"{len(specs)} topics in namespace {settings.namespace!r} at {settings.kafka_bootstrap}",
+          file=sys.stderr)
+    return 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    from jaring.health import check
+    from jaring.settings import Settings
+
+    return 0 if check(args.service, Settings()) else 1
 
 
 def _dashboard(args: argparse.Namespace) -> int:
@@ -119,6 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run a stream worker (configured by JARING_* variables)")
     worker.set_defaults(func=_worker)
+
+    topics = sub.add_parser("topics", help="create the namespace's topics on a cluster (JARING_* variables)")
+    topics_sub = topics.add_subparsers(dest="action", required=True)
+    create_topics = topics_sub.add_parser(
+        "create", help="create every declared topic and table changelog that is missing; check the others"
+    )
+    create_topics.add_argument("--dry-run", action="store_true", help="print the plan without connecting")
+    topics.set_defaults(func=_topics)
+
+    health = sub.add_parser("health", help="exit 0 if a service on this host answers its health URL")
+    health.add_argument("service", choices=("worker", "api", "dashboard"))
+    health.set_defaults(func=_health)
 
     dashboard = sub.add_parser("dashboard", help="serve the live city dashboard (reads the output topics)")
     dashboard.set_defaults(func=_dashboard)

@@ -43,7 +43,7 @@ async def feed(settings: Settings, events: Sequence[Input]) -> None:
             region = event.region
         by_topic.setdefault(topic, []).append((region.encode(), encode(event)))
     for topic, records in by_topic.items():
-        await send_all(settings.kafka_bootstrap, settings.topic(topic), records)
+        await send_all(settings, settings.topic(topic), records)
 
 
 async def outputs_until(
@@ -55,7 +55,7 @@ async def outputs_until(
     """Read every output topic from the start until ``done(reader)``; then audit everything read."""
     reader = Reader()
     topics = [settings.topic(t) for t in OUTPUT_TOPICS]
-    await read_until(settings.kafka_bootstrap, topics, lambda _: done(reader), timeout, reader.add)
+    await read_until(settings, topics, lambda _: done(reader), timeout, reader.add)
     return reader.audit(applications)
 
 

@@ -62,6 +62,9 @@ class WorkerProcess(_Supervised):
 
     def start(self, ready_timeout: float = 120.0) -> WorkerProcess:
         env = {**os.environ, **self.env}
+        if env.get("JARING_LOG_LEVEL", "info") not in ("info", "debug"):
+            # Readiness is Faust's "[^Worker]: Ready" line, logged at info.
+            raise ValueError("worker_log_level: a supervised worker needs JARING_LOG_LEVEL info or debug")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
@@ -70,7 +73,11 @@ class WorkerProcess(_Supervised):
                 start_new_session=True,
             )
         self.starts += 1
-        self.wait_ready(ready_timeout)
+        try:
+            self.wait_ready(ready_timeout)
+        except BaseException:
+            self.kill()  # never leave a half-started worker behind
+            raise
         return self
 
     def wait_ready(self, timeout: float) -> None:
@@ -81,7 +88,6 @@ class WorkerProcess(_Supervised):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"worker_not_ready after {timeout:.0f}s; see {self.log_path}")
             time.sleep(0.2)
-
 
     def _ready_count(self) -> int:
         try:

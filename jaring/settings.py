@@ -30,6 +30,21 @@ class Settings(BaseSettings):
         pattern=r"^[a-z][a-z0-9-]{0,30}$",
         description="Prefix of every topic and the consumer group; several cities can share a cluster.",
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How every Kafka client connects (jaring/kafka_security.py)."
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = Field(None, description="SASL user (SASL_PLAINTEXT, SASL_SSL).")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (SASL_* protocols).")
+    kafka_ssl_cafile: str | None = Field(
+        None, description="PEM bundle of the CA that signed the brokers' certificates; system CAs if unset."
+    )
+    kafka_ssl_certfile: str | None = Field(None, description="PEM client certificate, for mutual TLS.")
+    kafka_ssl_keyfile: str | None = Field(None, description="PEM private key of the client certificate.")
+    kafka_ssl_key_password: SecretStr | None = Field(None, description="Password of the private key, if any.")
+    kafka_ssl_check_hostname: bool = Field(
+        True, description="Check that each broker's certificate names the host connected to."
+    )
     topic_partitions: int = Field(
         8, ge=1, le=1024, description="Partitions of every topic: the ceiling on parallel workers."
     )
@@ -88,6 +103,29 @@ class Settings(BaseSettings):
             raise ValueError("settings_weak_secret: JARING_PSEUDONYM_KEY must be at least 32 bytes")
         if self.min_insync_replicas > self.replication_factor:
             raise ValueError("settings_min_isr: JARING_MIN_INSYNC_REPLICAS exceeds JARING_REPLICATION_FACTOR")
+        return self
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Settings:
+        """A half-configured security setting must stop the process, not connect in clear text."""
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        tls = self.kafka_security_protocol.endswith("SSL")
+        if sasl and not (self.kafka_sasl_username and self.kafka_sasl_password):
+            raise ValueError(
+                f"settings_sasl_incomplete: JARING_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} "
+                "needs JARING_KAFKA_SASL_USERNAME and JARING_KAFKA_SASL_PASSWORD"
+            )
+        tls_files = (self.kafka_ssl_cafile, self.kafka_ssl_certfile, self.kafka_ssl_keyfile)
+        if not tls and any(tls_files):
+            raise ValueError(
+                "settings_tls_unused: JARING_KAFKA_SSL_* files are set but JARING_KAFKA_SECURITY_PROTOCOL="
+                f"{self.kafka_security_protocol} does not use TLS; set SSL or SASL_SSL"
+            )
+        if bool(self.kafka_ssl_certfile) != bool(self.kafka_ssl_keyfile):
+            raise ValueError(
+                "settings_tls_client_cert: "
+                "set JARING_KAFKA_SSL_CERTFILE and JARING_KAFKA_SSL_KEYFILE together"
+            )
         return self
 
     def topic(self, name: str) -> str:

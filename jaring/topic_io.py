@@ -2,6 +2,8 @@
 
 Producers wait for every in-sync replica with idempotence on, and readers
 see only committed records, the same guarantees the engine itself uses.
+Where to connect is a bootstrap string (a test broker on loopback) or
+``Settings``, whose SASL/TLS configuration then applies (``jaring.kafka_security``).
 """
 
 from __future__ import annotations
@@ -9,10 +11,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-__all__ = ["Record", "read_until", "send_all"]
+from jaring.kafka_security import client_kwargs
+from jaring.settings import Settings
+
+__all__ = ["Kafka", "Record", "read_until", "send_all"]
+
+Kafka = str | Settings
+"""A bootstrap string (plaintext), or settings carrying the cluster's security."""
+
+
+def _connect(kafka: Kafka) -> dict[str, Any]:
+    return {"bootstrap_servers": kafka} if isinstance(kafka, str) else client_kwargs(kafka)
 
 
 @dataclass(frozen=True)
@@ -22,13 +35,12 @@ class Record:
     offset: int
     key: bytes | None
     value: bytes
+    timestamp_ms: int = 0
 
 
-async def send_all(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> int:
+async def send_all(kafka: Kafka, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> int:
     """Send ``(key, value)`` pairs; return how many the broker acknowledged."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
-    )
+    producer = AIOKafkaProducer(**_connect(kafka), acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     sent = 0
     try:
@@ -42,7 +54,7 @@ async def send_all(bootstrap: str, topic: str, records: Iterable[tuple[bytes | N
 
 
 async def read_until(
-    bootstrap: str,
+    kafka: Kafka,
     topics: list[str],
     done: Callable[[list[Record]], bool],
     timeout: float = 60.0,
@@ -58,7 +70,7 @@ async def read_until(
     """
     consumer = AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=bootstrap,
+        **_connect(kafka),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         isolation_level="read_committed",
@@ -74,7 +86,7 @@ async def read_until(
             batch = await consumer.getmany(timeout_ms=200)
             for tp, messages in batch.items():
                 for m in messages:
-                    record = Record(tp.topic, tp.partition, m.offset, m.key, m.value or b"")
+                    record = Record(tp.topic, tp.partition, m.offset, m.key, m.value or b"", m.timestamp)
                     records.append(record)
                     if on_record is not None:
                         on_record(record)

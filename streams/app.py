@@ -21,7 +21,9 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import ProducerT
 from prometheus_client import CollectorRegistry
 
+from jaring.kafka_security import security_kwargs
 from jaring.settings import Settings
+from streams.credentials import broker_credentials
 from streams.metrics import EngineMetrics
 from streams.producer import DurableProducer
 
@@ -44,6 +46,7 @@ class JaringApp(faust.App):
 def create_app(settings: Settings) -> JaringApp:
     conf: dict[str, Any] = {
         "broker": [f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
+        "broker_credentials": broker_credentials(security_kwargs(settings)),
         "store": settings.store,
         "datadir": settings.data_dir,
         "processing_guarantee": settings.processing_guarantee,

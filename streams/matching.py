@@ -75,7 +75,7 @@ async def match(stream: Any) -> None:
             metrics.dead_letters.labels("matcher", known.code).inc()
             continue
         await publish(step.outputs)
-        store.persist(region, matcher, step)
+        store.persist(region, matcher, [step])
         _observe(region, step.outputs, message.timestamp)
 
 

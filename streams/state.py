@@ -29,7 +29,7 @@ or value holds a NIK or a name.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 from models.eligibility import CityPolicy
@@ -89,19 +89,22 @@ class RegionStore:
             self._matchers.pop(region, None)
             self._dashboards.pop(region, None)
 
-    def persist(self, region: str, matcher: RegionMatcher, step: Step) -> int:
-        """Write what ``step`` changed, journal first; returns the records written."""
+    def persist(self, region: str, matcher: RegionMatcher, steps: Sequence[Step]) -> int:
+        """Write what ``steps`` changed as ONE journaled step; returns the records written.
+
+        Several steps of a batch go together: a record is written with its value
+        after the last of them, which may include a later step's change, so only
+        the whole batch is a consistent unit (a crash lands all of it or none).
+        """
+        workers = dict.fromkeys(w for step in steps for w in step.workers)
+        pledges = dict.fromkeys(p for step in steps for p in step.pledges)
         upserts: list[tuple[str, Any]] = []
-        if step.clock:
+        if any(step.clock for step in steps):
             upserts.append((f"{region}|c", matcher.clock_record().model_dump(mode="json")))
-        upserts.extend(
-            (f"{region}|w|{w}", matcher.worker_record(w).model_dump(mode="json")) for w in step.workers
-        )
-        upserts.extend(
-            (f"{region}|p|{p}", matcher.pledge_record(p).model_dump(mode="json")) for p in step.pledges
-        )
-        upserts.extend((f"{region}|s|{e}", 1) for e in step.seen)
-        upserts.extend(self._series_upserts(region, step))
+        upserts.extend((f"{region}|w|{w}", matcher.worker_record(w).model_dump(mode="json")) for w in workers)
+        upserts.extend((f"{region}|p|{p}", matcher.pledge_record(p).model_dump(mode="json")) for p in pledges)
+        upserts.extend((f"{region}|s|{e}", 1) for step in steps for e in step.seen)
+        upserts.extend(self._series_upserts(region, steps))
         if not upserts:
             return 0
         head_key = f"{region}|J"
@@ -114,10 +117,10 @@ class RegionStore:
             self._table[key] = value
         return len(upserts)
 
-    def _series_upserts(self, region: str, step: Step) -> list[tuple[str, Any]]:
+    def _series_upserts(self, region: str, steps: Sequence[Step]) -> list[tuple[str, Any]]:
         dashboard = self._dashboards.setdefault(region, Dashboard())
         points: dict[str, SeriesPoint] = {}
-        for event in step.outputs:
+        for event in (output for step in steps for output in step.outputs):
             for point in dashboard.apply(event):
                 row = point.sponsor_id or ALL_SPONSORS
                 points[f"{region}|m|{row}|{point.period}"] = point

@@ -16,6 +16,7 @@ from typing import Any
 import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from jaring.kafka_security import client_kwargs
 from jaring.settings import Settings
 from streams.app import app, settings
 
@@ -68,7 +69,7 @@ def declared() -> list[TopicSpec]:
 
 async def ensure_topics(settings: Settings, specs: list[TopicSpec]) -> list[str]:
     """Create the topics that do not exist yet; return the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**client_kwargs(settings), client_id="jaring-topics")
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -9,6 +9,12 @@ One node runs as a combined broker+controller; three nodes form a controller
 quorum with replication factor 3 and ``min.insync.replicas=2``, the shape the
 reliability tests need. Ports are chosen before formatting because the
 controller quorum names them.
+
+With ``scram_users`` each node also listens for ``SASL_PLAINTEXT`` clients
+that authenticate with SCRAM-SHA-512, the mechanism a managed cluster
+typically asks for; the users are written into the metadata log at format
+time (``kafka-storage format --add-scram``), so they exist before the first
+start and no client ever needs the plaintext listener to create them.
 """
 
 from __future__ import annotations
@@ -100,6 +106,7 @@ class KafkaNode:
     controller_port: int
     workdir: Path
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    sasl_port: int | None = None
 
     @property
     def config_path(self) -> Path:
@@ -132,6 +139,8 @@ class KafkaCluster:
     partitions: int = 4
     ready_timeout: float = 90.0
     port: int | None = None
+    scram_users: dict[str, str] = field(default_factory=dict)
+    """SCRAM-SHA-512 users (name: password) accepted on each node's SASL_PLAINTEXT listener."""
     nodes: list[KafkaNode] = field(default_factory=list)
     _own_workdir: bool = False
     _libs: Path | None = None
@@ -149,6 +158,13 @@ class KafkaCluster:
         return ",".join(f"127.0.0.1:{n.port}" for n in self.nodes)
 
     @property
+    def sasl_bootstrap_servers(self) -> str:
+        """The SASL_PLAINTEXT (SCRAM-SHA-512) listeners; only with ``scram_users``."""
+        if not self.scram_users:
+            raise ValueError("sasl_bootstrap_servers: the cluster was made without scram_users")
+        return ",".join(f"127.0.0.1:{n.sasl_port}" for n in self.nodes)
+
+    @property
     def replication_factor(self) -> int:
         return self.size
 
@@ -164,11 +180,16 @@ class KafkaCluster:
                 KafkaNode(i + 1, *self._ports(i), self.workdir / f"node-{i + 1}") for i in range(self.size)
             ]
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            scram = [
+                arg for name, password in self.scram_users.items()
+                for arg in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
+            ]
             for node in self.nodes:
+                node.sasl_port = free_port() if self.scram_users else None
                 node.workdir.mkdir(parents=True, exist_ok=True)
                 node.config_path.write_text(self._properties(node))
                 self._java("kafka.tools.StorageTool", "format", "-t", cluster_id,
-                           "-c", str(node.config_path), "--ignore-formatted", log=node.log_path)
+                           "-c", str(node.config_path), "--ignore-formatted", *scram, log=node.log_path)
         for node in self.nodes:
             if not node.running:
                 self._launch(node)
@@ -235,6 +256,16 @@ class KafkaCluster:
             self.stop_node(node_id)
         self._launch(node)
         self.wait_ready([node])
+
+    def tool(self, main: str, *args: str, timeout: float = 900.0) -> str:
+        """Run one of Kafka's own command-line tools (e.g. ``org.apache.kafka.tools.ProducerPerformance``)."""
+        if self._libs is None:
+            self._libs = ensure_kafka_jars(self.version)
+        result = subprocess.run(self._java_cmd(main, *args), capture_output=True, text=True, timeout=timeout,
+                                check=False)
+        if result.returncode != 0:
+            raise RuntimeError(f"kafka_tool_failed: {main}: {result.stderr[-2000:]}")
+        return result.stdout
 
     def __enter__(self) -> KafkaCluster:
         try:
@@ -326,6 +357,17 @@ class KafkaCluster:
             "num.network.threads": 2,
             "num.io.threads": 4,
         }
+        if node.sasl_port is not None:
+            sasl = f"SASL_PLAINTEXT://127.0.0.1:{node.sasl_port}"
+            props["listeners"] = f"{props['listeners']},{sasl}"
+            props["advertised.listeners"] = f"{props['advertised.listeners']},{sasl}"
+            props["listener.security.protocol.map"] = (
+                f"{props['listener.security.protocol.map']},SASL_PLAINTEXT:SASL_PLAINTEXT"
+            )
+            props["sasl.enabled.mechanisms"] = "SCRAM-SHA-512"
+            props["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"] = (
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            )
         return "".join(f"{k}={v}\n" for k, v in props.items())
 
 

@@ -43,7 +43,7 @@ def run(events: list[Any]) -> tuple[RecordingTable, list[int]]:
     marks = []
     for event in events:
         matcher = store.matcher(REGION)
-        store.persist(REGION, matcher, matcher.handle(event))
+        store.persist(REGION, matcher, [matcher.handle(event)])
         marks.append(len(table.writes))
     return table, marks
 

@@ -43,3 +43,10 @@ def test_settings_are_read_from_jaring_variables(monkeypatch: pytest.MonkeyPatch
 def test_min_insync_replicas_cannot_exceed_replication() -> None:
     with pytest.raises(ValidationError, match="settings_min_isr"):
         Settings(replication_factor=1, min_insync_replicas=2)
+
+
+@pytest.mark.parametrize("level", ["debug", "info", "warning", "error"])
+def test_every_log_level_setting_is_one_faust_accepts(level: str) -> None:
+    from jaring.cli import faust_log_level
+
+    assert faust_log_level(Settings(log_level=level).log_level) in {"crit", "error", "warn", "info", "debug"}

@@ -1,0 +1,272 @@
+"""End-to-end throughput and latency against the physical limits, on one real broker.
+
+Measured in the same run, on the same machine and broker, with the same records
+(encoded worker applications, about 500 bytes each):
+
+(a) the broker's ceiling, with Kafka's own ProducerPerformance and ConsumerPerformance;
+(b) a bare aiokafka pipe: consume, produce each record again (acks=all, idempotent),
+    commit after each flushed batch: the Python client's limit at Jaring's durability;
+(c) Jaring's worker doing the real matching on the same records, pre-loaded;
+(d) match latency (input record's timestamp to its coverage event's) at a fixed
+    offered load below saturation, p50 / p99 / p99.9;
+(e) the sponsor API: pledges per second and p99 latency under a bounded load from a
+    second process on loopback.
+
+    python -m benchmarks.e2e --events 20000      # about a minute on 2 cores
+    python -m benchmarks.e2e --quick             # a smoke run
+
+Figures go to stdout as a table; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from api.keys import KeyFile, Role, issue
+from deploy.kafka.runner import KafkaCluster, free_port
+from jaring.audit import Reader
+from jaring.demo import OUTPUT_TOPICS, feed
+from jaring.processes import ServiceProcess, WorkerProcess
+from jaring.scenario import applications, pledges
+from jaring.settings import Settings
+from jaring.topic_io import Record, read_until, send_all
+from models.codec import encode, loads
+from models.nik import pseudonym
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    with contextlib.suppress(OSError, StopIteration):
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+async def create_topics(bootstrap: str, *names: str, partitions: int = 8) -> None:
+    """The broker does not auto-create topics (see deploy/kafka/runner.py)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
+    finally:
+        await admin.close()
+
+
+def broker_ceiling(cluster: KafkaCluster, records: int, size: int) -> tuple[float, float]:
+    """(a) Kafka's own tools: records per second produced (acks=all) and consumed."""
+    produced = cluster.tool(
+        "org.apache.kafka.tools.ProducerPerformance", "--topic", "bench-ceiling",
+        "--num-records", str(records), "--record-size", str(size), "--throughput", "-1",
+        "--producer-props", f"bootstrap.servers={cluster.bootstrap_servers}", "acks=all", "linger.ms=5",
+    )
+    consumed = cluster.tool(
+        "org.apache.kafka.tools.ConsumerPerformance", "--bootstrap-server", cluster.bootstrap_servers,
+        "--topic", "bench-ceiling", "--messages", str(records), "--timeout", "60000",
+    )
+    produce_rate = float(re.findall(r"([\d.]+) records/sec", produced)[-1])
+    last = [line for line in consumed.strip().splitlines() if line and line[0].isdigit()][-1]
+    consume_rate = float(last.split(",")[5])
+    return produce_rate, consume_rate
+
+
+async def bare_pipe(bootstrap: str, source: str, sink: str, count: int) -> float:
+    """(b) Consume ``count`` records and produce each to ``sink``; records per second."""
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id="bench-pipe",
+                                auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=2000)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    await consumer.start()
+    await producer.start()
+    piped = 0
+    try:
+        started = time.perf_counter()
+        while piped < count:
+            batch = await consumer.getmany(timeout_ms=1000)
+            for messages in batch.values():
+                for message in messages:
+                    await producer.send(sink, message.value, key=message.key)
+                    piped += 1
+            await producer.flush()
+            await consumer.commit()
+        return piped / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+def start_worker(bootstrap: str, namespace: str, workdir: Path) -> WorkerProcess:
+    return WorkerProcess(
+        env={"JARING_KAFKA_BOOTSTRAP": bootstrap, "JARING_NAMESPACE": namespace,
+             "JARING_WEB_PORT": str(free_port()), "JARING_DATA_DIR": str(workdir / namespace)},
+        log_path=workdir / f"{namespace}.log",
+    ).start()
+
+
+async def jaring_throughput(bootstrap: str, workdir: Path, count: int) -> tuple[float, float]:
+    """(c) Pre-load ``count`` applications and their pledges, then let a worker match them all."""
+    settings = Settings(kafka_bootstrap=bootstrap, namespace="benchthroughput")
+    apps = applications(count, seed=90, spacing=timedelta(seconds=1))
+    offers = pledges([count // 40] * 20, start=apps[0].event_time + timedelta(minutes=30), valid_days=60)
+    worker = start_worker(bootstrap, settings.namespace, workdir)  # creates the topics, then idles
+    try:
+        await feed(settings, [*apps, *offers])
+        reader = Reader()
+        firsts: list[int] = []
+
+        def see(record: Record) -> None:
+            reader.add(record)
+            firsts.append(record.timestamp_ms)
+
+        await read_until(bootstrap, [settings.topic(t) for t in OUTPUT_TOPICS],
+                         lambda _: reader.accounted >= count, timeout=3600, on_record=see)
+        seconds = (max(firsts) - min(firsts)) / 1000
+        inputs = count + len(offers)
+        return inputs / seconds, len(reader.result.events) / seconds
+    finally:
+        worker.stop()
+
+
+async def match_latency(bootstrap: str, workdir: Path, rate: float, seconds: float) -> list[float]:
+    """(d) Applications at ``rate`` a second against an open pledge: each is matched on arrival."""
+    settings = Settings(kafka_bootstrap=bootstrap, namespace="benchlatency")
+    count = int(rate * seconds)
+    apps = applications(count, seed=91, spacing=timedelta(seconds=1))
+    offer = pledges([count + 10], start=apps[0].event_time - timedelta(hours=1))
+    worker = start_worker(bootstrap, settings.namespace, workdir)
+    try:
+        await feed(settings, offer)
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        await producer.start()
+        sent: dict[str, int] = {}
+        key = settings.pseudonym_key.get_secret_value().encode()
+        started = time.perf_counter()
+        for n, app in enumerate(apps):
+            await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            metadata = await producer.send_and_wait(settings.topic("applications.v1"), encode(app),
+                                                    key=app.regency.encode())
+            sent[pseudonym(app.nik, key)] = metadata.timestamp
+        await producer.stop()
+        activated: dict[str, int] = {}
+
+        def see(record: Record) -> None:
+            event = loads(record.value)
+            if event.get("type") == "coverage.activated":
+                activated[event["worker"]] = record.timestamp_ms
+
+        await read_until(bootstrap, [settings.topic("coverage.v1")], lambda _: len(activated) >= count,
+                         timeout=600, on_record=see)
+        return [(activated[w] - sent[w]) / 1000 for w in sent if w in activated]
+    finally:
+        worker.stop()
+
+
+async def api_load(bootstrap: str, workdir: Path, requests: int, concurrency: int) -> dict[str, float]:
+    """(e) ``jaring api`` under ``benchmarks.http_load`` from a second process."""
+    keys = KeyFile(workdir / "bench-keys.json")
+    key, record = issue(Role.SPONSOR, "bench-sponsor", datetime.now(UTC))
+    keys.add(record)
+    port = free_port()
+    api = ServiceProcess(
+        ["api"],
+        env={
+            "JARING_KAFKA_BOOTSTRAP": bootstrap, "JARING_NAMESPACE": "benchapi", "JARING_API_PORT": str(port),
+            "JARING_API_KEYS_FILE": str(keys.path), "JARING_LOG_LEVEL": "warning",
+            # the benchmark measures the endpoint, not the per-key limiter
+            "JARING_API_RATE_PER_S": "10000", "JARING_API_RATE_BURST": "100000",
+        },
+        log_path=workdir / "api.log", ready_url=f"http://127.0.0.1:{port}/healthz",
+    ).start()
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.http_load", "--url", f"http://127.0.0.1:{port}", "--key", key,
+             "--requests", str(requests), "--concurrency", str(concurrency)],
+            capture_output=True, text=True, check=True, timeout=900,
+        )
+        return loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    finally:
+        api.stop()
+
+
+def _ms(values: list[float], q: float) -> str:
+    return f"{1000 * percentile(values, q):.1f} ms"
+
+
+async def measure(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="jaring-bench-"))
+    table: list[tuple[str, str]] = []
+
+    def row(label: str, figure: str) -> None:
+        table.append((label, figure))
+        print(f"{label}: {figure}", flush=True)
+
+    with KafkaCluster(size=1, workdir=workdir / "kafka") as cluster:
+        bootstrap = cluster.bootstrap_servers
+        sample = encode(applications(1)[0])
+        print(f"machine: {machine()}; Kafka 4.3.1, one node on loopback; records of {len(sample)} bytes")
+
+        await create_topics(bootstrap, "bench-ceiling", "bench-pipe-in", "bench-pipe-out")
+        produced, consumed = broker_ceiling(cluster, args.events * 5, len(sample))
+        row("(a) broker produce ceiling (ProducerPerformance, acks=all)", f"{produced:,.0f} records/s")
+        row("(a) broker consume ceiling (ConsumerPerformance)", f"{consumed:,.0f} records/s")
+
+        pipe_in = [(b"74.71", encode(a)) for a in applications(args.events, seed=92)]
+        await send_all(bootstrap, "bench-pipe-in", pipe_in)
+        pipe = await bare_pipe(bootstrap, "bench-pipe-in", "bench-pipe-out", args.events)
+        row("(b) bare aiokafka pipe (consume, produce acks=all, commit)", f"{pipe:,.0f} records/s")
+
+        inputs, outputs = await jaring_throughput(bootstrap, workdir, args.events)
+        row("(c) Jaring worker, real matching",
+            f"{inputs:,.0f} input events/s, {outputs:,.0f} outputs/s: {inputs / pipe:.1%} of (b)")
+
+        rate = args.latency_rate or max(10.0, round(inputs * 0.5))
+        latencies = await match_latency(bootstrap, workdir, rate, args.latency_seconds)
+        row(f"(d) match latency at {rate:,.0f} applications/s offered ({len(latencies)} matches)",
+            f"p50 {_ms(latencies, 0.5)}, p99 {_ms(latencies, 0.99)}, p99.9 {_ms(latencies, 0.999)}")
+
+        api = await api_load(bootstrap, workdir, args.api_requests, args.api_concurrency)
+        row(f"(e) sponsor API, {args.api_concurrency} concurrent clients in a second process",
+            f"{api['per_second']:,.0f} pledges/s, p50 {api['p50_ms']:.1f} ms, p99 {api['p99_ms']:.1f} ms "
+            f"({api['accepted']:.0f} accepted, {api['other']:.0f} other)")
+
+    print("\n| measure | figure |\n| --- | --- |")
+    for label, figure in table:
+        print(f"| {label} | {figure} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=20_000, help="applications per throughput run")
+    parser.add_argument("--latency-rate", type=float, default=0.0, help="offered load; default half of (c)")
+    parser.add_argument("--latency-seconds", type=float, default=20.0)
+    parser.add_argument("--api-requests", type=int, default=3000)
+    parser.add_argument("--api-concurrency", type=int, default=16)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = parser.parse_args()
+    if args.quick:
+        args.events, args.latency_seconds, args.api_requests = 2000, 5.0, 300
+    asyncio.run(measure(args))
+
+
+if __name__ == "__main__":
+    main()

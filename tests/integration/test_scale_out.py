@@ -1,0 +1,141 @@
+"""Scale-out on a real three-broker cluster: three workers, one SIGKILLed and one broker killed mid-run.
+
+Replication factor 3 with ``min.insync.replicas`` 2 keeps every write
+acknowledged with a broker down; the consumer group moves the dead worker's
+partitions to the other two. Matching is serial per region and every output
+id derives from its cause, so the outcome must equal one worker's on an
+intact cluster: the same counts, the same coverage ids, the same ledgers.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiokafka.partitioner import murmur2
+
+from deploy.kafka.runner import KafkaCluster
+from jaring.audit import Audit, Reader
+from jaring.processes import WorkerProcess
+from jaring.scenario import applications, month_ticks, pledges
+from jaring.settings import Settings
+from models.codec import dumps
+from models.events import CoverageActivated, FundingMovement
+from tests.conftest import WorkerFactory
+from tests.integration.pipeline import feed, outputs_until
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+PARTITIONS = 3
+"""One per worker: Faust's assignor gives each worker at most ceil(partitions / workers), so with
+four partitions one of three workers would idle (faust-streaming/faust#93)."""
+REGIONS = ("74.01", "74.02", "74.03", "74.04", "74.71", "74.72")
+"""Their keys land on all three partitions, two regions each: every worker has regions to match."""
+SEATS = (90, 60)
+MONTHS_PAID = 3
+APPS_PER_REGION = 250
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaCluster]:
+    with KafkaCluster(size=3, workdir=tmp_path_factory.mktemp("cluster3")) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(cluster: KafkaCluster, namespace: str) -> Settings:
+    """Overrides the session broker's settings: this module runs on its own three-node cluster."""
+    return Settings(kafka_bootstrap=cluster.bootstrap_servers, namespace=namespace,
+                    topic_partitions=PARTITIONS, replication_factor=3, min_insync_replicas=2)
+
+
+def _policy(tmp_path: Path) -> str:
+    path = tmp_path / "policy.json"
+    path.write_bytes(dumps({"name": "Sulawesi Tenggara scale-out", "served_regencies": list(REGIONS)}))
+    return str(path)
+
+
+def _start_workers(start: WorkerFactory, settings: Settings, count: int, policy: str) -> list[WorkerProcess]:
+    env = {"JARING_NAMESPACE": settings.namespace, "JARING_POLICY_FILE": policy,
+           "JARING_REPLICATION_FACTOR": "3", "JARING_MIN_INSYNC_REPLICAS": "2"}
+    return [start(f"{settings.namespace}-{n}", **env) for n in range(count)]
+
+
+def _matched_events(worker: WorkerProcess) -> float:
+    url = f"http://127.0.0.1:{worker.env['JARING_WEB_PORT']}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    found = re.search(r'^jaring_events_processed_total\{agent="matcher"\} (\S+)$', text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+async def _play(settings: Settings, midway: Callable[[], None] = lambda: None,
+                late: Callable[[], None] = lambda: None) -> Audit:
+    """Applications, pledges, then month ticks per region; ``midway`` and ``late`` inject the faults."""
+    apps, offers, ticks = [], [], []
+    for n, region in enumerate(REGIONS):
+        districts = tuple(f"{region}.{d:02d}" for d in range(1, 6))
+        batch = applications(APPS_PER_REGION, seed=300 + n, region=region, districts=districts,
+                             id_prefix=f"app{n}")
+        apps += batch
+        offers += pledges(list(SEATS), start=batch[-1].event_time + timedelta(hours=1), region=region,
+                          id_prefix=f"pledge{n}")
+        ticks += month_ticks("2026-01", MONTHS_PAID, region=region)
+    seats = sum(SEATS) * len(REGIONS)
+
+    def counted(kind: str, at_least: int) -> Callable[[Reader], bool]:
+        return lambda r: r.result.counts[kind] >= at_least
+
+    await feed(settings, apps)
+    await outputs_until(settings, lambda r: r.accounted >= len(apps) // 3, timeout=120)
+    midway()
+    await outputs_until(settings, lambda r: r.accounted >= len(apps), timeout=120)
+    await feed(settings, offers)
+    await outputs_until(settings, counted("coverage.activated", seats), timeout=120)
+    await feed(settings, ticks)
+    await outputs_until(settings, counted("funding.premium_paid", seats), timeout=120)
+    late()
+    return await outputs_until(settings, counted("funding.premium_paid", seats * MONTHS_PAID),
+                               timeout=120, applications=len(apps))
+
+
+def _ledgers(audit: Audit) -> dict[str, object]:
+    return {e.pledge_id: e.balances for e in audit.of(FundingMovement) if isinstance(e, FundingMovement)}
+
+
+def _coverage_ids(audit: Audit) -> set[str]:
+    return {e.coverage_id for e in audit.of(CoverageActivated) if isinstance(e, CoverageActivated)}
+
+
+async def test_three_workers_on_three_brokers_survive_a_worker_and_a_broker_kill_with_one_workers_totals(
+    settings: Settings, worker_factory: WorkerFactory, cluster: KafkaCluster, tmp_path: Path
+) -> None:
+    assert {(murmur2(r.encode()) & 0x7FFFFFFF) % PARTITIONS for r in REGIONS} == set(range(PARTITIONS))
+    policy = _policy(tmp_path)
+    alone_settings = settings.model_copy(update={"namespace": settings.namespace + "a"})
+    (single,) = _start_workers(worker_factory, alone_settings, 1, policy)
+    alone = await _play(alone_settings)
+    single.stop()
+
+    shared_settings = settings.model_copy(update={"namespace": settings.namespace + "b"})
+    workers = _start_workers(worker_factory, shared_settings, 3, policy)
+    shares: list[float] = []
+
+    def kill_a_worker() -> None:
+        shares.extend(_matched_events(w) for w in workers)
+        workers[1].kill()
+
+    shared = await _play(shared_settings, midway=kill_a_worker, late=lambda: cluster.kill_node(2))
+
+    assert all(share > 0 for share in shares), f"a worker matched nothing before the kill: {shares}"
+    assert alone.ok, alone.violations
+    assert shared.ok, shared.violations
+    assert dict(shared.counts) == dict(alone.counts)
+    assert shared.counts["coverage.activated"] == sum(SEATS) * len(REGIONS)
+    assert _coverage_ids(shared) == _coverage_ids(alone)
+    assert _ledgers(shared) == _ledgers(alone)
+    assert len(_ledgers(shared)) == len(SEATS) * len(REGIONS)
