@@ -35,7 +35,7 @@ test-unit: venv ## the pure core's tests only (no broker)
 
 chaos: venv kafka ## long fault run: 20 worker kills, 3 broker kills, 20,000 applications
 	CHAOS_WORKER_KILLS=20 CHAOS_BROKER_KILLS=3 CHAOS_APPLICATIONS=20000 \
-		$(BIN)/python -m pytest tests/chaos -s -p no:cacheprovider $(PYTEST_ARGS)
+		$(BIN)/python -m pytest tests/chaos -s -p no:cacheprovider --timeout=3600 $(PYTEST_ARGS)
 
 demo: venv kafka ## start a broker and a worker, feed the scenario, print the totals
 	$(BIN)/jaring demo
