@@ -9,7 +9,9 @@ Defaults that Faust gets wrong for this system are overridden here:
   (``streams.producer``);
 * topics are created with the partitions, replication and
   ``min.insync.replicas`` the operator configured (``streams.topics``);
-* a crashed worker's partitions move after seconds, not a minute.
+* a crashed worker's partitions move after seconds, not a minute;
+* after table recovery the input partitions are repositioned before they
+  are fetched, or a restart can skip records (``streams.recovery``).
 """
 
 from __future__ import annotations
@@ -74,6 +76,9 @@ def create_app(settings: Settings) -> JaringApp:
         "broker_commit_interval": 1.0,
         "table_cleanup_interval": 60.0,
         "stream_wait_empty": True,
+        # Seek the input partitions before resuming them after recovery;
+        # Faust's own order skips records after a restart (streams.recovery).
+        "TableManager": "streams.recovery:SeekFirstTableManager",
     }
     app = JaringApp(f"{settings.namespace}-engine", **conf)
     app.settings = settings

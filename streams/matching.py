@@ -13,6 +13,7 @@ an in-flight event at higher concurrency.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from models.errors import JaringError
 from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted
 from streams import catalogue
 from streams.app import app, metrics, settings
+from streams.continuity import EXIT_INPUT_GAP, Continuity
 from streams.outputs import publish
 from streams.router import _message_time, region_of
 from streams.state import RegionStore
@@ -42,9 +44,26 @@ region_state = app.Table("region-state", default=None, partitions=settings.topic
 store = RegionStore(region_state, settings.pseudonym_key.get_secret_value().encode(), _policy())
 
 
+continuity = Continuity()
+
+
 def _forget_on_rebalance(sender: Any, /, *args: Any, **kwargs: Any) -> None:
     """Partitions moved: a cached matcher may be stale, rebuild from the recovered table."""
     store.forget()
+    continuity.forget()
+
+
+def _stop_at_hole(message: Any) -> None:
+    """Exit at once, as a SIGKILL would, rather than match past records never delivered."""
+    if settings.processing_guarantee != "at_least_once":
+        return  # transaction markers take offsets of their own
+    consumer: Any = app.consumer
+    committed = consumer._committed_offset.get(message.tp)  # where Faust sought this partition to
+    hole = continuity.check(message.topic, message.partition, message.offset, committed)
+    if hole is not None:
+        log.critical("%s; stopping the worker so that a restart replays them from the last commit", hole)
+        logging.shutdown()
+        os._exit(EXIT_INPUT_GAP)
 
 
 app.on_partitions_revoked.connect(_forget_on_rebalance)
@@ -55,6 +74,7 @@ app.on_partitions_assigned.connect(_forget_on_rebalance)
 async def match(stream: Any) -> None:
     async for event in stream.events():
         message, raw = event.message, event.value
+        _stop_at_hole(message)
         try:
             decoded = decode(raw)
             if not isinstance(decoded, ApplicationSubmitted | PledgeSubmitted | MonthTick):

@@ -179,7 +179,7 @@ class KafkaCluster:
             self.nodes = [
                 KafkaNode(i + 1, *self._ports(i), self.workdir / f"node-{i + 1}") for i in range(self.size)
             ]
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+            cluster_id = new_cluster_id()
             scram = [
                 arg for name, password in self.scram_users.items()
                 for arg in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
@@ -369,6 +369,18 @@ class KafkaCluster:
                 "org.apache.kafka.common.security.scram.ScramLoginModule required;"
             )
         return "".join(f"{k}={v}\n" for k, v in props.items())
+
+
+def new_cluster_id() -> str:
+    """A random KRaft cluster id that the storage tool's argument parser accepts.
+
+    Kafka's own ``Uuid.randomUuid()`` redraws ids whose base64 form starts with
+    ``-``: the parser would read such an id as an option and refuse to format.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def node_starts(node: KafkaNode) -> int:

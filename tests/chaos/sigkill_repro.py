@@ -15,6 +15,9 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
 from deploy.kafka.runner import KafkaCluster, free_port
 from jaring.audit import Reader
 from jaring.demo import OUTPUT_TOPICS, feed
@@ -22,10 +25,12 @@ from jaring.processes import WorkerProcess
 from jaring.scenario import applications, pledges
 from jaring.settings import Settings
 from jaring.topic_io import read_until
+from models.events import ApplicationRejected, ApplicationSubmitted, ApplicationWaiting, CoverageActivated
+from models.nik import pseudonym
 
 
-async def one_run(count: int = 6_000, kill_at: int = 2_000) -> list[str]:
-    """Return the application ids with no outcome after a kill and restart."""
+async def one_run(count: int = 6_000, kill_at: int = 2_000) -> int:
+    """Return how many applications have no outcome (waiting, rejected, covered) after a kill."""
     workdir = Path(tempfile.mkdtemp(prefix="jaring-repro-"))
     with KafkaCluster(size=1, workdir=workdir / "kafka") as cluster:
         settings = Settings(kafka_bootstrap=cluster.bootstrap_servers, namespace="repro", topic_partitions=4)
@@ -52,9 +57,39 @@ async def one_run(count: int = 6_000, kill_at: int = 2_000) -> list[str]:
             pass
         finally:
             worker.stop()
-        waiting = {e.application_id for e in final.result.events if e.type == "application.waiting"}
-        print(f"  logs in {workdir}", flush=True)
-        return sorted({a.application_id for a in apps} - waiting)
+        print(f"  logs in {workdir}; {final.on_arrival} covered on arrival", flush=True)
+        missing = count - final.accounted
+        if missing:
+            await explain(settings, apps, final)
+        return missing
+
+
+async def explain(settings: Settings, apps: list[ApplicationSubmitted], final: Reader) -> None:
+    """Where the applications without an outcome sit in the region log, against the group's commits."""
+    key = settings.pseudonym_key.get_secret_value().encode()
+    with_outcome = {getattr(e, "worker", None) for e in final.result.events
+                    if isinstance(e, ApplicationWaiting | ApplicationRejected | CoverageActivated)}
+    lost = {a.event_id: a for a in apps if pseudonym(a.nik, key) not in with_outcome}
+    log_topic = settings.topic("region-log.v1")
+    records = await read_until(settings, [log_topic], lambda _: True, 60)
+    copies: dict[str, list[tuple[int, int]]] = {}
+    for r in records:
+        event_id = orjson.loads(r.value)["event_id"]
+        if event_id in lost:
+            copies.setdefault(event_id, []).append((r.partition, r.offset))
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id="repro-engine",
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = {p for places in copies.values() for p, _ in places}
+        committed = {p: await consumer.committed(TopicPartition(log_topic, p)) for p in sorted(partitions)}
+    finally:
+        await consumer.stop()
+    print(f"  {len(lost)} lost; committed region-log offsets {committed}")
+    for event_id, places in sorted(copies.items(), key=lambda kv: kv[1])[:5]:
+        print(f"    {event_id}: copies at {places}")
+    print(f"    ... {sum(len(p) for p in copies.values())} copies of {len(lost)} lost events; "
+          f"{len(lost) - len(copies)} never reached the region log")
 
 
 def main() -> None:
@@ -67,8 +102,7 @@ def main() -> None:
     for run in range(1, args.runs + 1):
         missing = asyncio.run(one_run())
         lossy += bool(missing)
-        shown = f"{missing[0]} .. {missing[-1]}" if missing else ""
-        print(f"run {run}: {len(missing)} applications without an outcome {shown}", flush=True)
+        print(f"run {run}: {missing} applications without an outcome", flush=True)
     print(f"{lossy} of {args.runs} runs lost applications")
     raise SystemExit(1 if lossy else 0)
 
