@@ -11,7 +11,8 @@ Defaults that Faust gets wrong for this system are overridden here:
   ``min.insync.replicas`` the operator configured (``streams.topics``);
 * a crashed worker's partitions move after seconds, not a minute;
 * after table recovery the input partitions are repositioned before they
-  are fetched, or a restart can skip records (``streams.recovery``).
+  are fetched, or a restart can skip records (``streams.recovery``), and the
+  consumer never takes records of a paused partition (``streams.consumer``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from typing import Any
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import ProducerT
+from faust.types.transports import TransportT
 from prometheus_client import CollectorRegistry
 
 from jaring.kafka_security import security_kwargs
 from jaring.settings import Settings
+from streams.consumer import ActiveOnlyTransport
 from streams.credentials import broker_credentials
 from streams.metrics import EngineMetrics
 from streams.producer import DurableProducer
@@ -34,6 +37,9 @@ __all__ = ["JaringApp", "app", "create_app", "metrics", "registry", "settings"]
 
 class JaringApp(faust.App):
     settings: Settings
+
+    def _new_transport(self) -> TransportT:
+        return ActiveOnlyTransport(self.conf.broker_consumer, self)
 
     def _new_producer(self) -> ProducerT:
         return DurableProducer(self.transport, loop=self.loop, beacon=self.beacon)

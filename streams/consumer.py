@@ -1,0 +1,49 @@
+"""A Faust consumer that never consumes a record it is about to throw away.
+
+Faust asks aiokafka for the records of its *active* partitions, passing
+its live set of them to the consumer thread. aiokafka's
+``fetched_records`` reads an empty set as "every partition", and while a
+worker finishes table recovery the set is briefly empty (the changelogs are
+paused, the inputs not yet resumed). aiokafka then hands over, and moves
+its position past, records of paused input partitions, which Faust drops
+because they are not active. Seen in a worker log: the record at the
+committed offset was fetched, consumed in that window, and the partition
+was then fetched from the next offset, so it was never processed
+(``tests/integration/test_input_gap.py`` stalled on it one run in four).
+
+Here the thread takes a snapshot of the set and asks for nothing when it
+is empty; the records stay buffered until their partition is resumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from typing import Any, ClassVar
+
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Transport
+from faust.types import TP
+
+__all__ = ["ActiveOnlyTransport"]
+
+
+class _ActiveOnlyThread(AIOKafkaConsumerThread):
+    async def _fetch_records(
+        self,
+        consumer: Any,
+        active_partitions: Set[TP],
+        timeout: float | None = None,
+        max_records: int | None = None,
+    ) -> Any:
+        partitions = set(active_partitions)  # the caller's set changes on another thread
+        if not partitions:
+            return {}
+        return await super()._fetch_records(consumer, partitions, timeout=timeout, max_records=max_records)
+
+
+class _ActiveOnlyConsumer(Consumer):
+    def _new_consumer_thread(self) -> AIOKafkaConsumerThread:
+        return _ActiveOnlyThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class ActiveOnlyTransport(Transport):
+    Consumer: ClassVar[Any] = _ActiveOnlyConsumer
