@@ -85,8 +85,13 @@ async def _run(settings: Settings, start: WorkerFactory, workers: int, policy: s
     await feed(settings, apps)
     await outputs_until(settings, accounted(len(apps)), timeout=180)
     await feed(settings, offers)
+    # A step's outputs go to several topics at once: wait for the last kind too, or
+    # the read can end between a pledge's final activation and its exhaustion.
     return await outputs_until(
-        settings, lambda r: r.result.counts["coverage.activated"] >= 150 * len(REGIONS), timeout=180,
+        settings,
+        lambda r: r.result.counts["coverage.activated"] >= 150 * len(REGIONS)
+        and r.result.counts["pledge.exhausted"] >= len(offers),
+        timeout=180,
         applications=len(apps),
     )
 
