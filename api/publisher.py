@@ -24,9 +24,9 @@ import logging
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
-from api.topics import TopicCreateError, ensure_topics
 from jaring.kafka_security import client_kwargs
 from jaring.settings import Settings
+from jaring.topic_admin import TopicCreateError, TopicSpec, ensure_topics
 
 __all__ = ["KafkaUnavailableError", "Publisher"]
 
@@ -141,7 +141,8 @@ class Publisher:
             )
             try:
                 await producer.start()
-                await ensure_topics(self._settings, self._topics)
+                specs = [TopicSpec.configured(self._settings, name) for name in self._topics]
+                await ensure_topics(self._settings, specs, client_id="jaring-api-admin")
             except (KafkaError, OSError, TopicCreateError) as exc:
                 await self._close(producer)
                 log.warning("Kafka at %s not reachable (%s); retrying in %.1fs",

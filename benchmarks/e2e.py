@@ -34,7 +34,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from api.keys import KeyFile, Role, issue
 from deploy.kafka.runner import KafkaCluster, free_port
@@ -43,6 +42,7 @@ from jaring.demo import OUTPUT_TOPICS, feed
 from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import applications, pledges
 from jaring.settings import Settings
+from jaring.topic_admin import TopicSpec, ensure_topics
 from jaring.topic_io import Record, read_until, send_all
 from models.codec import encode, loads
 from models.nik import pseudonym
@@ -60,16 +60,6 @@ def machine() -> str:
         cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
-
-
-async def create_topics(bootstrap: str, *names: str, partitions: int = 8) -> None:
-    """The broker does not auto-create topics (see deploy/kafka/runner.py)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
-    finally:
-        await admin.close()
 
 
 def broker_ceiling(cluster: KafkaCluster, records: int, size: int) -> tuple[float, float]:
@@ -223,7 +213,10 @@ async def measure(args: argparse.Namespace) -> None:
         sample = encode(applications(1)[0])
         print(f"machine: {machine()}; Kafka 4.3.1, one node on loopback; records of {len(sample)} bytes")
 
-        await create_topics(bootstrap, "bench-ceiling", "bench-pipe-in", "bench-pipe-out")
+        # The broker does not auto-create topics (see deploy/kafka/runner.py).
+        bench = Settings(kafka_bootstrap=bootstrap)
+        await ensure_topics(bench, [TopicSpec.configured(bench, name)
+                                    for name in ("bench-ceiling", "bench-pipe-in", "bench-pipe-out")])
         produced, consumed = broker_ceiling(cluster, args.events * 5, len(sample))
         row("(a) broker produce ceiling (ProducerPerformance, acks=all)", f"{produced:,.0f} records/s")
         row("(a) broker consume ceiling (ConsumerPerformance)", f"{consumed:,.0f} records/s")

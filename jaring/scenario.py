@@ -40,7 +40,6 @@ __all__ = [
 
 KENDARI = "74.71"
 KENDARI_DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
-SEAT_COST_12M = 16_800 * 12  # JKK+JKM, lowest tier, twelve months: Rp 201,600
 
 # Shares roughly as the programme reported its enrolment: sellers and
 # drivers most, then fishers and builders, a few artists and tailors.
@@ -68,7 +67,7 @@ class Scenario:
     """Seats the pledges pay for, all told."""
 
 
-def _nik(rng: random.Random, district: str, birth: date, sex: Sex, serial: int) -> str:
+def _nik(district: str, birth: date, sex: Sex, serial: int) -> str:
     day = birth.day + (40 if sex == Sex.FEMALE else 0)
     issued = district.replace(".", "")  # issuing district = home district here
     return f"{issued}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
@@ -101,7 +100,7 @@ def applications(
                 event_time=submitted,
                 application_id=f"{id_prefix}-{seed}-{n}",
                 # The serial carries n, so NIKs are distinct within a scenario.
-                nik=_nik(rng, district, birth, sex, 1 + n % 9999),
+                nik=_nik(district, birth, sex, 1 + n % 9999),
                 name=f"{rng.choice(_GIVEN)} {rng.choice(_FAMILY)}",
                 birth_date=birth,
                 sex=sex,

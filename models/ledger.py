@@ -144,6 +144,10 @@ class Dashboard:
         """Current levels per (region, sponsor or None): all that is needed to carry on folding."""
         return {row: dict(values) for row, values in self._levels.items()}
 
+    def totals(self, region: str) -> dict[str, int]:
+        """The region's current levels (all sponsors together); empty before any event."""
+        return dict(self._levels.get((region, None), {}))
+
     def apply(self, event: OutputEvent) -> list[SeriesPoint]:
         """Account for one event; returns the points it changed. A region's events come in log order."""
         deltas: list[tuple[str | None, str, int]] = []

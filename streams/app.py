@@ -46,7 +46,8 @@ class JaringApp(faust.App):
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
-        from streams.topics import declared, ensure_topics
+        from jaring.topic_admin import ensure_topics
+        from streams.topics import declared
 
         await ensure_topics(self.settings, declared())
 

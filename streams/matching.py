@@ -18,15 +18,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from models.codec import dead_letter, decode
+from models.codec import decode
 from models.eligibility import KENDARI, CityPolicy
 from models.errors import JaringError
 from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted
 from streams import catalogue
 from streams.app import app, metrics, settings
 from streams.continuity import EXIT_INPUT_GAP, Continuity
-from streams.outputs import publish
-from streams.router import _message_time, region_of
+from streams.outputs import publish, reject
+from streams.router import region_of
 from streams.state import RegionStore
 
 __all__ = ["match", "region_state", "store"]
@@ -89,10 +89,7 @@ async def match(stream: Any) -> None:
             if not isinstance(error, JaringError):
                 log.exception("engine error at %s[%s]@%s", message.topic, message.partition, message.offset)
                 store.forget()  # the matcher may be half-way through the step
-            await publish([dead_letter(source_topic=message.topic, partition=message.partition,
-                                       offset=message.offset, raw=raw, error=known,
-                                       event_time=_message_time(message))])
-            metrics.dead_letters.labels("matcher", known.code).inc()
+            await reject("matcher", message, raw, known)
             continue
         await publish(step.outputs)
         store.persist(region, matcher, [step])

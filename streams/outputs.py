@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import faust
 
-from models.codec import encode
+from models.codec import dead_letter, encode
+from models.errors import JaringError
 from models.events import (
     ApplicationRejected,
     ApplicationWaiting,
@@ -19,8 +22,9 @@ from models.events import (
     OutputEvent,
 )
 from streams import catalogue
+from streams.app import metrics
 
-__all__ = ["destination", "publish"]
+__all__ = ["destination", "publish", "reject"]
 
 
 def destination(event: OutputEvent | DeadLetter) -> tuple[faust.TopicT, bytes | None]:
@@ -34,6 +38,19 @@ def destination(event: OutputEvent | DeadLetter) -> tuple[faust.TopicT, bytes | 
     if isinstance(event, FundingMovement):
         return catalogue.funding, event.region.encode()
     return catalogue.pledge_status, event.pledge_id.encode()
+
+
+async def reject(stage: str, message: Any, raw: bytes, error: JaringError) -> None:
+    """Dead-letter a consumed record: reason, position and original bytes, counted by stage.
+
+    The dead letter's time is the record's own broker timestamp, never a clock
+    read here, so a replay dead-letters identically.
+    """
+    metrics.dead_letters.labels(stage, error.code).inc()
+    await publish([dead_letter(
+        source_topic=message.topic, partition=message.partition, offset=message.offset, raw=raw,
+        error=error, event_time=datetime.fromtimestamp(message.timestamp, tz=UTC),
+    )])
 
 
 async def publish(events: Sequence[OutputEvent | DeadLetter]) -> None:

@@ -14,10 +14,15 @@ from __future__ import annotations
 from aiokafka.admin import AIOKafkaAdminClient
 
 from jaring.kafka_security import client_kwargs
+from jaring.topic_admin import TopicSpec, ensure_topics
 from streams.app import app, settings
-from streams.topics import TopicSpec, declared, ensure_topics
+from streams.topics import declared
 
 __all__ = ["TopicMismatchError", "create_all", "required"]
+
+
+_COMPACTED = {"cleanup.policy": "compact"}
+"""A table changelog keeps each key's latest value, as Faust's own changelogs do."""
 
 
 class TopicMismatchError(RuntimeError):
@@ -27,12 +32,7 @@ class TopicMismatchError(RuntimeError):
 def required() -> list[TopicSpec]:
     """The declared topics and every table's changelog (compacted), sorted by name, as configured."""
     changelogs = [
-        TopicSpec(
-            name=table.changelog_topic.get_topic_name(),
-            partitions=settings.topic_partitions,
-            replication_factor=settings.replication_factor,
-            config={"min.insync.replicas": str(settings.min_insync_replicas), "cleanup.policy": "compact"},
-        )
+        TopicSpec.configured(settings, table.changelog_topic.get_topic_name(), **_COMPACTED)
         for table in app.tables.values()
     ]
     return sorted([*declared(), *changelogs], key=lambda spec: spec.name)

@@ -12,15 +12,14 @@ same output" holds for the log it reads.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
-from models.codec import dead_letter, decode
+from models.codec import decode
 from models.errors import DecodeError, JaringError
 from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted
 from streams import catalogue
 from streams.app import app, metrics
-from streams.outputs import publish
+from streams.outputs import reject
 
 __all__ = ["region_of", "route"]
 
@@ -35,10 +34,6 @@ _EXPECTED: dict[str, type] = {
 
 def region_of(event: ApplicationSubmitted | PledgeSubmitted | MonthTick) -> str:
     return event.regency if isinstance(event, ApplicationSubmitted) else event.region
-
-
-def _message_time(message: Any) -> datetime:
-    return datetime.fromtimestamp(message.timestamp, tz=UTC)
 
 
 inputs = app.topic(
@@ -64,10 +59,7 @@ async def route(stream: Any) -> None:
         except JaringError as error:
             log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition,
                         message.offset, error.code)
-            metrics.dead_letters.labels("router", error.code).inc()
-            await publish([dead_letter(source_topic=message.topic, partition=message.partition,
-                                       offset=message.offset, raw=raw, error=error,
-                                       event_time=_message_time(message))])
+            await reject("router", message, raw, error)
             continue
         # The input's own timestamp travels on: match latency is measured from it.
         region = region_of(decoded).encode()

@@ -66,7 +66,7 @@ class RegionStore:
     def levels(self, region: str) -> dict[str, int]:
         """The region's running totals (waiting, covered, rupiah by ledger state)."""
         dashboard = self._dashboards.get(region)
-        return {} if dashboard is None else dashboard.levels().get((region, None), {})
+        return {} if dashboard is None else dashboard.totals(region)
 
     def series(self, region: str, sponsor: str | None = None) -> list[SeriesPoint]:
         """Monthly points of a region (``sponsor`` None: the region's totals), oldest first."""

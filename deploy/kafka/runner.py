@@ -29,7 +29,6 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -387,10 +386,3 @@ def node_starts(node: KafkaNode) -> int:
     with contextlib.suppress(FileNotFoundError, ValueError):
         return int(node.workdir.joinpath(".starts").read_text())
     return 0
-
-
-@contextlib.contextmanager
-def running_cluster(size: int = 1, **kwargs: object) -> Iterator[KafkaCluster]:
-    cluster = KafkaCluster(size=size, **kwargs)  # type: ignore[arg-type]
-    with cluster:
-        yield cluster

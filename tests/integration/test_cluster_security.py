@@ -21,11 +21,11 @@ from aiokafka.errors import KafkaConnectionError
 from pydantic import SecretStr
 
 from deploy.kafka.runner import KafkaCluster
+from jaring.demo import feed, outputs_until
 from jaring.kafka_security import client_kwargs
 from jaring.scenario import applications, pledges
 from jaring.settings import Settings
 from tests.conftest import WorkerFactory
-from tests.integration.pipeline import feed, outputs_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

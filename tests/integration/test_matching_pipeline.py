@@ -11,7 +11,8 @@ from urllib.request import urlopen
 
 import pytest
 
-from jaring.audit import Audit, Reader
+from jaring.audit import Reader
+from jaring.demo import feed, outputs_until
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications, kendari, pledges
 from jaring.settings import Settings
@@ -20,7 +21,6 @@ from models.codec import decode, loads
 from models.events import CoverageActivated, CoverageExpired
 from models.matcher import RegionMatcher
 from tests.conftest import WorkerFactory
-from tests.integration.pipeline import feed, outputs_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -119,10 +119,6 @@ async def test_short_pledges_leave_the_lowest_priority_waiting_and_a_later_pledg
     seconds = [e for e in both.events if isinstance(e, CoverageActivated) and e.pledge_id == "second-0"]
     assert min(e.priority.key for e in firsts) >= max(e.priority.key for e in seconds)
     assert len(seconds) == 100
-
-
-def _region_totals(audit: Audit) -> dict[str, int]:
-    return dict(audit.counts)
 
 
 async def test_malformed_records_are_dead_lettered_and_nothing_else_is_lost(

@@ -20,13 +20,13 @@ from aiokafka.partitioner import murmur2
 
 from deploy.kafka.runner import KafkaCluster
 from jaring.audit import Audit, Reader
+from jaring.demo import feed, outputs_until
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications, month_ticks, pledges
 from jaring.settings import Settings
 from models.codec import dumps
 from models.events import CoverageActivated, FundingMovement
 from tests.conftest import WorkerFactory
-from tests.integration.pipeline import feed, outputs_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ import pytest
 from factories import KEY, REGION, application, pledge, tick
 
 from models.errors import LedgerError
-from models.ledger import Ledger, SeriesPoint, fold
+from models.ledger import Dashboard, Ledger, SeriesPoint, fold
 from models.matcher import RegionMatcher
 
 
@@ -88,6 +88,26 @@ def test_the_dashboard_folds_a_year_of_one_sponsor_into_monthly_levels() -> None
     assert (sponsor_rows[-1].paid_idr, sponsor_rows[-1].covered) == (403_200, 0)
     assert region_rows[-1].waiting == 3
     assert [p.period for p in sponsor_rows] == [f"2025-{n:02d}" for n in range(1, 13)]
+
+
+def test_dashboard_totals_are_the_latest_region_levels_and_restore_carries_them_on() -> None:
+    m = RegionMatcher(REGION, KEY)
+    opening = [application(), application(), pledge(amount_idr=201_600)]
+    first = [o for e in opening for o in m.handle(e).outputs]
+    later = [o for e in [application(), tick("2025-01")] for o in m.handle(e).outputs]
+    dashboard = Dashboard()
+    for event in first:
+        dashboard.apply(event)
+    resumed = Dashboard(dashboard.levels())
+    for event in later:
+        dashboard.apply(event)
+        resumed.apply(event)
+
+    last = [p for p in fold(first + later) if p.sponsor_id is None][-1]
+    expected = last.model_dump(include={"pledged_idr", "committed_idr", "paid_idr", "covered", "waiting"})
+    assert {k: v for k, v in dashboard.totals(REGION).items() if k in expected} == expected
+    assert resumed.totals(REGION) == dashboard.totals(REGION)
+    assert Dashboard().totals(REGION) == {}
 
 
 def test_the_dashboard_counts_returned_money() -> None:

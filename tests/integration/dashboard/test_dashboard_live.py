@@ -18,11 +18,10 @@ import pytest
 from aiohttp import ClientSession
 from playwright.async_api import Browser, Page
 
-from jaring.demo import feed
+from jaring.demo import feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
 from jaring.settings import Settings
 from tests.conftest import DashboardFactory, WorkerFactory
-from tests.integration.pipeline import outputs_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
