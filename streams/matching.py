@@ -7,7 +7,8 @@ before the state that records them is written (``streams.state``), so after
 a crash a replayed event either finds its state written (and emits nothing
 new) or re-emits the very same outputs, with the same ids, which consumers
 drop. Concurrency is 1: the agent writes tables, and Faust can commit past
-an in-flight event at higher concurrency.
+an in-flight event at higher concurrency. A record that arrives past one
+never delivered stops the worker (``streams.continuity``).
 """
 
 from __future__ import annotations
