@@ -1,11 +1,11 @@
 """An offset the matcher never saw stops the worker instead of being matched past.
 
 The region log is written without transactions, so its offsets are
-contiguous and a jump means records were never delivered. The jump is made
-here with a real broker: two records written in a transaction leave the
-offset of their commit marker empty. The worker must stop there with exit
-status 70 and say where; an operator who moves the group's offset past the
-hole gets a worker that carries on.
+contiguous and a jump means records were never delivered. Two real-broker
+ways to make one: a transaction's commit marker leaves an offset empty, and
+retention (here DeleteRecords) removes records a stopped worker never read.
+The worker must stop there with exit status 70 and say where; an operator
+who moves the group's offset past the hole gets a worker that carries on.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from datetime import timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.errors import CommitFailedError
 from aiokafka.structs import OffsetAndMetadata
 
 from jaring.demo import feed, outputs_until
+from jaring.processes import WorkerProcess
 from jaring.scenario import applications
 from jaring.settings import Settings
 from jaring.topic_io import send_all
@@ -43,6 +45,15 @@ async def _end(settings: Settings) -> tuple[TopicPartition, int]:
         await consumer.stop()
     ((tp, end),) = [(tp, end) for tp, end in ends.items() if end > 0]
     return tp, end
+
+
+def _wait_for_exit(worker: WorkerProcess, timeout: float = 60) -> int | None:
+    assert worker.process is not None
+    deadline = time.monotonic() + timeout
+    while worker.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    code: int | None = worker.process.returncode
+    return code
 
 
 async def _move_offset(settings: Settings, tp: TopicPartition, offset: int) -> None:
@@ -88,11 +99,7 @@ async def test_a_hole_in_the_region_log_stops_the_worker_until_an_operator_moves
         await asyncio.sleep(0.1)
     await send_all(settings, tp.topic, [(apps[42].regency.encode(), encode(apps[42]))])  # lands at end + 3
 
-    assert worker.process is not None
-    deadline = time.monotonic() + 60
-    while worker.process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert worker.process.returncode == EXIT_INPUT_GAP
+    assert _wait_for_exit(worker) == EXIT_INPUT_GAP
     assert f"input_gap: {tp.topic}[{tp.partition}] offsets {end + 2}..{end + 2} were never delivered" in (
         worker.log_path.read_text()
     )
@@ -114,3 +121,32 @@ async def test_a_hole_in_the_region_log_stops_the_worker_until_an_operator_moves
     final = await outputs_until(settings, lambda r: r.accounted >= 43, applications=43)
     assert final.ok, final.violations
     assert worker.process.poll() is None
+
+
+async def test_records_deleted_before_a_stopped_worker_read_them_stop_it_at_the_hole(
+    settings: Settings, worker_factory: WorkerFactory
+) -> None:
+    apps = applications(70, seed=8, spacing=timedelta(minutes=1))
+    worker = worker_factory()
+    await feed(settings, apps[:40])
+    await outputs_until(settings, lambda r: r.accounted >= 40)
+    worker.stop()  # a clean stop: everything read is committed
+
+    # While it is down, 30 more reach the region log and retention takes the first 20 of them.
+    tp, end = await _end(settings)
+    await send_all(settings, tp.topic, [(a.regency.encode(), encode(a)) for a in apps[40:]])
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_records({tp: RecordsToDelete(before_offset=end + 20)})
+    finally:
+        await admin.close()
+
+    with contextlib.suppress(RuntimeError):  # it may exit before the readiness check looks
+        worker.start()
+    assert _wait_for_exit(worker) == EXIT_INPUT_GAP
+    assert f"input_gap: {tp.topic}[{tp.partition}] offsets {end}..{end + 19} were never delivered" in (
+        worker.log_path.read_text()
+    )
+    stopped = await outputs_until(settings, lambda r: r.accounted >= 40, applications=40)
+    assert stopped.ok, stopped.violations  # the 10 that survived were not matched past the hole
