@@ -27,6 +27,7 @@ from jaring.scenario import applications
 from jaring.settings import Settings
 from jaring.topic_io import send_all
 from models.codec import encode
+from models.events import ApplicationSubmitted
 from streams.continuity import EXIT_INPUT_GAP
 from tests.conftest import WorkerFactory
 
@@ -45,6 +46,16 @@ async def _end(settings: Settings) -> tuple[TopicPartition, int]:
         await consumer.stop()
     ((tp, end),) = [(tp, end) for tp, end in ends.items() if end > 0]
     return tp, end
+
+
+async def _forty_matched(settings: Settings, start: WorkerFactory,
+                         count: int) -> tuple[list[ApplicationSubmitted], WorkerProcess]:
+    """A worker that has matched the first 40 of ``count`` applications; the rest are the test's."""
+    apps = applications(count, seed=7, spacing=timedelta(minutes=1))
+    worker = start()
+    await feed(settings, apps[:40])
+    await outputs_until(settings, lambda r: r.accounted >= 40)
+    return apps, worker
 
 
 def _wait_for_exit(worker: WorkerProcess, timeout: float = 60) -> int | None:
@@ -79,10 +90,7 @@ async def _move_offset(settings: Settings, tp: TopicPartition, offset: int) -> N
 async def test_a_hole_in_the_region_log_stops_the_worker_until_an_operator_moves_the_offset(
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
-    apps = applications(43, seed=7, spacing=timedelta(minutes=1))
-    worker = worker_factory()
-    await feed(settings, apps[:40])
-    await outputs_until(settings, lambda r: r.accounted >= 40)
+    apps, worker = await _forty_matched(settings, worker_factory, 43)
 
     tp, end = await _end(settings)
     producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap,
@@ -126,10 +134,7 @@ async def test_a_hole_in_the_region_log_stops_the_worker_until_an_operator_moves
 async def test_records_deleted_before_a_stopped_worker_read_them_stop_it_at_the_hole(
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
-    apps = applications(70, seed=8, spacing=timedelta(minutes=1))
-    worker = worker_factory()
-    await feed(settings, apps[:40])
-    await outputs_until(settings, lambda r: r.accounted >= 40)
+    apps, worker = await _forty_matched(settings, worker_factory, 70)
     worker.stop()  # a clean stop: everything read is committed
 
     # While it is down, 30 more reach the region log and retention takes the first 20 of them.
