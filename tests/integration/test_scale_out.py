@@ -10,6 +10,7 @@ intact cluster: the same counts, the same coverage ids, the same ledgers.
 from __future__ import annotations
 
 import re
+import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -126,6 +127,11 @@ async def test_three_workers_on_three_brokers_survive_a_worker_and_a_broker_kill
     shares: list[float] = []
 
     def kill_a_worker() -> None:
+        # The last worker to join triggers a rebalance; the first ones may still be recovering
+        # when the first third is matched. The kill waits until every worker has had work.
+        deadline = time.monotonic() + 60
+        while not all(_matched_events(w) > 0 for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
         shares.extend(_matched_events(w) for w in workers)
         workers[1].kill()
 
