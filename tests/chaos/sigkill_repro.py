@@ -77,8 +77,8 @@ async def explain(settings: Settings, apps: list[ApplicationSubmitted], final: R
         event_id = orjson.loads(r.value)["event_id"]
         if event_id in lost:
             copies.setdefault(event_id, []).append((r.partition, r.offset))
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id="repro-engine",
-                                enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
+                                group_id=f"{settings.namespace}-engine", enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = {p for places in copies.values() for p, _ in places}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ from jaring.settings import Settings
 from jaring.topic_io import send_all
 from models.codec import loads
 from tests.conftest import DashboardFactory, WorkerFactory
+from tests.system_tools import system_tool
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -55,11 +54,7 @@ class Prometheus:
 
 @pytest.fixture
 def prometheus_for(tmp_path: Path) -> Iterator[object]:
-    binary = shutil.which("prometheus")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("prometheus missing: deploy/system-packages.sh should have installed it")
-        pytest.skip("prometheus not installed (deploy/system-packages.sh installs it)")
+    binary = system_tool("prometheus")
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(targets: dict[str, str]) -> Prometheus:

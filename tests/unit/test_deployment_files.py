@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -19,25 +18,16 @@ import yaml
 
 from jaring.cli import build_parser
 from jaring.settings import Settings
+from tests.system_tools import system_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {"JARING_PSEUDONYM_KEY": "k" * 40, "GRAFANA_ADMIN_PASSWORD": "test-only"}
 JARING_IMAGE_SERVICES = {"topics", "worker", "api", "dashboard"}
 
 
-def docker_compose() -> str:
-    found = shutil.which("docker-compose")
-    if found is None:
-        reason = "docker-compose missing: run deploy/system-packages.sh (Debian package docker-compose)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found
-
-
 def compose_config(**env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in SECRETS and not k.startswith("JARING_")}
-    return subprocess.run([docker_compose(), "config"], cwd=ROOT, env={**clean, **env},
+    return subprocess.run([system_tool("docker-compose"), "config"], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=60, check=False)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import ssl
 import subprocess
 from pathlib import Path
@@ -15,15 +13,11 @@ from pydantic import SecretStr, ValidationError
 from jaring.kafka_security import client_kwargs, security_kwargs
 from jaring.settings import Settings
 from streams.credentials import broker_credentials
+from tests.system_tools import system_tool
 
 
 def openssl(*args: str) -> None:
-    found = shutil.which("openssl")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("openssl missing")
-        pytest.skip("openssl missing")
-    subprocess.run([found, *args], check=True, capture_output=True)
+    subprocess.run([system_tool("openssl"), *args], check=True, capture_output=True)
 
 
 def certificate(tmp_path: Path, name: str, key_password: str | None = None) -> tuple[Path, Path]:

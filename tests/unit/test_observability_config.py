@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from api.metrics import ApiMetrics
 from dashboard.metrics import DashboardMetrics
 from streams.metrics import EngineMetrics
+from tests.system_tools import system_tool
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 METRIC = re.compile(r"\b((?:jaring|faust)_[a-z0-9_]+)")
@@ -34,15 +33,6 @@ def exported_names() -> set[str]:
         suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_count", "_sum"]}.get(family.type, [""])
         names.update(family.name + suffix for suffix in suffixes)
     return names
-
-
-def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("promtool missing: deploy/system-packages.sh should have installed prometheus")
-        pytest.skip("promtool not installed (deploy/system-packages.sh installs it)")
-    return found
 
 
 def test_every_grafana_query_names_a_metric_the_code_exports() -> None:
@@ -86,6 +76,6 @@ def test_no_metric_is_labelled_with_personal_or_unbounded_ids() -> None:
     ids=["config", "rules", "rule-unit-tests"],
 )
 def test_promtool_accepts_the_prometheus_files(args: list[str]) -> None:
-    result = subprocess.run([promtool(), *args], cwd=DEPLOY / "prometheus", capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run([system_tool("promtool"), *args], cwd=DEPLOY / "prometheus",
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

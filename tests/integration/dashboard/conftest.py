@@ -8,13 +8,13 @@ missing browser means a broken machine and the tests fail.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, async_playwright
+
+from tests.system_tools import system_tool
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -24,20 +24,10 @@ CHROMIUM_ARGS = [
 
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if found is None:
-        reason = "chromium is not installed: run deploy/system-packages.sh as root (Debian package chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found
-
-
 @pytest.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
     """Debian's Chromium, headless, with a fresh profile (Playwright makes one per launch)."""
-    executable = _chromium()
+    executable = system_tool("chromium", CHROMIUM)
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
