@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from jaring.health import SERVICES
+
 __all__ = ["main"]
 
 
@@ -164,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     topics.set_defaults(func=_topics)
 
     health = sub.add_parser("health", help="exit 0 if a service on this host answers its health URL")
-    health.add_argument("service", choices=("worker", "api", "dashboard"))
+    health.add_argument("service", choices=SERVICES)
     health.set_defaults(func=_health)
 
     dashboard = sub.add_parser("dashboard", help="serve the live city dashboard (reads the output topics)")
