@@ -48,6 +48,12 @@ def faust_log_level(level: str) -> str:
 
 
 def _worker(args: argparse.Namespace) -> NoReturn:
+    from jaring.settings import Settings
+
+    if Settings().event_loop == "uvloop":
+        import mode.loop
+
+        mode.loop.use("uvloop")  # before Faust makes its loop
     from streams.app import app, settings
 
     argv = ["jaring-worker", "worker", "--loglevel", faust_log_level(settings.log_level)]

@@ -50,12 +50,22 @@ class Settings(BaseSettings):
     )
     replication_factor: int = Field(1, ge=1, le=5, description="Replication factor of created topics.")
     min_insync_replicas: int = Field(1, ge=1, le=5, description="min.insync.replicas of created topics.")
-    processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
     store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://.")
     data_dir: str = Field(".jaring-data", description="Where Faust keeps local table state.")
     session_timeout_s: float = Field(
         10.0, ge=6.0, le=300.0,
         description="Consumer session timeout: how long a crashed worker keeps its partitions.",
+    )
+    batch_max: int = Field(
+        1000, ge=1, le=100_000,
+        description="Most region-log events the matcher writes as one batch (1: one at a time).",
+    )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop", description="The worker's event loop: uvloop (faster) or the standard library's."
+    )
+    producer_linger_ms: int = Field(
+        5, ge=0, le=1000,
+        description="How long the worker's producer waits to fill a batch: fewer, larger broker requests.",
     )
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
     web_port: int = Field(6066, ge=1, le=65535)

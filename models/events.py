@@ -64,6 +64,7 @@ __all__ = [
     "PledgeSubmitted",
     "Targeting",
     "UtcDatetime",
+    "region_of",
 ]
 
 
@@ -373,6 +374,11 @@ class DeadLetter(_Event):
 
 InputEvent = Annotated[ApplicationSubmitted | PledgeSubmitted | MonthTick, Field(discriminator="type")]
 """What ``RegionMatcher.handle`` accepts."""
+
+
+def region_of(event: ApplicationSubmitted | PledgeSubmitted | MonthTick) -> str:
+    """The regency an input belongs to: its matcher, its region-log key and partition."""
+    return event.regency if isinstance(event, ApplicationSubmitted) else event.region
 
 OutputEvent = (
     ApplicationWaiting

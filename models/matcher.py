@@ -89,6 +89,7 @@ from models.events import (
     PledgeExpired,
     PledgeRejected,
     PledgeSubmitted,
+    region_of,
 )
 from models.ledger import Ledger
 from models.nik import Sex, pseudonym
@@ -400,7 +401,7 @@ class RegionMatcher:
 
     def handle(self, event: InputEvent) -> Step:
         """Apply one input event; returns the events it caused and the records it changed."""
-        region = event.regency if isinstance(event, ApplicationSubmitted) else event.region
+        region = region_of(event)
         if region != self.region:
             raise RegionMismatchError(
                 "wrong_region",

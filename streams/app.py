@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Any
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.types import ProducerT
 from faust.types.transports import TransportT
 from prometheus_client import CollectorRegistry
@@ -31,6 +30,7 @@ from streams.consumer import ActiveOnlyTransport
 from streams.credentials import broker_credentials
 from streams.metrics import EngineMetrics
 from streams.producer import DurableProducer
+from streams.sensor import setup_sensor
 
 __all__ = ["JaringApp", "app", "create_app", "metrics", "registry", "settings"]
 
@@ -58,11 +58,16 @@ def create_app(settings: Settings) -> JaringApp:
         "broker_credentials": broker_credentials(security_kwargs(settings)),
         "store": settings.store,
         "datadir": settings.data_dir,
-        "processing_guarantee": settings.processing_guarantee,
+        # Outputs are sent outside Faust's transactions (streams.outputs), and
+        # correctness rests on ordering and idempotence: see ARCHITECTURE.md.
+        "processing_guarantee": "at_least_once",
         "topic_partitions": settings.topic_partitions,
         "topic_replication_factor": settings.replication_factor,
         "topic_allow_declare": True,
         "producer_acks": -1,
+        # A few milliseconds of linger turn a produce request per record into
+        # one per batch; each request costs the worker a loopback syscall.
+        "producer_linger": settings.producer_linger_ms / 1000,
         "web_host": settings.web_host,
         "web_bind": settings.web_host,
         "web_port": settings.web_port,
@@ -95,8 +100,8 @@ def create_app(settings: Settings) -> JaringApp:
 settings = Settings()
 app = create_app(settings)
 registry = CollectorRegistry()
-# Faust's sensor mounts /metrics for this registry; names are faust_* whatever the namespace.
-setup_prometheus_sensors(app, pattern="/metrics", registry=registry, name_prefix="faust")
+# /metrics serves Faust's sensor (faust_*, whatever the namespace) and Jaring's metrics.
+setup_sensor(app, registry)
 metrics = EngineMetrics.create(registry)
 
 # Agents register on the app when their modules are imported.

@@ -1,38 +1,44 @@
 """The matcher agent: region log in, coverage, pledge status and funding out.
 
-A thin shell over ``models.matcher.RegionMatcher``: decode, hand the event
-to its region's matcher, publish what it caused, then persist what it
-changed. The order is the guarantee: outputs are acknowledged by the broker
+A thin shell over ``models.matcher.RegionMatcher``: events are handled in
+batches (``streams.batch``), whose outputs are acknowledged by the broker
 before the state that records them is written (``streams.state``), so after
 a crash a replayed event either finds its state written (and emits nothing
 new) or re-emits the very same outputs, with the same ids, which consumers
-drop. Concurrency is 1: the agent writes tables, and Faust can commit past
+drop. Acknowledgements to Faust are manual (``noack``), after the state is
+written. Concurrency is 1: the agent writes tables, and Faust can commit past
 an in-flight event at higher concurrency. A record that arrives past one
 never delivered stops the worker (``streams.continuity``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from models.codec import decode
+import faust.streams
+
 from models.eligibility import KENDARI, CityPolicy
-from models.errors import JaringError
-from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted
 from streams import catalogue
 from streams.app import app, metrics, settings
+from streams.batch import MatchBatch, Shell
 from streams.continuity import EXIT_INPUT_GAP, Continuity
-from streams.outputs import publish, reject
-from streams.router import region_of
+from streams.outputs import rejection, send
 from streams.state import RegionStore
 
-__all__ = ["match", "region_state", "store"]
+__all__ = ["EXIT_BATCH_UNFINISHED", "match", "region_state", "store"]
 
 log = logging.getLogger(__name__)
+
+EXIT_BATCH_UNFINISHED = 71
+"""The worker's exit status when a batch's outputs or state could not be written."""
 
 
 def _policy() -> CityPolicy:
@@ -54,60 +60,87 @@ def _forget_on_rebalance(sender: Any, /, *args: Any, **kwargs: Any) -> None:
     continuity.forget()
 
 
+def _fail_stop(code: int, message: str) -> NoReturn:
+    """Exit at once, as a SIGKILL would: a restart replays from the last commit."""
+    log.critical("%s; stopping the worker so that a restart replays from the last commit", message)
+    logging.shutdown()
+    os._exit(code)
+
+
 def _stop_at_hole(message: Any) -> None:
-    """Exit at once, as a SIGKILL would, rather than match past records never delivered."""
-    if settings.processing_guarantee != "at_least_once":
-        return  # transaction markers take offsets of their own
+    """Stop rather than match past records never delivered."""
     consumer: Any = app.consumer
     committed = consumer._committed_offset.get(message.tp)  # where Faust sought this partition to
     hole = continuity.check(message.topic, message.partition, message.offset, committed)
     if hole is not None:
-        log.critical("%s; stopping the worker so that a restart replays them from the last commit", hole)
-        logging.shutdown()
-        os._exit(EXIT_INPUT_GAP)
+        _fail_stop(EXIT_INPUT_GAP, str(hole))
 
 
 app.on_partitions_revoked.connect(_forget_on_rebalance)
 app.on_partitions_assigned.connect(_forget_on_rebalance)
 
 
+@contextmanager
+def _writing_for(event: Any) -> Iterator[None]:
+    """Make ``event`` Faust's current event: table writes go to its partition."""
+    token = faust.streams._current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        faust.streams._current_event.reset(token)
+
+
+def _shell(stream: Any) -> Shell:
+    def stop(message: str) -> NoReturn:
+        _fail_stop(EXIT_BATCH_UNFINISHED, message)
+
+    return Shell(
+        send=send,
+        ack=stream.ack,
+        writing_for=_writing_for,
+        rejection=lambda message, raw, error: rejection("matcher", message, raw, error),
+        observe=_observe,
+        stop=stop,
+    )
+
+
+def _writer_ended(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        _fail_stop(EXIT_BATCH_UNFINISHED, f"batch_unfinished: the writer failed: {task.exception()!r}")
+
+
 @app.agent(catalogue.region_log, concurrency=1)
 async def match(stream: Any) -> None:
-    async for event in stream.events():
-        message, raw = event.message, event.value
-        _stop_at_hole(message)
-        try:
-            decoded = decode(raw)
-            if not isinstance(decoded, ApplicationSubmitted | PledgeSubmitted | MonthTick):
-                raise JaringError("wrong_topic", f"{decoded.type} does not belong on the region log")
-            region = region_of(decoded)
-            matcher = store.matcher(region)
-            step = matcher.handle(decoded)
-        except Exception as error:
-            known = error if isinstance(error, JaringError) else JaringError(
-                "engine_error", f"{type(error).__name__} while matching; the event is kept here for replay"
-            )
-            if not isinstance(error, JaringError):
-                log.exception("engine error at %s[%s]@%s", message.topic, message.partition, message.offset)
-                store.forget()  # the matcher may be half-way through the step
-            await reject("matcher", message, raw, known)
-            continue
-        await publish(step.outputs)
-        store.persist(region, matcher, [step])
-        _observe(region, step.outputs, message.timestamp)
+    manual = stream.noack()
+    batch = MatchBatch(store, _shell(manual), max_events=settings.batch_max)
+    writer = asyncio.ensure_future(batch.write_batches())
+    writer.add_done_callback(_writer_ended)
+    try:
+        async for event in manual.events():
+            _stop_at_hole(event.message)
+            try:
+                await batch.take(event)
+            except Exception as error:
+                # Faust would restart the agent with this batch never acknowledged,
+                # which stalls the next rebalance; a restart replays it instead.
+                _fail_stop(EXIT_BATCH_UNFINISHED, f"batch_unfinished: {type(error).__name__}: {error}")
+    finally:
+        writer.cancel()
 
 
 _runways: dict[str, dict[str, int]] = {}
 
 
-def _observe(region: str, outputs: list[Any], input_timestamp: float) -> None:
+def _observe(region: str, steps: list[tuple[list[Any], float]]) -> None:
     """Metrics only: the wall clock measures latency here, it never decides anything."""
-    metrics.events.labels("matcher").inc()
-    if not outputs:
-        return
-    metrics.observe_outputs(outputs, latency_s=time.time() - input_timestamp)
-    runways = metrics.runways(outputs, _runways.setdefault(region, {}))
-    metrics.observe_region(region, store.levels(region), runways)
+    metrics.events.labels("matcher").inc(len(steps))
+    now = time.time()  # the batch's outputs are all delivered by now
+    for outputs, input_timestamp in steps:
+        metrics.observe_outputs(outputs, latency_s=now - input_timestamp)
+    if any(outputs for outputs, _ in steps):
+        emitted = (output for outputs, _ in steps for output in outputs)
+        runways = metrics.runways(emitted, _runways.setdefault(region, {}))
+        metrics.observe_region(region, store.levels(region), runways)
 
 
 @app.timer(interval=5.0)

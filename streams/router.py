@@ -16,12 +16,12 @@ from typing import Any
 
 from models.codec import decode
 from models.errors import DecodeError, JaringError
-from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted
+from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted, region_of
 from streams import catalogue
 from streams.app import app, metrics
 from streams.outputs import reject
 
-__all__ = ["region_of", "route"]
+__all__ = ["route"]
 
 log = logging.getLogger(__name__)
 
@@ -32,18 +32,18 @@ _EXPECTED: dict[str, type] = {
 }
 
 
-def region_of(event: ApplicationSubmitted | PledgeSubmitted | MonthTick) -> str:
-    return event.regency if isinstance(event, ApplicationSubmitted) else event.region
-
-
 inputs = app.topic(
     *(t.get_topic_name() for t in catalogue.INPUT_TOPICS),
     key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
 )
 
 
+region_log = catalogue.region_log.get_topic_name()
+
+
 @app.agent(inputs, concurrency=1)
 async def route(stream: Any) -> None:
+    producer = app.producer  # straight to it, as streams.outputs.send does
     async for event in stream.events():
         message, raw = event.message, event.value
         metrics.inputs.labels(message.topic).inc()
@@ -63,4 +63,4 @@ async def route(stream: Any) -> None:
             continue
         # The input's own timestamp travels on: match latency is measured from it.
         region = region_of(decoded).encode()
-        await catalogue.region_log.send(key=region, value=raw, timestamp=message.timestamp)
+        await producer.send(region_log, region, raw, None, message.timestamp, None)

@@ -90,11 +90,18 @@ class RegionStore:
             self._dashboards.pop(region, None)
 
     def persist(self, region: str, matcher: RegionMatcher, steps: Sequence[Step]) -> int:
-        """Write what ``steps`` changed as ONE journaled step; returns the records written.
+        """Write what ``steps`` changed as ONE journaled step; returns the records written."""
+        return self.write(region, self.changes(region, matcher, steps))
 
-        Several steps of a batch go together: a record is written with its value
+    def changes(self, region: str, matcher: RegionMatcher, steps: Sequence[Step]) -> list[tuple[str, Any]]:
+        """The records ``steps`` changed, with their values now: what ``write`` takes.
+
+        Several steps of a batch go together: a record is taken with its value
         after the last of them, which may include a later step's change, so only
-        the whole batch is a consistent unit (a crash lands all of it or none).
+        the whole batch is a consistent unit (``write`` lands all of it or none).
+        Taken apart from ``write`` so that a batch's values can be fixed while
+        the matcher goes on to the next batch and the broker still holds its
+        outputs.
         """
         workers = dict.fromkeys(w for step in steps for w in step.workers)
         pledges = dict.fromkeys(p for step in steps for p in step.pledges)
@@ -105,6 +112,10 @@ class RegionStore:
         upserts.extend((f"{region}|p|{p}", matcher.pledge_record(p).model_dump(mode="json")) for p in pledges)
         upserts.extend((f"{region}|s|{e}", 1) for step in steps for e in step.seen)
         upserts.extend(self._series_upserts(region, steps))
+        return upserts
+
+    def write(self, region: str, upserts: list[tuple[str, Any]]) -> int:
+        """Write ``upserts`` as one journaled step (see the module); returns the records written."""
         if not upserts:
             return 0
         head_key = f"{region}|J"
@@ -118,7 +129,9 @@ class RegionStore:
         return len(upserts)
 
     def _series_upserts(self, region: str, steps: Sequence[Step]) -> list[tuple[str, Any]]:
-        dashboard = self._dashboards.setdefault(region, Dashboard())
+        dashboard = self._dashboards.get(region)
+        if dashboard is None:  # forgotten since the matcher was taken: the table holds its levels
+            dashboard = self._dashboards[region] = self._restore_dashboard(region)
         points: dict[str, SeriesPoint] = {}
         for event in (output for step in steps for output in step.outputs):
             for point in dashboard.apply(event):

@@ -1,0 +1,224 @@
+"""Group commit for the matcher: many events, one wait for the broker, one journaled write per region.
+
+One event at a time, every event waited a broker round trip for its outputs
+before its state could be written, and wrote a journal of its own: a few
+hundred events a second. Here the agent handles events into an open batch
+while a writer task finishes the batch before it, and the writer takes the
+open batch whenever it is free. Batches grow with the load by themselves: a
+quiet stream is written event by event, as fast as before, and a busy one in
+batches of up to ``max_events``.
+
+The guarantee (``streams.state``) is the same, over a batch: every output of
+a batch is acknowledged by the broker before any state of the batch is
+written, and no event of the batch is acknowledged to Faust (so none is
+committed) before its region's state is written. A crash anywhere in between
+replays the whole batch from the last commit: the matcher is deterministic,
+so the replay re-emits the same outputs with the same ids, which consumers
+drop, and each region's write is one journaled step, landed whole or not at
+all. Batches are written in the order they were handled, and a batch's
+record values are fixed when the writer takes it (``RegionStore.changes``),
+so they never include a later, unacknowledged batch.
+
+Nothing waits on the stream with events in hand: a rebalance clears the
+stream's buffer and then waits until every event taken is acknowledged, and
+the writer finishes the open batch without the agent. (Faust's
+``take_events`` waits on the stream for a full batch, and acknowledges its
+batch even when the agent failed.)
+
+Faust is reached only through ``Shell``, so this is tested without a broker
+(``tests/unit/test_match_batch.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from models.codec import decode
+from models.errors import JaringError
+from models.events import ApplicationSubmitted, DeadLetter, MonthTick, OutputEvent, PledgeSubmitted, region_of
+from models.matcher import RegionMatcher, Step
+from streams.state import RegionStore
+
+__all__ = ["MatchBatch", "Shell"]
+
+log = logging.getLogger(__name__)
+
+Output = OutputEvent | DeadLetter
+Input = ApplicationSubmitted | PledgeSubmitted | MonthTick
+
+
+@dataclass(frozen=True)
+class Shell:
+    """What the batches need from Faust and the process; tests give their own."""
+
+    send: Callable[[Sequence[Output]], Awaitable[list[Awaitable[Any]]]]
+    """Hand outputs to the producer; returns their deliveries (``streams.outputs.send``)."""
+    ack: Callable[[Any], Awaitable[Any]]
+    """Acknowledge a taken event to Faust, so that its offset can be committed."""
+    writing_for: Callable[[Any], AbstractContextManager[Any]]
+    """Table writes inside go to this event's partition (Faust's current event)."""
+    rejection: Callable[[Any, bytes, JaringError], DeadLetter]
+    """The dead letter of a record (``streams.outputs.rejection``)."""
+    observe: Callable[[str, list[tuple[list[OutputEvent], float]]], None]
+    """Metrics of a region's part of a batch: each step's outputs and its input's broker timestamp."""
+    stop: Callable[[str], NoReturn]
+    """Fail-stop the worker with this message."""
+
+
+@dataclass
+class _Region:
+    matcher: RegionMatcher
+    last: Any
+    """The region's latest event taken: its state is written to that event's partition."""
+    inputs: list[Input] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    timestamps: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    events: list[Any] = field(default_factory=list)
+    deliveries: list[Awaitable[Any]] = field(default_factory=list)
+    regions: dict[str, _Region] = field(default_factory=dict)
+
+
+class MatchBatch:
+    """The open batch, handled in memory, and the writer that finishes batches in order."""
+
+    def __init__(self, store: RegionStore, shell: Shell, *, max_events: int) -> None:
+        self._store = store
+        self._shell = shell
+        self._max = max_events
+        self._lock = asyncio.Lock()  # the agent holds it for a whole event, the writer to take a batch
+        self._open = _Batch()
+        self._ready = asyncio.Event()  # the open batch has events
+        self._room = asyncio.Event()  # the open batch was taken
+        self._written = asyncio.Event()  # no batch is being written
+        self._written.set()
+        self.sizes: list[int] = []
+        """Events per batch written, for benchmarks and tests."""
+
+    def __len__(self) -> int:
+        """Events in the open batch."""
+        return len(self._open.events)
+
+    @property
+    def idle(self) -> bool:
+        """No batch is being written."""
+        return self._written.is_set()
+
+    async def take(self, event: Any) -> None:
+        """Handle one event into the open batch (waiting while a full one is not yet taken)."""
+        while len(self._open.events) >= self._max:
+            self._room.clear()
+            await self._room.wait()
+        async with self._lock:
+            self._open.events.append(event)
+            await self._handle(event)
+        self._ready.set()
+
+    async def write_batches(self) -> None:
+        """The writer: run beside the agent for as long as it runs."""
+        while True:
+            await self._ready.wait()
+            await self.write_next()
+
+    async def write_next(self) -> None:
+        """Take the open batch and finish it: deliveries, then state, then acknowledgements."""
+        async with self._lock:
+            batch, self._open = self._open, _Batch()
+            self._ready.clear()
+            self._room.set()
+            if not batch.events:
+                return
+            self._written.clear()
+            try:
+                changes = [(region, work, self._store.changes(region, work.matcher, work.steps))
+                           for region, work in batch.regions.items()]
+            except Exception as error:
+                self._unfinished(batch, error)
+        try:
+            if batch.deliveries:
+                await asyncio.gather(*batch.deliveries)
+            for region, work, upserts in changes:
+                with self._shell.writing_for(work.last):
+                    self._store.write(region, upserts)
+                self._shell.observe(region, [(step.outputs, timestamp) for step, timestamp
+                                             in zip(work.steps, work.timestamps, strict=True)])
+            for event in batch.events:
+                await self._shell.ack(event)
+        except Exception as error:
+            self._unfinished(batch, error)
+        self.sizes.append(len(batch.events))
+        self._written.set()
+
+    def _unfinished(self, batch: _Batch, error: Exception) -> NoReturn:
+        # Outputs may be lost or state half-sent: carrying on in memory would
+        # build on either. A restart replays the batch from the last commit.
+        self._shell.stop(
+            f"batch_unfinished: {type(error).__name__}: {error}; the last {len(batch.events)} events "
+            "were not acknowledged"
+        )
+
+    async def _handle(self, event: Any) -> None:
+        message, raw = event.message, event.value
+        region: str | None = None
+        try:
+            decoded = decode(raw)
+            if not isinstance(decoded, ApplicationSubmitted | PledgeSubmitted | MonthTick):
+                raise JaringError("wrong_topic", f"{decoded.type} does not belong on the region log")
+            region = region_of(decoded)
+            work = self._region(region, event)
+            step = work.matcher.handle(decoded)
+        except JaringError as error:
+            await self._send([self._shell.rejection(message, raw, error)])
+            return
+        except Exception as error:
+            log.exception("engine error at %s[%s]@%s", message.topic, message.partition, message.offset)
+            if region is not None:
+                await self._redo(region)
+            await self._send([self._shell.rejection(message, raw, JaringError(
+                "engine_error", f"{type(error).__name__} while matching; the event is kept here for replay"
+            ))])
+            return
+        work.last = event
+        work.inputs.append(decoded)
+        work.steps.append(step)
+        work.timestamps.append(message.timestamp)
+        await self._send(step.outputs)
+
+    def _region(self, region: str, event: Any) -> _Region:
+        work = self._open.regions.get(region)
+        if work is None:
+            with self._shell.writing_for(event):  # a restore may complete a journaled step
+                work = self._open.regions[region] = _Region(self._store.matcher(region), event)
+        return work
+
+    async def _redo(self, region: str) -> None:
+        """The matcher may be half-way through a step: rebuild it from the table, redo the open batch.
+
+        Once the batch before is written, the table holds the region as it was
+        before the open batch; handling the same inputs again gives the same
+        steps (whose outputs, already sent, are not sent again).
+        """
+        await self._written.wait()
+        self._store.forget(region)
+        work = self._open.regions.pop(region, None)
+        if work is None:
+            return  # the next event of the region rebuilds it
+        try:
+            redone = self._region(region, work.last)
+            redone.inputs, redone.timestamps = work.inputs, work.timestamps
+            redone.steps = [redone.matcher.handle(decoded) for decoded in work.inputs]
+        except Exception as again:
+            self._shell.stop(f"engine_error: {region} cannot be rebuilt from its table "
+                             f"({type(again).__name__}: {again})")
+
+    async def _send(self, outputs: Sequence[Output]) -> None:
+        if outputs:
+            self._open.deliveries.extend(await self._shell.send(outputs))
