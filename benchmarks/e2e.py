@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -103,6 +104,10 @@ async def bare_pipe(bootstrap: str, source: str, sink: str, count: int) -> float
         await producer.stop()
 
 
+THROUGHPUT_PLEDGES = 20
+"""Pledges fed with (c)'s applications, each paying a fortieth of them."""
+
+
 def start_worker(bootstrap: str, namespace: str, workdir: Path) -> WorkerProcess:
     return WorkerProcess(
         env={"JARING_KAFKA_BOOTSTRAP": bootstrap, "JARING_NAMESPACE": namespace,
@@ -111,13 +116,21 @@ def start_worker(bootstrap: str, namespace: str, workdir: Path) -> WorkerProcess
     ).start()
 
 
-async def jaring_throughput(bootstrap: str, workdir: Path, count: int) -> tuple[float, float]:
-    """(c) Pre-load ``count`` applications and their pledges, then let a worker match them all."""
+async def jaring_throughput(
+    bootstrap: str, workdir: Path, count: int, on_start: Callable[[int], object] | None = None
+) -> tuple[float, float]:
+    """(c) Pre-load ``count`` applications and their pledges, then let a worker match them all.
+
+    ``on_start`` gets the worker's pid just before the records are fed (for a profiler).
+    """
     settings = Settings(kafka_bootstrap=bootstrap, namespace="benchthroughput")
     apps = applications(count, seed=90, spacing=timedelta(seconds=1))
-    offers = pledges([count // 40] * 20, start=apps[0].event_time + timedelta(minutes=30), valid_days=60)
+    offers = pledges([count // 40] * THROUGHPUT_PLEDGES, start=apps[0].event_time + timedelta(minutes=30),
+                     valid_days=60)
     worker = start_worker(bootstrap, settings.namespace, workdir)  # creates the topics, then idles
     try:
+        if on_start is not None:
+            on_start(worker.process.pid)
         await feed(settings, [*apps, *offers])
         reader = Reader()
         firsts: list[int] = []
