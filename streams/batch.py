@@ -66,6 +66,8 @@ class Shell:
     """The dead letter of a record (``streams.outputs.rejection``)."""
     observe: Callable[[str, list[tuple[list[OutputEvent], float]]], None]
     """Metrics of a region's part of a batch: each step's outputs and its input's broker timestamp."""
+    written: Callable[[int], None]
+    """Metrics of a batch written: how many events it held."""
     stop: Callable[[str], NoReturn]
     """Fail-stop the worker with this message."""
 
@@ -100,8 +102,6 @@ class MatchBatch:
         self._room = asyncio.Event()  # the open batch was taken
         self._written = asyncio.Event()  # no batch is being written
         self._written.set()
-        self.sizes: list[int] = []
-        """Events per batch written, for benchmarks and tests."""
 
     def __len__(self) -> int:
         """Events in the open batch."""
@@ -154,7 +154,7 @@ class MatchBatch:
                 await self._shell.ack(event)
         except Exception as error:
             self._unfinished(batch, error)
-        self.sizes.append(len(batch.events))
+        self._shell.written(len(batch.events))
         self._written.set()
 
     def _unfinished(self, batch: _Batch, error: Exception) -> NoReturn:

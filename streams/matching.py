@@ -100,6 +100,7 @@ def _shell(stream: Any) -> Shell:
         writing_for=_writing_for,
         rejection=lambda message, raw, error: rejection("matcher", message, raw, error),
         observe=_observe,
+        written=metrics.batch_events.observe,
         stop=stop,
     )
 

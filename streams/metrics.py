@@ -4,10 +4,11 @@ Built against the registry it is given (the worker's own, or a fresh one in
 a test). Labels are bounded: topic, partition, region (a regency code),
 reason and outcome codes; never a NIK, a worker, a pledge or an event id.
 
-Faust's own sensor (``faust_*`` metrics: messages per topic-partition, end
-and committed offsets, rebalances and their duration, send latency) shares
-the registry and the ``/metrics`` page; the metrics here say what those
-messages meant: who applied, who was covered, where the money stands.
+Faust's own sensor (``faust_*`` metrics, ``streams.sensor``: end and
+committed offsets, rebalances and their duration, commit latency, send
+errors) shares the registry and the ``/metrics`` page; the metrics here say
+what the messages meant: who applied, who was covered, where the money
+stands.
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ from models.events import (
     PledgeRejected,
 )
 
-__all__ = ["DEAD_LETTER_REASONS", "LATENCY_BUCKETS", "EngineMetrics"]
+__all__ = ["BATCH_BUCKETS", "DEAD_LETTER_REASONS", "LATENCY_BUCKETS", "EngineMetrics"]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 """Match latency, from the input's arrival in Kafka to its coverage event: tens of
 milliseconds when healthy, seconds when lagging; the alert fires past 5 s at p99."""
+
+BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+"""Events per matcher batch: 1 on a quiet stream, up to ``JARING_BATCH_MAX`` when catching up."""
 
 _MONEY = ("pledged_idr", "committed_idr", "paid_idr", "returned_idr")
 
@@ -64,6 +68,7 @@ class EngineMetrics:
     rupiah: Gauge
     pledges_running_out: Gauge
     match_latency: Histogram
+    batch_events: Histogram
     consumer_lag: Gauge
 
     @classmethod
@@ -98,6 +103,11 @@ class EngineMetrics:
                 "jaring_match_latency_seconds",
                 "From the input's timestamp in Kafka to its coverage event being acknowledged.",
                 buckets=LATENCY_BUCKETS, registry=registry,
+            ),
+            batch_events=Histogram(
+                "jaring_batch_events",
+                "Region-log events per batch the matcher wrote (streams.batch): grows with the load.",
+                buckets=BATCH_BUCKETS, registry=registry,
             ),
             consumer_lag=gauge("jaring_consumer_lag", "Records behind the end of each assigned partition.",
                                ["topic", "partition"]),

@@ -72,6 +72,8 @@ class FakeFaust:
     hold: bool = False
     fail: bool = False
     timeline: list[tuple[str, Any]] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    """Events per batch written, in order."""
     sent: list[OutputEvent | DeadLetter] = field(default_factory=list)
     held: list[asyncio.Future[None]] = field(default_factory=list)
 
@@ -117,6 +119,7 @@ class FakeFaust:
                 error=error, event_time=datetime.fromtimestamp(message.timestamp, tz=UTC),
             ),
             observe=lambda region, steps: None,
+            written=self.sizes.append,
             stop=self.stop,
         )
 
@@ -209,7 +212,7 @@ def test_batches_decide_exactly_what_one_event_at_a_time_decides(
     assert [output.event_id for output in faust.sent] == expected_ids
     assert restored(dict(table), sorted(expected_state)) == expected_state
     assert [x for kind, x in faust.timeline if kind == "ack"] == list(range(len(records)))
-    assert max(batch.sizes) <= max_events
+    assert max(faust.sizes) <= max_events
 
 
 def test_nothing_is_written_before_the_outputs_are_delivered_nor_acknowledged_before_it_is_written() -> None:
@@ -259,8 +262,8 @@ def test_each_batch_is_written_with_its_own_values_never_a_later_batch_s() -> No
 
     asyncio.run(scenario())
 
-    assert len(batch.sizes) > 5 and max(batch.sizes) > 1
-    ends = [sum(batch.sizes[: n + 1]) for n in range(len(batch.sizes))]
+    assert len(faust.sizes) > 5 and max(faust.sizes) > 1
+    ends = [sum(faust.sizes[: n + 1]) for n in range(len(faust.sizes))]
     for offset, state in seen:
         end = next(e for e in ends if e > offset)
         expected = one_at_a_time(events[:end])[1]
