@@ -14,6 +14,7 @@ Measured in the same run, on the same machine and broker, with the same records
 
     python -m benchmarks.e2e --events 20000      # about a minute on 2 cores
     python -m benchmarks.e2e --quick             # a smoke run
+    JARING_BATCH_MAX=1 python -m benchmarks.e2e --only-worker   # (c) alone, other settings
 
 Figures go to stdout as a table; nothing here asserts a time.
 """
@@ -225,6 +226,10 @@ async def measure(args: argparse.Namespace) -> None:
         bootstrap = cluster.bootstrap_servers
         sample = encode(applications(1)[0])
         print(f"machine: {machine()}; Kafka 4.3.1, one node on loopback; records of {len(sample)} bytes")
+        if args.only_worker:
+            inputs, outputs = await jaring_throughput(bootstrap, workdir, args.events)
+            row("(c) Jaring worker, real matching", f"{inputs:,.0f} input events/s, {outputs:,.0f} outputs/s")
+            return
 
         # The broker does not auto-create topics (see deploy/kafka/runner.py).
         bench = Settings(kafka_bootstrap=bootstrap)
@@ -268,6 +273,8 @@ def main() -> None:
     parser.add_argument("--api-requests", type=int, default=3000)
     parser.add_argument("--api-concurrency", type=int, default=16)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only-worker", action="store_true",
+                        help="measure (c) alone, e.g. to compare JARING_* settings")
     args = parser.parse_args()
     if args.quick:
         args.events, args.latency_seconds, args.api_requests = 2000, 5.0, 300
