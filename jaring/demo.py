@@ -24,12 +24,17 @@ from jaring.scenario import Scenario, kendari
 from jaring.settings import Settings
 from jaring.topic_io import read_until, send_all
 from models.codec import encode
-from models.events import ApplicationSubmitted, CoverageActivated, FundingMovement, MonthTick, PledgeSubmitted
+from models.events import (
+    ApplicationSubmitted,
+    CoverageActivated,
+    FundingMovement,
+    Input,
+    PledgeSubmitted,
+)
 
 __all__ = ["OUTPUT_TOPICS", "feed", "play", "run_demo"]
 
 OUTPUT_TOPICS = ("application-status.v1", "coverage.v1", "pledge-status.v1", "funding.v1", "deadletter.v1")
-Input = ApplicationSubmitted | PledgeSubmitted | MonthTick
 
 
 async def feed(settings: Settings, events: Sequence[Input]) -> None:

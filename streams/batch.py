@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 
 from models.codec import decode
 from models.errors import JaringError
-from models.events import ApplicationSubmitted, DeadLetter, MonthTick, OutputEvent, PledgeSubmitted, region_of
+from models.events import DeadLetter, Input, OutputEvent, region_of
 from models.matcher import RegionMatcher, Step
 from streams.state import RegionStore
 
@@ -49,7 +49,6 @@ __all__ = ["MatchBatch", "Shell"]
 log = logging.getLogger(__name__)
 
 Output = OutputEvent | DeadLetter
-Input = ApplicationSubmitted | PledgeSubmitted | MonthTick
 
 
 @dataclass(frozen=True)
@@ -170,7 +169,7 @@ class MatchBatch:
         region: str | None = None
         try:
             decoded = decode(raw)
-            if not isinstance(decoded, ApplicationSubmitted | PledgeSubmitted | MonthTick):
+            if not isinstance(decoded, Input):
                 raise JaringError("wrong_topic", f"{decoded.type} does not belong on the region log")
             region = region_of(decoded)
             work = self._region(region, event)

@@ -62,7 +62,8 @@ async def send(events: Sequence[OutputEvent | DeadLetter]) -> list[Awaitable[Any
     """Hand every event to the producer; returns their deliveries, to be awaited together.
 
     Straight to the producer: Faust's ``Topic.send`` adds a future, a pending
-    message and sensor calls per record, a tenth of a busy worker's time.
+    message and sensor calls per record (about 6 % of a busy worker's time
+    besides the sensor, in a ``py-spy record --gil`` of benchmark (c)).
     """
     producer = app.producer
     deliveries = []

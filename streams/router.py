@@ -16,7 +16,7 @@ from typing import Any
 
 from models.codec import decode
 from models.errors import DecodeError, JaringError
-from models.events import ApplicationSubmitted, MonthTick, PledgeSubmitted, region_of
+from models.events import ApplicationSubmitted, Input, MonthTick, PledgeSubmitted, region_of
 from streams import catalogue
 from streams.app import app, metrics
 from streams.outputs import reject
@@ -49,9 +49,7 @@ async def route(stream: Any) -> None:
         metrics.inputs.labels(message.topic).inc()
         try:
             decoded = decode(raw)
-            if not isinstance(decoded, _EXPECTED[message.topic]) or not isinstance(
-                decoded, ApplicationSubmitted | PledgeSubmitted | MonthTick
-            ):
+            if not isinstance(decoded, _EXPECTED[message.topic]) or not isinstance(decoded, Input):
                 raise DecodeError(
                     "wrong_topic",
                     f"{decoded.type} does not belong on {message.topic}; send it to its own topic",
@@ -63,4 +61,6 @@ async def route(stream: Any) -> None:
             continue
         # The input's own timestamp travels on: match latency is measured from it.
         region = region_of(decoded).encode()
-        await producer.send(region_log, region, raw, None, message.timestamp, None)
+        await producer.send(
+            region_log, region, raw, partition=None, timestamp=message.timestamp, headers=None
+        )

@@ -89,10 +89,6 @@ class RegionStore:
             self._matchers.pop(region, None)
             self._dashboards.pop(region, None)
 
-    def persist(self, region: str, matcher: RegionMatcher, steps: Sequence[Step]) -> int:
-        """Write what ``steps`` changed as ONE journaled step; returns the records written."""
-        return self.write(region, self.changes(region, matcher, steps))
-
     def changes(self, region: str, matcher: RegionMatcher, steps: Sequence[Step]) -> list[tuple[str, Any]]:
         """The records ``steps`` changed, with their values now: what ``write`` takes.
 

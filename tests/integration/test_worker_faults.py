@@ -14,12 +14,12 @@ from jaring.demo import feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
 from jaring.settings import Settings
 from models.codec import dumps
-from models.events import ApplicationSubmitted, CoverageActivated, MonthTick, PledgeSubmitted
+from models.events import CoverageActivated, Input
 from tests.conftest import WorkerFactory
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-Inputs = list[ApplicationSubmitted | PledgeSubmitted | MonthTick]
+Inputs = list[Input]
 
 
 def accounted(n: int) -> Callable[[Reader], bool]:

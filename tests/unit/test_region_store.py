@@ -43,7 +43,7 @@ def run(events: list[Any]) -> tuple[RecordingTable, list[int]]:
     marks = []
     for event in events:
         matcher = store.matcher(REGION)
-        store.persist(REGION, matcher, [matcher.handle(event)])
+        store.write(REGION, store.changes(REGION, matcher, [matcher.handle(event)]))
         marks.append(len(table.writes))
     return table, marks
 
@@ -117,3 +117,18 @@ def test_records_hold_no_nik_and_no_name() -> None:
     for app in apps:
         assert app.nik not in dump
         assert app.name not in dump
+
+
+def test_a_region_forgotten_between_its_step_and_its_write_keeps_its_dashboard_levels() -> None:
+    """A rebalance may drop the cached region while a batch still holds its matcher."""
+    table, _ = run(WORKLOAD)
+    kept, forgot = RegionStore(dict(table), KEY, KENDARI), RegionStore(dict(table), KEY, KENDARI)
+    event = LATER[1]  # a pledge: it moves the dashboard's pledged rupiah
+    expected = kept.changes(REGION, (m := kept.matcher(REGION)), [m.handle(event)])
+
+    matcher = forgot.matcher(REGION)
+    step = matcher.handle(event)
+    forgot.forget(REGION)
+
+    assert forgot.changes(REGION, matcher, [step]) == expected
+    assert any(key.startswith(f"{REGION}|l|") for key, _ in expected)
