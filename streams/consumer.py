@@ -13,15 +13,23 @@ was then fetched from the next offset, so it was never processed
 
 Here the thread takes a snapshot of the set and asks for nothing when it
 is empty; the records stay buffered until their partition is resumed.
+
+The consumer also delivers each record without four asyncio tasks when its
+delivery does not wait (``streams/delivery.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Set
 from typing import Any, ClassVar
 
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Transport
 from faust.types import TP
+from mode.services import WaitArgT, WaitResults
+from mode.utils.times import Seconds
+
+from streams.delivery import Delivered, first_step
 
 __all__ = ["ActiveOnlyTransport"]
 
@@ -43,6 +51,31 @@ class _ActiveOnlyThread(AIOKafkaConsumerThread):
 class _ActiveOnlyConsumer(Consumer):
     def _new_consumer_thread(self) -> AIOKafkaConsumerThread:
         return _ActiveOnlyThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def wait_first(self, *coros: WaitArgT, timeout: Seconds | None = None) -> WaitResults:
+        """Faust's per-record ``wait_first(deliver, suspend_flow.wait())``, tasks only if it waits."""
+        if timeout is not None:
+            return await super().wait_first(*coros, timeout=timeout)
+        if not self._is_delivery(coros) or self.suspend_flow.is_set() or self.should_stop:
+            return await super().wait_first(*coros)
+        deliver, suspended = coros
+        try:
+            step = first_step(self.loop, deliver)  # type: ignore[arg-type]
+        except BaseException:
+            suspended.close()  # type: ignore[union-attr]
+            raise
+        if isinstance(step, Delivered):
+            suspended.close()  # type: ignore[union-attr]
+            return WaitResults([deliver], [step.value], False)
+        return await super().wait_first(step.task, suspended)
+
+    @staticmethod
+    def _is_delivery(coros: tuple[WaitArgT, ...]) -> bool:
+        return (
+            len(coros) == 2
+            and all(asyncio.iscoroutine(c) for c in coros)
+            and getattr(coros[1], "cr_code", None) is asyncio.Event.wait.__code__
+        )
 
 
 class ActiveOnlyTransport(Transport):
