@@ -6,7 +6,8 @@ Measured in the same run, on the same machine and broker, with the same records
 (a) the broker's ceiling, with Kafka's own ProducerPerformance and ConsumerPerformance;
 (b) a bare aiokafka pipe: consume, produce each record again (acks=all, idempotent),
     commit after each flushed batch: the Python client's limit at Jaring's durability;
-(c) Jaring's worker doing the real matching on the same records, pre-loaded;
+(c) Jaring's worker doing the real matching on the same records, pre-loaded, with nothing
+    else running (its outputs are read and audited afterwards);
 (d) match latency (input record's timestamp to its coverage event's) at a fixed
     offered load below saturation, p50 / p99 / p99.9;
 (e) the sponsor API: pledges per second and p99 latency under a bounded load from a
@@ -35,7 +36,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from api.keys import KeyFile, Role, issue
 from deploy.kafka.runner import KafkaCluster, free_port
@@ -122,31 +124,64 @@ async def jaring_throughput(
 ) -> tuple[float, float]:
     """(c) Pre-load ``count`` applications and their pledges, then let a worker match them all.
 
-    ``on_start`` gets the worker's pid just before the records are fed (for a profiler).
+    The worker runs alone, as the pipe in (b) does: its inputs are on the broker
+    before it starts, and the outputs are read and audited only once its
+    consumer group has committed every input. The rate is the inputs over the
+    span between the first and the last output's broker timestamp.
+    ``on_start`` gets the worker's pid when it is ready (for a profiler).
     """
     settings = Settings(kafka_bootstrap=bootstrap, namespace="benchthroughput")
     apps = applications(count, seed=90, spacing=timedelta(seconds=1))
     offers = pledges([count // 40] * THROUGHPUT_PLEDGES, start=apps[0].event_time + timedelta(minutes=30),
                      valid_days=60)
-    worker = start_worker(bootstrap, settings.namespace, workdir)  # creates the topics, then idles
+    env = {**os.environ, "JARING_KAFKA_BOOTSTRAP": bootstrap, "JARING_NAMESPACE": settings.namespace}
+    subprocess.run([sys.executable, "-m", "jaring", "topics", "create"], env=env, check=True,
+                   capture_output=True, timeout=120)
+    await feed(settings, [*apps, *offers])
+    worker = start_worker(bootstrap, settings.namespace, workdir)
     try:
         if on_start is not None:
             on_start(worker.process.pid)
-        await feed(settings, [*apps, *offers])
-        reader = Reader()
-        firsts: list[int] = []
-
-        def see(record: Record) -> None:
-            reader.add(record)
-            firsts.append(record.timestamp_ms)
-
-        await read_until(bootstrap, [settings.topic(t) for t in OUTPUT_TOPICS],
-                         lambda _: reader.accounted >= count, timeout=3600, on_record=see)
-        seconds = (max(firsts) - min(firsts)) / 1000
-        inputs = count + len(offers)
-        return inputs / seconds, len(reader.result.events) / seconds
+        await _until_committed(settings, count + len(offers))
     finally:
         worker.stop()
+    reader = Reader()
+    stamps: list[int] = []
+
+    def see(record: Record) -> None:
+        reader.add(record)
+        stamps.append(record.timestamp_ms)
+
+    await read_until(bootstrap, [settings.topic(t) for t in OUTPUT_TOPICS],
+                     lambda _: reader.accounted >= count, timeout=600, on_record=see)
+    seconds = (max(stamps) - min(stamps)) / 1000
+    return (count + len(offers)) / seconds, len(reader.result.events) / seconds
+
+
+async def _until_committed(settings: Settings, inputs: int, timeout: float = 3600) -> None:
+    """Wait until the worker has committed all ``inputs``, routed and matched (polled twice a second)."""
+    group = f"{settings.namespace}-engine"
+    topics = [settings.topic(t) for t in ("applications.v1", "pledges.v1", "region-log.v1")]
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    await probe.start()
+    deadline = time.monotonic() + timeout
+    try:
+        partitions = [TopicPartition(t["topic"], p["partition"])
+                      for t in await admin.describe_topics(topics) for p in t["partitions"]]
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+            committed = await admin.list_consumer_group_offsets(group)
+            ends = await probe.end_offsets(partitions)
+            behind = sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+            region_log = sum(end for tp, end in ends.items() if tp.topic.endswith("region-log.v1"))
+            if behind == 0 and region_log >= inputs:
+                return
+        raise TimeoutError(f"{group} did not commit {topics} within {timeout:.0f}s")
+    finally:
+        await probe.stop()
+        await admin.close()
 
 
 async def match_latency(bootstrap: str, workdir: Path, rate: float, seconds: float) -> list[float]:

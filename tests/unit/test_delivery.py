@@ -103,7 +103,7 @@ class _CountingTasks:
         asyncio.get_running_loop().set_task_factory(self._previous)
 
 
-async def test_the_consumer_delivers_without_tasks_and_a_rebalance_still_cuts_a_waiting_delivery_short() -> None:
+async def test_the_consumer_delivers_without_tasks_and_a_rebalance_cuts_a_waiting_delivery_short() -> None:
     consumer = _consumer()
     tasks = _CountingTasks()
     try:
