@@ -4,7 +4,8 @@ One event at a time, every event waited a broker round trip for its outputs
 before its state could be written, and wrote a journal of its own: a few
 hundred events a second. Here the agent handles events into an open batch
 while a writer task finishes the batch before it, and the writer takes the
-open batch whenever it is free. Batches grow with the load by themselves: a
+open batch whenever it is free, sends its outputs (one Kafka batch per
+partition) and waits for them once. Batches grow with the load by themselves: a
 quiet stream is written event by event, as fast as before, and a busy one in
 batches of up to ``max_events``.
 
@@ -56,7 +57,7 @@ class Shell:
     """What the batches need from Faust and the process; tests give their own."""
 
     send: Callable[[Sequence[Output]], Awaitable[list[Awaitable[Any]]]]
-    """Hand outputs to the producer; returns their deliveries (``streams.outputs.send``)."""
+    """Hand a batch's outputs to the producer; returns their deliveries (``streams.outputs.send``)."""
     ack: Callable[[Any], Awaitable[Any]]
     """Acknowledge a taken event to Faust, so that its offset can be committed."""
     writing_for: Callable[[Any], AbstractContextManager[Any]]
@@ -84,7 +85,7 @@ class _Region:
 @dataclass
 class _Batch:
     events: list[Any] = field(default_factory=list)
-    deliveries: list[Awaitable[Any]] = field(default_factory=list)
+    outputs: list[Output] = field(default_factory=list)
     regions: dict[str, _Region] = field(default_factory=dict)
 
 
@@ -128,7 +129,7 @@ class MatchBatch:
             await self.write_next()
 
     async def write_next(self) -> None:
-        """Take the open batch and finish it: deliveries, then state, then acknowledgements."""
+        """Take the open batch and finish it: outputs sent and delivered, state, acknowledgements."""
         async with self._lock:
             batch, self._open = self._open, _Batch()
             self._ready.clear()
@@ -142,8 +143,8 @@ class MatchBatch:
             except Exception as error:
                 self._unfinished(batch, error)
         try:
-            if batch.deliveries:
-                await asyncio.gather(*batch.deliveries)
+            if batch.outputs:
+                await asyncio.gather(*await self._shell.send(batch.outputs))
             for region, work, upserts in changes:
                 with self._shell.writing_for(work.last):
                     self._store.write(region, upserts)
@@ -175,21 +176,21 @@ class MatchBatch:
             work = self._region(region, event)
             step = work.matcher.handle(decoded)
         except JaringError as error:
-            await self._send([self._shell.rejection(message, raw, error)])
+            self._open.outputs.append(self._shell.rejection(message, raw, error))
             return
         except Exception as error:
             log.exception("engine error at %s[%s]@%s", message.topic, message.partition, message.offset)
             if region is not None:
                 await self._redo(region)
-            await self._send([self._shell.rejection(message, raw, JaringError(
+            self._open.outputs.append(self._shell.rejection(message, raw, JaringError(
                 "engine_error", f"{type(error).__name__} while matching; the event is kept here for replay"
-            ))])
+            )))
             return
         work.last = event
         work.inputs.append(decoded)
         work.steps.append(step)
         work.timestamps.append(message.timestamp)
-        await self._send(step.outputs)
+        self._open.outputs.extend(step.outputs)
 
     def _region(self, region: str, event: Any) -> _Region:
         work = self._open.regions.get(region)
@@ -203,7 +204,7 @@ class MatchBatch:
 
         Once the batch before is written, the table holds the region as it was
         before the open batch; handling the same inputs again gives the same
-        steps (whose outputs, already sent, are not sent again).
+        steps (whose outputs, already in the batch, are not added again).
         """
         await self._written.wait()
         self._store.forget(region)
@@ -217,7 +218,3 @@ class MatchBatch:
         except Exception as again:
             self._shell.stop(f"engine_error: {region} cannot be rebuilt from its table "
                              f"({type(again).__name__}: {again})")
-
-    async def _send(self, outputs: Sequence[Output]) -> None:
-        if outputs:
-            self._open.deliveries.extend(await self._shell.send(outputs))

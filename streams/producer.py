@@ -12,12 +12,15 @@ Two gaps in Faust's at-least-once guarantee are closed here:
   Python memory; a crash then loses the state and never replays the event.
   Here every buffered message is tracked until delivered, and ``flush``
   waits for all of them.
+
+It also sends a group of records as one batch per partition
+(``send_batched``), without a future and a hash per record.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from faust.transport.drivers.aiokafka import Producer
@@ -26,12 +29,60 @@ from faust.types import FutureMessage
 __all__ = ["DurableProducer"]
 
 
+_PARTITIONS_CACHED = 100_000
+"""Keys whose partition is remembered (regions and pledge ids: a city has far fewer)."""
+
+
 class DurableProducer(Producer):
     _unsettled: set[FutureMessage]
+    _partitions: dict[tuple[str, bytes], int]
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self._unsettled = set()
+        self._partitions = {}
+
+    async def send_batched(
+        self, records: Iterable[tuple[str, bytes | None, bytes]]
+    ) -> list[asyncio.Future[Any]]:
+        """Send ``(topic, key, value)`` records, in order per partition; returns the batches' deliveries.
+
+        One ``BatchBuilder`` per partition, handed over whole: aiokafka's
+        ``send`` costs a future, a murmur2 hash in Python and an accumulator
+        lookup per record, about a third of the matcher's produce time. The
+        partition is the one ``send`` would pick (keys hash as in Java's
+        client), so a region's outputs still share its partition.
+        """
+        producer = self._ensure_producer()
+        open_batches: dict[tuple[str, int], Any] = {}
+        deliveries: list[asyncio.Future[Any]] = []
+        known: set[str] = set()
+        for topic, key, value in records:
+            if topic not in known:
+                await producer.client._wait_on_metadata(topic)  # what send() does first
+                known.add(topic)
+            partition = self._partition_of(topic, key)
+            batch = open_batches.get((topic, partition))
+            if batch is None:
+                batch = open_batches[(topic, partition)] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it, start another
+                deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = open_batches[(topic, partition)] = producer.create_batch()
+                if batch.append(key=key, value=value, timestamp=None) is None:
+                    raise ValueError(f"record_too_large: {len(value)} bytes for {topic}")
+        for (topic, partition), batch in open_batches.items():
+            deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+        return deliveries
+
+    def _partition_of(self, topic: str, key: bytes | None) -> int:
+        if key is None:
+            return self.key_partition(topic, key).partition  # type: ignore[arg-type]  # any, as send() does
+        found = self._partitions.get((topic, key))
+        if found is None:
+            if len(self._partitions) >= _PARTITIONS_CACHED:
+                self._partitions.clear()
+            found = self._partitions[(topic, key)] = self.key_partition(topic, key).partition
+        return found
 
     def _settings_extra(self) -> Mapping[str, Any]:
         return {"acks": "all", "enable_idempotence": True}

@@ -93,10 +93,14 @@ class FakeFaust:
             deliveries.append(future)
         return deliveries
 
-    def release(self) -> None:
+    def answer(self) -> None:
+        """Deliver what is held back so far."""
         for future in self.held:
             future.set_result(None)
         self.held.clear()
+
+    def release(self) -> None:
+        self.answer()
         self.hold = False
 
     on_ack: Any = None
@@ -250,15 +254,21 @@ def test_each_batch_is_written_with_its_own_values_never_a_later_batch_s() -> No
     seen: list[tuple[int, dict[str, Any]]] = []
     faust.on_ack = lambda event: seen.append((event.message.offset, restored(dict(table), regions)))
 
+    async def broker() -> None:
+        """Answers late, so the agent gets ahead of the writer."""
+        while True:
+            for _ in range(4):
+                await asyncio.sleep(0)
+            faust.answer()
+
     async def scenario() -> None:
         writer = asyncio.ensure_future(batch.write_batches())
+        answering = asyncio.ensure_future(broker())
         for n, record in enumerate(as_records(events)):
-            faust.hold = n % 9 < 6  # the broker answers late, so the agent gets ahead
+            faust.hold = n % 9 < 6
             await batch.take(record)
-            if n % 9 == 8:
-                faust.release()
-                await asyncio.sleep(0)
         await drain(batch, writer, release=faust.release)
+        answering.cancel()
 
     asyncio.run(scenario())
 
