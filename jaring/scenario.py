@@ -87,6 +87,7 @@ def applications(
     rng = random.Random(seed)  # noqa: S311 - a reproducible population, not a secret
     jobs, weights = zip(*_OCCUPATIONS, strict=True)
     out: list[ApplicationSubmitted] = []
+    used: set[str] = set()
     for n in range(count):
         district = districts[n % len(districts)]
         sex = Sex.FEMALE if rng.random() < 0.45 else Sex.MALE
@@ -94,13 +95,18 @@ def applications(
         birth = (start - timedelta(days=age_days)).date()
         submitted = start + spacing * n
         dependants = rng.choice((0, 0, 1, 2, 3, 4, 5))
+        # The serial starts from n and skips any taken, so NIKs are distinct in a
+        # scenario of any size (four digits wrap after 9,999 applications).
+        serial = n % 9999
+        while (nik := _nik(district, birth, sex, 1 + serial)) in used:
+            serial = (serial + 1) % 9999
+        used.add(nik)
         out.append(
             ApplicationSubmitted(
                 event_id=f"{id_prefix}-evt-{seed}-{n}",
                 event_time=submitted,
                 application_id=f"{id_prefix}-{seed}-{n}",
-                # The serial carries n, so NIKs are distinct within a scenario.
-                nik=_nik(district, birth, sex, 1 + n % 9999),
+                nik=nik,
                 name=f"{rng.choice(_GIVEN)} {rng.choice(_FAMILY)}",
                 birth_date=birth,
                 sex=sex,
