@@ -70,7 +70,7 @@ async def send(events: Sequence[OutputEvent | DeadLetter]) -> list[Awaitable[Any
     for event in events:
         topic, key = destination(event)
         records.append((topic.get_topic_name(), key, encode(event)))
-    return list(await cast(DurableProducer, app.producer).send_batched(records))
+    return await cast(DurableProducer, app.producer).send_batched(records)
 
 
 async def publish(events: Sequence[OutputEvent | DeadLetter]) -> None:

@@ -20,9 +20,10 @@ It also sends a group of records as one batch per partition
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from faust.transport.drivers.aiokafka import Producer
 from faust.types import FutureMessage
 
@@ -31,6 +32,45 @@ __all__ = ["DurableProducer"]
 
 _PARTITIONS_CACHED = 100_000
 """Keys whose partition is remembered (regions and pledge ids: a city has far fewer)."""
+
+PartitionOf = Callable[[str, bytes | None], int]
+
+
+def key_partition(producer: AIOKafkaProducer, topic: str, key: bytes | None) -> int:
+    """The partition aiokafka's ``send`` picks for ``key`` (its partitioner; the topic's metadata known)."""
+    return int(producer._partition(topic, None, None, None, key, None))
+
+
+async def send_batched(
+    producer: AIOKafkaProducer, records: Iterable[tuple[str, bytes | None, bytes]], partition_of: PartitionOf
+) -> list[Awaitable[Any]]:
+    """Send ``(topic, key, value)`` records, in order per partition; returns the batches' deliveries.
+
+    One ``BatchBuilder`` per partition, handed over whole, and a new one when
+    it is full: aiokafka's ``send`` costs a future, a murmur2 hash in Python
+    and an accumulator lookup per record. Sending the matcher's outputs this
+    way took producing from 25.5 % to 16.1 % of the worker's samples in
+    ``benchmarks/worker_profile.py`` (README, Performance).
+    """
+    open_batches: dict[tuple[str, int], Any] = {}
+    deliveries: list[Awaitable[Any]] = []
+    known: set[str] = set()
+    for topic, key, value in records:
+        if topic not in known:
+            await producer.client._wait_on_metadata(topic)  # what send() does first
+            known.add(topic)
+        partition = partition_of(topic, key)
+        batch = open_batches.get((topic, partition))
+        if batch is None:
+            batch = open_batches[(topic, partition)] = producer.create_batch()
+        if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it, start another
+            deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+            batch = open_batches[(topic, partition)] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:
+                raise ValueError(f"record_too_large: {len(value)} bytes for {topic}")
+    for (topic, partition), batch in open_batches.items():
+        deliveries.append(await producer.send_batch(batch, topic, partition=partition))
+    return deliveries
 
 
 class DurableProducer(Producer):
@@ -44,44 +84,18 @@ class DurableProducer(Producer):
 
     async def send_batched(
         self, records: Iterable[tuple[str, bytes | None, bytes]]
-    ) -> list[asyncio.Future[Any]]:
-        """Send ``(topic, key, value)`` records, in order per partition; returns the batches' deliveries.
-
-        One ``BatchBuilder`` per partition, handed over whole: aiokafka's
-        ``send`` costs a future, a murmur2 hash in Python and an accumulator
-        lookup per record, about a third of the matcher's produce time. The
-        partition is the one ``send`` would pick (keys hash as in Java's
-        client), so a region's outputs still share its partition.
-        """
-        producer = self._ensure_producer()
-        open_batches: dict[tuple[str, int], Any] = {}
-        deliveries: list[asyncio.Future[Any]] = []
-        known: set[str] = set()
-        for topic, key, value in records:
-            if topic not in known:
-                await producer.client._wait_on_metadata(topic)  # what send() does first
-                known.add(topic)
-            partition = self._partition_of(topic, key)
-            batch = open_batches.get((topic, partition))
-            if batch is None:
-                batch = open_batches[(topic, partition)] = producer.create_batch()
-            if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it, start another
-                deliveries.append(await producer.send_batch(batch, topic, partition=partition))
-                batch = open_batches[(topic, partition)] = producer.create_batch()
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    raise ValueError(f"record_too_large: {len(value)} bytes for {topic}")
-        for (topic, partition), batch in open_batches.items():
-            deliveries.append(await producer.send_batch(batch, topic, partition=partition))
-        return deliveries
+    ) -> list[Awaitable[Any]]:
+        """``send_batched`` on this producer, each key's partition remembered."""
+        return await send_batched(self._ensure_producer(), records, self._partition_of)
 
     def _partition_of(self, topic: str, key: bytes | None) -> int:
-        if key is None:
-            return self.key_partition(topic, key).partition  # type: ignore[arg-type]  # any, as send() does
+        if key is None:  # any partition, as send() does
+            return key_partition(self._ensure_producer(), topic, None)
         found = self._partitions.get((topic, key))
         if found is None:
             if len(self._partitions) >= _PARTITIONS_CACHED:
                 self._partitions.clear()
-            found = self._partitions[(topic, key)] = self.key_partition(topic, key).partition
+            found = self._partitions[(topic, key)] = key_partition(self._ensure_producer(), topic, key)
         return found
 
     def _settings_extra(self) -> Mapping[str, Any]:

@@ -39,11 +39,17 @@ async def test_a_delivery_that_does_not_wait_finishes_in_place_in_its_own_contex
     assert where.get() == "outside"  # as in a task: the caller's context is untouched
 
 
-async def test_a_delivery_that_waits_goes_on_as_a_task_with_its_context() -> None:
+def _suspended(seen: list[str]) -> tuple[asyncio.Future[str], Suspended]:
+    """A delivery waiting on the returned gate, past its first step."""
     gate: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    seen: list[str] = []
     step = first_step(asyncio.get_running_loop(), _waits_for(gate, seen))
     assert isinstance(step, Suspended)
+    return gate, step
+
+
+async def test_a_delivery_that_waits_goes_on_as_a_task_with_its_context() -> None:
+    seen: list[str] = []
+    gate, step = _suspended(seen)
     await asyncio.sleep(0)
     assert not step.task.done()
     gate.set_result("queued")
@@ -58,19 +64,15 @@ async def test_errors_reach_the_caller_before_and_after_a_suspension() -> None:
 
     with pytest.raises(ValueError, match="undecodable"):
         first_step(asyncio.get_running_loop(), fails())
-    gate: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-    step = first_step(asyncio.get_running_loop(), _waits_for(gate, []))
-    assert isinstance(step, Suspended)
+    gate, step = _suspended([])
     gate.set_result("boom")
     with pytest.raises(RuntimeError, match="boom"):
         await step.task
 
 
 async def test_cancelling_a_suspended_delivery_cancels_the_coroutine_itself() -> None:
-    gate: asyncio.Future[str] = asyncio.get_running_loop().create_future()
     seen: list[str] = []
-    step = first_step(asyncio.get_running_loop(), _waits_for(gate, seen))
-    assert isinstance(step, Suspended)
+    _, step = _suspended(seen)
     await asyncio.sleep(0)
     step.task.cancel()
     with pytest.raises(asyncio.CancelledError):
