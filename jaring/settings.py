@@ -67,6 +67,10 @@ class Settings(BaseSettings):
         5, ge=0, le=1000,
         description="How long the worker's producer waits to fill a batch: fewer, larger broker requests.",
     )
+    fetch_max_wait_ms: int = Field(
+        100, ge=1, le=1500,
+        description="How long the broker may hold the worker's fetch for data: its longest stall.",
+    )
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
     web_port: int = Field(6066, ge=1, le=65535)
     dashboard_host: str = Field("127.0.0.1", description="Bind address of `jaring dashboard`.")

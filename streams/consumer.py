@@ -14,6 +14,14 @@ was then fetched from the next offset, so it was never processed
 Here the thread takes a snapshot of the set and asks for nothing when it
 is empty; the records stay buffered until their partition is resumed.
 
+Faust also builds the consumer with a 1.5 s ``fetch_max_wait_ms``, and
+aiokafka keeps one fetch in flight per broker. A fetch sent while the busy
+partitions' records were still buffered asks only for the idle ones, so the
+broker holds it for the whole wait; the busy partitions, drained meanwhile,
+cannot be fetched until it returns. Benchmark (c) showed the worker and the
+broker both idle for a second every few seconds. The wait is
+``JARING_FETCH_MAX_WAIT_MS`` here (100 ms by default).
+
 The consumer also delivers each record without four asyncio tasks when its
 delivery does not wait (``streams/delivery.py``).
 """
@@ -22,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Set
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, Consumer, Transport
 from faust.types import TP
@@ -35,6 +43,12 @@ __all__ = ["ActiveOnlyTransport"]
 
 
 class _ActiveOnlyThread(AIOKafkaConsumerThread):
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # Read by aiokafka when the consumer starts (it builds its fetcher then).
+        consumer._fetch_max_wait_ms = cast(Any, self.app).settings.fetch_max_wait_ms  # a JaringApp
+        return consumer
+
     async def _fetch_records(
         self,
         consumer: Any,

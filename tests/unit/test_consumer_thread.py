@@ -1,5 +1,7 @@
 """The consumer thread never lets aiokafka read an empty partition set as "all of them".
 
+It also builds aiokafka's consumer with the configured fetch wait.
+
 ``tests/integration/test_input_gap.py`` shows the effect against a real
 broker; this pins the rule itself without one.
 """
@@ -13,6 +15,8 @@ from typing import Any
 
 from faust.types import TP
 
+from jaring.settings import Settings
+from streams.app import create_app
 from streams.consumer import _ActiveOnlyThread
 
 LOG = TP("t.region-log.v1", 2)
@@ -53,3 +57,16 @@ async def test_active_partitions_are_asked_for_as_a_snapshot() -> None:
     assert await _thread()._fetch_records(aiokafka, active, timeout=1.0, max_records=10) == {LOG: ["record"]}
     (asked,) = aiokafka.asked
     assert asked == {LOG} and asked is not active  # Faust changes its set on another thread
+
+
+async def test_the_worker_consumer_fetches_with_the_configured_wait() -> None:
+    """Faust builds it with a 1.5 s wait: a fetch for idle partitions then holds up the busy ones."""
+    app = create_app(Settings(kafka_bootstrap="127.0.0.1:1", fetch_max_wait_ms=40))
+    thread = app.consumer._thread
+    consumer = thread._create_worker_consumer(app.transport)  # as the worker builds it
+    try:
+        assert consumer._fetch_max_wait_ms == 40  # what aiokafka's fetcher is built with at start
+        assert Settings(kafka_bootstrap="127.0.0.1:1").fetch_max_wait_ms == 100
+    finally:
+        await consumer.stop()
+        thread.thread_loop.close()  # never started: the thread's own loop is all it opened
