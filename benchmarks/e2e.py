@@ -33,11 +33,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from api.keys import KeyFile, Role, issue
 from deploy.kafka.runner import KafkaCluster, free_port
@@ -47,7 +47,7 @@ from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import applications, pledges
 from jaring.settings import Settings
 from jaring.topic_admin import TopicSpec, ensure_topics
-from jaring.topic_io import Record, read_until, send_all
+from jaring.topic_io import Record, read_until, send_all, until_committed
 from models.codec import encode, loads
 from models.nik import pseudonym
 
@@ -111,6 +111,32 @@ THROUGHPUT_PLEDGES = 20
 """Pledges fed with (c)'s applications, each paying a fortieth of them."""
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process so far (Linux's /proc; None elsewhere or once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Throughput:
+    inputs: float
+    """Input events per second."""
+    outputs: float
+    """Output events per second."""
+    worker_us: float | None
+    """Microseconds of CPU the worker spent per input event, start-up excluded."""
+    broker_us: float | None
+    """The same for the broker, when its pid was given."""
+
+    def cpu(self) -> str:
+        processes = (("worker", self.worker_us), ("broker", self.broker_us))
+        parts = [f"{name} {us:,.0f} µs" for name, us in processes if us is not None]
+        return f"; CPU per input event: {', '.join(parts)}" if parts else ""
+
+
 def start_worker(bootstrap: str, namespace: str, workdir: Path) -> WorkerProcess:
     return WorkerProcess(
         env={"JARING_KAFKA_BOOTSTRAP": bootstrap, "JARING_NAMESPACE": namespace,
@@ -120,15 +146,18 @@ def start_worker(bootstrap: str, namespace: str, workdir: Path) -> WorkerProcess
 
 
 async def jaring_throughput(
-    bootstrap: str, workdir: Path, count: int, on_start: Callable[[int], object] | None = None
-) -> tuple[float, float]:
+    bootstrap: str, workdir: Path, count: int, on_start: Callable[[int], object] | None = None,
+    broker_pid: int | None = None,
+) -> Throughput:
     """(c) Pre-load ``count`` applications and their pledges, then let a worker match them all.
 
     The worker runs alone, as the pipe in (b) does: its inputs are on the broker
     before it starts, and the outputs are read and audited only once its
     consumer group has committed every input. The rate is the inputs over the
-    span between the first and the last output's broker timestamp.
-    ``on_start`` gets the worker's pid when it is ready (for a profiler).
+    span between the first and the last output's broker timestamp; the CPU
+    figures are the processes' own accounts from the worker's readiness to its
+    last commit. ``on_start`` gets the worker's pid when it is ready (for a
+    profiler).
     """
     settings = Settings(kafka_bootstrap=bootstrap, namespace="benchthroughput")
     apps = applications(count, seed=90, spacing=timedelta(seconds=1))
@@ -139,12 +168,18 @@ async def jaring_throughput(
                    capture_output=True, timeout=120)
     await feed(settings, [*apps, *offers])
     worker = start_worker(bootstrap, settings.namespace, workdir)
+    pids = (worker.process.pid, broker_pid)
     try:
         if on_start is not None:
             on_start(worker.process.pid)
-        await _until_committed(settings, count + len(offers))
+        before = [None if pid is None else cpu_seconds(pid) for pid in pids]
+        await _until_committed(settings)
+        after = [None if pid is None else cpu_seconds(pid) for pid in pids]
     finally:
         worker.stop()
+    handled = count + len(offers)
+    used = [None if a is None or b is None else 1e6 * (a - b) / handled
+            for a, b in zip(after, before, strict=True)]
     reader = Reader()
     stamps: list[int] = []
 
@@ -155,33 +190,13 @@ async def jaring_throughput(
     await read_until(bootstrap, [settings.topic(t) for t in OUTPUT_TOPICS],
                      lambda _: reader.accounted >= count, timeout=600, on_record=see)
     seconds = (max(stamps) - min(stamps)) / 1000
-    return (count + len(offers)) / seconds, len(reader.result.events) / seconds
+    return Throughput(handled / seconds, len(reader.result.events) / seconds, used[0], used[1])
 
 
-async def _until_committed(settings: Settings, inputs: int, timeout: float = 3600) -> None:
-    """Wait until the worker has committed all ``inputs``, routed and matched (polled twice a second)."""
-    group = f"{settings.namespace}-engine"
-    topics = [settings.topic(t) for t in ("applications.v1", "pledges.v1", "region-log.v1")]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    probe = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    await probe.start()
-    deadline = time.monotonic() + timeout
-    try:
-        partitions = [TopicPartition(t["topic"], p["partition"])
-                      for t in await admin.describe_topics(topics) for p in t["partitions"]]
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.5)
-            committed = await admin.list_consumer_group_offsets(group)
-            ends = await probe.end_offsets(partitions)
-            behind = sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
-            region_log = sum(end for tp, end in ends.items() if tp.topic.endswith("region-log.v1"))
-            if behind == 0 and region_log >= inputs:
-                return
-        raise TimeoutError(f"{group} did not commit {topics} within {timeout:.0f}s")
-    finally:
-        await probe.stop()
-        await admin.close()
+async def _until_committed(settings: Settings) -> None:
+    """Wait until the worker has committed every input, routed and matched."""
+    topics = [settings.topic(t) for t in ("applications.v1", "pledges.v1", "clock.v1", "region-log.v1")]
+    await until_committed(settings.kafka_bootstrap, f"{settings.namespace}-engine", topics, timeout=3600)
 
 
 async def match_latency(bootstrap: str, workdir: Path, rate: float, seconds: float) -> list[float]:
@@ -261,9 +276,11 @@ async def measure(args: argparse.Namespace) -> None:
         bootstrap = cluster.bootstrap_servers
         sample = encode(applications(1)[0])
         print(f"machine: {machine()}; Kafka 4.3.1, one node on loopback; records of {len(sample)} bytes")
+        broker_pid = cluster.nodes[0].process.pid if cluster.nodes[0].process is not None else None
         if args.only_worker:
-            inputs, outputs = await jaring_throughput(bootstrap, workdir, args.events)
-            row("(c) Jaring worker, real matching", f"{inputs:,.0f} input events/s, {outputs:,.0f} outputs/s")
+            got = await jaring_throughput(bootstrap, workdir, args.events, broker_pid=broker_pid)
+            row("(c) Jaring worker, real matching",
+                f"{got.inputs:,.0f} input events/s, {got.outputs:,.0f} outputs/s{got.cpu()}")
             return
 
         # The broker does not auto-create topics (see deploy/kafka/runner.py).
@@ -276,14 +293,20 @@ async def measure(args: argparse.Namespace) -> None:
 
         pipe_in = [(b"74.71", encode(a)) for a in applications(args.events, seed=92)]
         await send_all(bootstrap, "bench-pipe-in", pipe_in)
+        own, broker = time.process_time(), cpu_seconds(broker_pid) if broker_pid else None
         pipe = await bare_pipe(bootstrap, "bench-pipe-in", "bench-pipe-out", args.events)
-        row("(b) bare aiokafka pipe (consume, produce acks=all, commit)", f"{pipe:,.0f} records/s")
+        pipe_cpu = Throughput(pipe, pipe, 1e6 * (time.process_time() - own) / args.events,
+                              None if broker is None else 1e6 * ((cpu_seconds(broker_pid) or broker) - broker)
+                              / args.events)
+        row("(b) bare aiokafka pipe (consume, produce acks=all, commit)",
+            f"{pipe:,.0f} records/s{pipe_cpu.cpu().replace('worker', 'pipe')}")
 
-        inputs, outputs = await jaring_throughput(bootstrap, workdir, args.events)
+        got = await jaring_throughput(bootstrap, workdir, args.events, broker_pid=broker_pid)
         row("(c) Jaring worker, real matching",
-            f"{inputs:,.0f} input events/s, {outputs:,.0f} outputs/s: {inputs / pipe:.1%} of (b)")
+            f"{got.inputs:,.0f} input events/s, {got.outputs:,.0f} outputs/s: {got.inputs / pipe:.1%} of (b)"
+            f"{got.cpu()}")
 
-        rate = args.latency_rate or max(10.0, round(inputs * 0.5))
+        rate = args.latency_rate or max(10.0, round(got.inputs * 0.5))
         latencies = await match_latency(bootstrap, workdir, rate, args.latency_seconds)
         row(f"(d) match latency at {rate:,.0f} applications/s offered ({len(latencies)} matches)",
             f"p50 {_ms(latencies, 0.5)}, p99 {_ms(latencies, 0.99)}, p99.9 {_ms(latencies, 0.999)}")

@@ -76,13 +76,13 @@ async def measure(events: int, rate: int) -> None:
         ))
 
     with KafkaCluster(size=1, workdir=workdir / "kafka") as cluster:
-        inputs, outputs = await jaring_throughput(cluster.bootstrap_servers, workdir, events, on_start=record)
+        got = await jaring_throughput(cluster.bootstrap_servers, workdir, events, on_start=record)
     for recorder in recorders:
         recorder.wait(timeout=60)  # py-spy writes its file when the worker exits
     counts = summarise(raw)
     total = sum(counts.values())
     seconds = total / rate
-    print(f"worker: {inputs:,.0f} input events/s, {outputs:,.0f} outputs/s; "
+    print(f"worker: {got.inputs:,.0f} input events/s, {got.outputs:,.0f} outputs/s{got.cpu()}; "
           f"{seconds:.1f} s of GIL-held samples over the run (start-up and idle included)")
     print("\n| component | share of samples | µs of one core per input event |\n| --- | --- | --- |")
     handled = events + THROUGHPUT_PLEDGES

@@ -10,16 +10,24 @@ byte-identical, or the engine was not deterministic), then checks:
   and the premiums paid add up to the final ``paid``;
 - every application is accounted for: waiting, rejected with a reason, or
   matched on arrival.
+
+``replay`` goes further where the region log is at hand: the pure core run
+over that log must give exactly the outputs the workers emitted, byte for
+byte, whatever crashed in between ("same input log, same output"). A worker
+that restored less state than it had written would emit something else.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 from jaring.topic_io import Record
-from models.codec import decode
+from models.codec import decode, encode
+from models.eligibility import KENDARI, CityPolicy
+from models.errors import JaringError
 from models.events import (
     ApplicationRejected,
     ApplicationWaiting,
@@ -28,11 +36,14 @@ from models.events import (
     Event,
     FundingKind,
     FundingMovement,
+    Input,
     PledgeAccepted,
+    region_of,
 )
+from models.matcher import RegionMatcher
 from models.periods import period_index
 
-__all__ = ["Audit", "Reader", "audit"]
+__all__ = ["Audit", "Reader", "audit", "replay"]
 
 
 @dataclass
@@ -41,6 +52,8 @@ class Audit:
     duplicates: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     violations: list[str] = field(default_factory=list)
+    values: dict[str, bytes] = field(default_factory=dict)
+    """Each distinct event's bytes, by event id."""
 
     @property
     def ok(self) -> bool:
@@ -64,7 +77,7 @@ class Reader:
 
     def __init__(self) -> None:
         self.result = Audit()
-        self._seen: dict[str, bytes] = {}
+        self._seen = self.result.values
         self.on_arrival = 0
 
     def add(self, record: Record) -> None:
@@ -89,7 +102,7 @@ class Reader:
 
     def audit(self, applications: int | None = None) -> Audit:
         result = Audit(self.result.events, self.result.duplicates, self.result.counts,
-                       list(self.result.violations))
+                       list(self.result.violations), self.result.values)
         _check_terms(result)
         _check_pledges(result)
         if applications is not None:
@@ -103,6 +116,31 @@ def audit(records: list[Record], applications: int | None = None) -> Audit:
     for record in records:
         reader.add(record)
     return reader.audit(applications)
+
+
+def replay(log: Iterable[Record], pseudonym_key: bytes, policy: CityPolicy = KENDARI) -> dict[str, bytes]:
+    """The outputs the pure core derives from the region log's records (each partition in offset order).
+
+    Every region's events are in one partition, so its order is that
+    partition's. Records the core refuses are dead letters, not outputs.
+    """
+    matchers: dict[str, RegionMatcher] = {}
+    outputs: dict[str, bytes] = {}
+    for record in log:
+        event = decode(record.value)
+        if not isinstance(event, Input):
+            continue
+        region = region_of(event)
+        matcher = matchers.get(region)
+        if matcher is None:
+            matcher = matchers[region] = RegionMatcher(region, pseudonym_key, policy=policy)
+        try:
+            step = matcher.handle(event)
+        except JaringError:
+            continue
+        for output in step.outputs:
+            outputs.setdefault(output.event_id, encode(output))
+    return outputs
 
 
 def _check_terms(result: Audit) -> None:

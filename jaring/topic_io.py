@@ -8,17 +8,19 @@ Where to connect is a bootstrap string (a test broker on loopback) or
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from jaring.kafka_security import client_kwargs
 from jaring.settings import Settings
 
-__all__ = ["Kafka", "Record", "read_until", "send_all"]
+__all__ = ["Kafka", "Record", "read_until", "send_all", "until_committed"]
 
 Kafka = str | Settings
 """A bootstrap string (plaintext), or settings carrying the cluster's security."""
@@ -105,3 +107,31 @@ async def _caught_up(consumer: AIOKafkaConsumer, positions: dict[tuple[str, int]
     partitions = list(consumer.assignment())
     ends = await consumer.end_offsets(partitions)
     return all(positions.get((tp.topic, tp.partition), 0) >= end for tp, end in ends.items())
+
+
+async def until_committed(kafka: Kafka, group: str, topics: list[str], timeout: float = 300.0) -> None:
+    """Wait until ``group`` has committed every record of ``topics`` up to their end (polled twice a second).
+
+    The worker commits an input only once everything it caused is on the
+    broker, so after this its outputs for those records can all be read.
+    """
+    admin = AIOKafkaAdminClient(**_connect(kafka))
+    probe = AIOKafkaConsumer(**_connect(kafka))
+    await admin.start()
+    await probe.start()
+    deadline = time.monotonic() + timeout
+    try:
+        partitions = [TopicPartition(t["topic"], p["partition"])
+                      for t in await admin.describe_topics(topics) for p in t["partitions"]]
+        while True:
+            committed = await admin.list_consumer_group_offsets(group)
+            ends = await probe.end_offsets(partitions)
+            behind = sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+            if behind == 0:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{group} left {behind} records of {topics} uncommitted ({timeout:.0f}s)")
+            await asyncio.sleep(0.5)
+    finally:
+        await probe.stop()
+        await admin.close()

@@ -5,7 +5,8 @@ before its state could be written, and wrote a journal of its own: a few
 hundred events a second. Here the agent handles events into an open batch
 while a writer task finishes the batch before it, and the writer takes the
 open batch whenever it is free, sends its outputs (one Kafka batch per
-partition) and waits for them once. Batches grow with the load by themselves: a
+partition), waits for them once, and sends each region's table records as
+one Kafka batch too (``streams.changelog``). Batches grow with the load by themselves: a
 quiet stream is written event by event, as fast as before, and a busy one in
 batches of up to ``max_events``.
 
@@ -35,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -60,8 +60,8 @@ class Shell:
     """Hand a batch's outputs to the producer; returns their deliveries (``streams.outputs.send``)."""
     ack: Callable[[Any], Awaitable[Any]]
     """Acknowledge a taken event to Faust, so that its offset can be committed."""
-    writing_for: Callable[[Any], AbstractContextManager[Any]]
-    """Table writes inside go to this event's partition (Faust's current event)."""
+    persist: Callable[[Any, list[tuple[str, Any]]], Awaitable[Any]]
+    """Send a region's table records, in order, to the changelog partition of this input message's."""
     rejection: Callable[[Any, bytes, JaringError], DeadLetter]
     """The dead letter of a record (``streams.outputs.rejection``)."""
     observe: Callable[[str, list[tuple[list[OutputEvent], float]]], None]
@@ -146,8 +146,9 @@ class MatchBatch:
             if batch.outputs:
                 await asyncio.gather(*await self._shell.send(batch.outputs))
             for region, work, upserts in changes:
-                with self._shell.writing_for(work.last):
-                    self._store.write(region, upserts)
+                records = self._store.write(region, upserts)
+                if records:
+                    await self._shell.persist(work.last.message, records)
                 self._shell.observe(region, [(step.outputs, timestamp) for step, timestamp
                                              in zip(work.steps, work.timestamps, strict=True)])
             for event in batch.events:
@@ -195,8 +196,7 @@ class MatchBatch:
     def _region(self, region: str, event: Any) -> _Region:
         work = self._open.regions.get(region)
         if work is None:
-            with self._shell.writing_for(event):  # a restore may complete a journaled step
-                work = self._open.regions[region] = _Region(self._store.matcher(region), event)
+            work = self._open.regions[region] = _Region(self._store.matcher(region), event)
         return work
 
     async def _redo(self, region: str) -> None:

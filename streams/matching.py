@@ -17,20 +17,19 @@ import asyncio
 import logging
 import os
 import time
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
-import faust.streams
+from faust.tables.base import Collection
 
 from models.eligibility import KENDARI, CityPolicy
-from streams import catalogue
+from streams import catalogue, changelog
 from streams.app import app, metrics, settings
 from streams.batch import MatchBatch, Shell
+from streams.changelog import TableData
 from streams.continuity import EXIT_INPUT_GAP, Continuity
 from streams.outputs import rejection, send
+from streams.producer import DurableProducer
 from streams.state import RegionStore
 
 __all__ = ["EXIT_BATCH_UNFINISHED", "match", "region_state", "store"]
@@ -48,7 +47,8 @@ def _policy() -> CityPolicy:
 
 
 region_state = app.Table("region-state", default=None, partitions=settings.topic_partitions)
-store = RegionStore(region_state, settings.pseudonym_key.get_secret_value().encode(), _policy())
+_region_table = cast(Collection, region_state)  # the concrete class: its store and serializers
+store = RegionStore(TableData(_region_table), settings.pseudonym_key.get_secret_value().encode(), _policy())
 
 
 continuity = Continuity()
@@ -80,14 +80,8 @@ app.on_partitions_revoked.connect(_forget_on_rebalance)
 app.on_partitions_assigned.connect(_forget_on_rebalance)
 
 
-@contextmanager
-def _writing_for(event: Any) -> Iterator[None]:
-    """Make ``event`` Faust's current event: table writes go to its partition."""
-    token = faust.streams._current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        faust.streams._current_event.reset(token)
+async def _persist(message: Any, records: list[tuple[str, Any]]) -> None:
+    await changelog.send(_region_table, cast(DurableProducer, app.producer), message, records)
 
 
 def _shell(stream: Any) -> Shell:
@@ -97,7 +91,7 @@ def _shell(stream: Any) -> Shell:
     return Shell(
         send=send,
         ack=stream.ack,
-        writing_for=_writing_for,
+        persist=_persist,
         rejection=lambda message, raw, error: rejection("matcher", message, raw, error),
         observe=_observe,
         written=metrics.batch_events.observe,

@@ -14,14 +14,16 @@ Two gaps in Faust's at-least-once guarantee are closed here:
   waits for all of them.
 
 It also sends a group of records as one batch per partition
-(``send_batched``), without a future and a hash per record.
+(``send_batched``), without a future and a hash per record: the matcher's
+outputs, and its table records (``streams.changelog``), whose deliveries
+``flush`` waits for in the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from aiokafka import AIOKafkaProducer
 from faust.transport.drivers.aiokafka import Producer
@@ -74,7 +76,7 @@ async def send_batched(
 
 
 class DurableProducer(Producer):
-    _unsettled: set[FutureMessage]
+    _unsettled: set[asyncio.Future[Any]]
     _partitions: dict[tuple[str, bytes], int]
 
     def __post_init__(self) -> None:
@@ -83,10 +85,18 @@ class DurableProducer(Producer):
         self._partitions = {}
 
     async def send_batched(
-        self, records: Iterable[tuple[str, bytes | None, bytes]]
+        self, records: Iterable[tuple[str, bytes | None, bytes]], *, partition: int | None = None
     ) -> list[Awaitable[Any]]:
-        """``send_batched`` on this producer, each key's partition remembered."""
-        return await send_batched(self._ensure_producer(), records, self._partition_of)
+        """``send_batched`` on this producer: to each key's partition (remembered), or all to ``partition``.
+
+        The deliveries are tracked as buffered messages are: ``flush`` waits for
+        them, and raises if one failed.
+        """
+        partition_of = self._partition_of if partition is None else (lambda topic, key: partition)
+        deliveries = await send_batched(self._ensure_producer(), records, partition_of)
+        for delivery in deliveries:
+            self._track(cast(asyncio.Future[Any], delivery))
+        return deliveries
 
     def _partition_of(self, topic: str, key: bytes | None) -> int:
         if key is None:  # any partition, as send() does
@@ -101,9 +111,12 @@ class DurableProducer(Producer):
     def _settings_extra(self) -> Mapping[str, Any]:
         return {"acks": "all", "enable_idempotence": True}
 
+    def _track(self, delivery: asyncio.Future[Any]) -> None:
+        self._unsettled.add(delivery)
+        delivery.add_done_callback(self._unsettled.discard)
+
     def send_soon(self, fut: FutureMessage) -> None:
-        self._unsettled.add(fut)
-        fut.add_done_callback(self._unsettled.discard)
+        self._track(fut)
         super().send_soon(fut)
 
     async def flush(self) -> None:

@@ -14,6 +14,13 @@ themselves. On recovery, a head that landed means all of its chunks landed
 off. A head that did not land means no record of that step landed either
 (they follow it), and the event, never committed, is replayed.
 
+The store applies a write to the table's local data and returns the
+records in the order the changelog must receive them; the caller sends
+them, in that order, to the region's one changelog partition
+(``streams.changelog``). A journal completed on restore is sent ahead of
+the region's next write: its records land before any chunk of a later
+step, which is what lets a later chunk prove the earlier step complete.
+
 Outputs are acknowledged by the broker before any of this is written (see
 ``streams.matching``), so a replayed step may repeat an output, with the
 same deterministic id, but never lose one.
@@ -54,6 +61,8 @@ class RegionStore:
         self._policy = policy
         self._matchers: dict[str, RegionMatcher] = {}
         self._dashboards: dict[str, Dashboard] = {}
+        self._completed: dict[str, list[tuple[str, Any]]] = {}
+        """Records of a journal completed on restore, not yet sent to the changelog."""
 
     def matcher(self, region: str) -> RegionMatcher:
         """The region's matcher, rebuilt from the table the first time after a (re)assignment."""
@@ -85,9 +94,11 @@ class RegionStore:
         if region is None:
             self._matchers.clear()
             self._dashboards.clear()
+            self._completed.clear()
         else:
             self._matchers.pop(region, None)
             self._dashboards.pop(region, None)
+            self._completed.pop(region, None)
 
     def changes(self, region: str, matcher: RegionMatcher, steps: Sequence[Step]) -> list[tuple[str, Any]]:
         """The records ``steps`` changed, with their values now: what ``write`` takes.
@@ -110,19 +121,23 @@ class RegionStore:
         upserts.extend(self._series_upserts(region, steps))
         return upserts
 
-    def write(self, region: str, upserts: list[tuple[str, Any]]) -> int:
-        """Write ``upserts`` as one journaled step (see the module); returns the records written."""
-        if not upserts:
-            return 0
-        head_key = f"{region}|J"
-        number = int((self._table.get(head_key) or {"step": 0})["step"]) + 1
-        chunks = [upserts[i : i + _CHUNK] for i in range(0, len(upserts), _CHUNK)]
-        for n, chunk in enumerate(chunks):
-            self._table[f"{region}|j|{n}"] = {"step": number, "upserts": chunk}
-        self._table[head_key] = {"step": number, "chunks": len(chunks)}
-        for key, value in upserts:
+    def write(self, region: str, upserts: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """Apply ``upserts`` as one journaled step (see the module); returns the changelog's records.
+
+        They must reach the changelog in this order. Empty when there is nothing
+        to send: no upsert, and no journal completed on restore still to send.
+        """
+        records = self._completed.pop(region, [])
+        if upserts:
+            head_key = f"{region}|J"
+            number = int((self._table.get(head_key) or {"step": 0})["step"]) + 1
+            chunks = [upserts[i : i + _CHUNK] for i in range(0, len(upserts), _CHUNK)]
+            records.extend((f"{region}|j|{n}", {"step": number, "upserts": c}) for n, c in enumerate(chunks))
+            records.append((head_key, {"step": number, "chunks": len(chunks)}))
+            records.extend(upserts)
+        for key, value in records:
             self._table[key] = value
-        return len(upserts)
+        return records
 
     def _series_upserts(self, region: str, steps: Sequence[Step]) -> list[tuple[str, Any]]:
         dashboard = self._dashboards.get(region)
@@ -173,9 +188,12 @@ class RegionStore:
     def _restore(self, region: str) -> RegionMatcher:
         prefix = f"{region}|"
         records = {k: v for k, v in self._table.items() if isinstance(k, str) and k.startswith(prefix)}
-        for key, value in self._unfinished_step(region, records):
+        completed = self._unfinished_step(region, records)
+        for key, value in completed:
             records[key] = value
-            self._table[key] = value  # complete what the crash cut off
+            self._table[key] = value  # complete what the crash cut off ...
+        if completed:
+            self._completed[region] = completed  # ... and send it with the region's next write
         clock = records.get(f"{region}|c")
 
         def kind(letter: str) -> list[Any]:

@@ -16,8 +16,12 @@ from pathlib import Path
 import pytest
 
 from deploy.kafka.runner import KafkaCluster, free_port
+from jaring.audit import replay
+from jaring.demo import outputs_until
 from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.settings import Settings
+from jaring.topic_io import read_until, until_committed
+from models.eligibility import KENDARI, CityPolicy
 
 
 @dataclass(frozen=True)
@@ -101,3 +105,28 @@ def dashboard_factory(settings: Settings, tmp_path: Path) -> Iterator[DashboardF
     yield start
     for service in started:
         service.stop()
+
+
+async def assert_same_as_replay(settings: Settings, policy_file: str | None = None) -> int:
+    """Once the workers have committed every input, their outputs must be the pure core's over the region log.
+
+    Byte for byte, whatever crashed in between: a worker that restored less
+    state than it had written, or wrote it where recovery does not look,
+    emits something else. Returns how many outputs were compared.
+    """
+    group = f"{settings.namespace}-engine"
+    log_topic = settings.topic("region-log.v1")
+    inputs = [settings.topic(t) for t in ("applications.v1", "pledges.v1", "clock.v1")]
+    await until_committed(settings, group, [*inputs, log_topic])
+    log = await read_until(settings, [log_topic], lambda _: True)
+    emitted = (await outputs_until(settings, lambda _: True)).values
+    policy = KENDARI if policy_file is None else CityPolicy.model_validate_json(Path(policy_file).read_text())
+    expected = replay(log, settings.pseudonym_key.get_secret_value().encode(), policy)
+    missing = sorted(set(expected) - set(emitted))
+    extra = sorted(set(emitted) - set(expected))
+    changed = sorted(i for i in set(expected) & set(emitted) if expected[i] != emitted[i])
+    assert not (missing or extra or changed), (
+        f"{len(missing)} missing (e.g. {missing[:3]}), {len(extra)} not derived from the log "
+        f"(e.g. {extra[:3]}), {len(changed)} different (e.g. {changed[:3]})"
+    )
+    return len(expected)

@@ -2,8 +2,10 @@
 
 After each run the audit (``jaring.audit``) proves: no worker covered twice in
 one period, no pledge over-committed, ledgers balanced, every application
-waiting, rejected with a reason or matched, and repeats byte-identical. Each
-test prints how many faults it injected and how many events it checked.
+waiting, rejected with a reason or matched, and repeats byte-identical; and
+the outputs are exactly, byte for byte, what the pure core derives from the
+region log (``jaring.audit.replay``), so no state was lost across a crash.
+Each test prints how many faults it injected and how many events it checked.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from jaring.scenario import applications, month_ticks, pledges
 from jaring.settings import Settings
 from models.events import ApplicationSubmitted
 from tests.chaos.conftest import ChaosPlan
-from tests.conftest import WorkerFactory
+from tests.conftest import WorkerFactory, assert_same_as_replay
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
-def report(name: str, faults: int, audit: Audit) -> None:
-    print(f"\n[chaos] {name}: {faults} faults injected; checked {audit.summary()}")
+def report(name: str, faults: int, audit: Audit, replayed: int) -> None:
+    print(f"\n[chaos] {name}: {faults} faults injected; checked {audit.summary()}; "
+          f"{replayed} outputs identical to the pure core's replay of the region log")
 
 
 async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
@@ -60,7 +63,7 @@ async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
         applications=n,
     )
 
-    report("worker SIGKILLs", kills, final)
+    report("worker SIGKILLs", kills, final, await assert_same_as_replay(settings))
     assert final.ok, final.violations
     assert final.counts["coverage.activated"] == n // 2  # every seat filled once, never twice
     assert final.counts["funding.premium_paid"] == 12 * (n // 2)
@@ -87,7 +90,7 @@ async def test_duplicated_and_reordered_inputs_change_nothing(
         settings, lambda r: r.result.counts["coverage.activated"] >= 500, timeout=180, applications=1_100
     )
 
-    report("duplicated and reordered inputs", 300 + 100 + 3, final)
+    report("duplicated and reordered inputs", 300 + 100 + 3, final, await assert_same_as_replay(settings))
     assert final.ok, final.violations
     assert final.counts["application.waiting"] == 1_000
     assert final.counts["application.rejected"] == 100
@@ -127,7 +130,8 @@ async def test_broker_kills_in_a_three_node_cluster_lose_nothing(
             timeout=300,
             applications=n,
         )
+        replayed = await assert_same_as_replay(cluster_settings)
 
-    report("broker SIGKILLs (RF 3, min ISR 2)", plan.broker_kills, final)
+    report("broker SIGKILLs (RF 3, min ISR 2)", plan.broker_kills, final, replayed)
     assert final.ok, final.violations
     assert final.counts["coverage.activated"] == n // 2

@@ -27,7 +27,7 @@ from jaring.scenario import applications, month_ticks, pledges
 from jaring.settings import Settings
 from models.codec import dumps
 from models.events import CoverageActivated, FundingMovement
-from tests.conftest import WorkerFactory
+from tests.conftest import WorkerFactory, assert_same_as_replay
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -145,3 +145,4 @@ async def test_three_workers_on_three_brokers_survive_a_worker_and_a_broker_kill
     assert _coverage_ids(shared) == _coverage_ids(alone)
     assert _ledgers(shared) == _ledgers(alone)
     assert len(_ledgers(shared)) == len(SEATS) * len(REGIONS)
+    assert await assert_same_as_replay(shared_settings, policy) >= len(shared.events)

@@ -15,7 +15,7 @@ from jaring.scenario import applications, month_ticks, pledges
 from jaring.settings import Settings
 from models.codec import dumps
 from models.events import CoverageActivated, Input
-from tests.conftest import WorkerFactory
+from tests.conftest import WorkerFactory, assert_same_as_replay
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -53,6 +53,7 @@ async def test_sigkill_mid_stream_of_20000_events_breaks_no_invariant(
     assert final.ok, final.violations
     assert final.counts["coverage.activated"] == 2_000  # every seat once, none twice
     assert final.counts["funding.premium_paid"] == 12 * 2_000
+    assert await assert_same_as_replay(settings) >= len(final.events)
 
 
 def _policy(tmp_path: Path, regions: tuple[str, ...]) -> str:
@@ -110,3 +111,5 @@ async def test_two_workers_sharing_the_partitions_give_the_same_totals_as_one(
     coverage = lambda a: sorted(e.coverage_id for e in a.of(CoverageActivated))  # noqa: E731
     assert coverage(shared) == coverage(alone)
     assert {e.region for e in shared.of(CoverageActivated)} == set(REGIONS)
+    shared_settings = settings.model_copy(update={"namespace": settings.namespace + "b"})
+    assert await assert_same_as_replay(shared_settings, policy) >= len(shared.events)

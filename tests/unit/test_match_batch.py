@@ -14,7 +14,6 @@ error in the middle of a batch costs only the failing event.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -76,6 +75,8 @@ class FakeFaust:
     """Events per batch written, in order."""
     sent: list[OutputEvent | DeadLetter] = field(default_factory=list)
     held: list[asyncio.Future[None]] = field(default_factory=list)
+    changelog: list[tuple[int, str, Any]] = field(default_factory=list)
+    """Table records sent, with their partition, in order."""
 
     async def send(self, outputs: Sequence[OutputEvent | DeadLetter]) -> list[Awaitable[Any]]:
         loop = asyncio.get_running_loop()
@@ -103,6 +104,14 @@ class FakeFaust:
         self.answer()
         self.hold = False
 
+    async def persist(self, message: Message, records: list[tuple[str, Any]]) -> None:
+        self.timeline.append(("persist", len(records)))
+        self.changelog.extend((message.partition, key, value) for key, value in records)
+
+    def recovered(self) -> dict[str, Any]:
+        """The table a restarted worker rebuilds from the changelog alone."""
+        return {key: value for _, key, value in self.changelog}
+
     on_ack: Any = None
 
     async def ack(self, event: Event) -> None:
@@ -117,7 +126,7 @@ class FakeFaust:
         return Shell(
             send=self.send,
             ack=self.ack,
-            writing_for=lambda event: contextlib.nullcontext(),
+            persist=self.persist,
             rejection=lambda message, raw, error: dead_letter(
                 source_topic=message.topic, partition=message.partition, offset=message.offset, raw=raw,
                 error=error, event_time=datetime.fromtimestamp(message.timestamp, tz=UTC),
@@ -215,6 +224,8 @@ def test_batches_decide_exactly_what_one_event_at_a_time_decides(
     expected_ids, expected_state = one_at_a_time(events)
     assert [output.event_id for output in faust.sent] == expected_ids
     assert restored(dict(table), sorted(expected_state)) == expected_state
+    assert restored(faust.recovered(), sorted(expected_state)) == expected_state
+    assert {partition for partition, _, _ in faust.changelog} == {0}  # the region log's partition
     assert [x for kind, x in faust.timeline if kind == "ack"] == list(range(len(records)))
     assert max(faust.sizes) <= max_events
 
@@ -241,7 +252,10 @@ def test_nothing_is_written_before_the_outputs_are_delivered_nor_acknowledged_be
     kinds = [kind for kind, _ in faust.timeline]
     last_send, first_write = max(i for i, k in enumerate(kinds) if k == "send"), kinds.index("write")
     last_write, first_ack = max(i for i, k in enumerate(kinds) if k == "write"), kinds.index("ack")
+    first_persist = kinds.index("persist")
+    last_persist = max(i for i, k in enumerate(kinds) if k == "persist")
     assert last_send < first_write and last_write < first_ack
+    assert last_send < first_persist and last_persist < first_ack
 
 
 def test_each_batch_is_written_with_its_own_values_never_a_later_batch_s() -> None:
@@ -251,8 +265,10 @@ def test_each_batch_is_written_with_its_own_values_never_a_later_batch_s() -> No
     table = RecordingTable(faust.timeline)
     batch = MatchBatch(RegionStore(table, KEY, POLICY), faust.shell(), max_events=6)
     regions = sorted({region_of(e) for e in events})
-    seen: list[tuple[int, dict[str, Any]]] = []
-    faust.on_ack = lambda event: seen.append((event.message.offset, restored(dict(table), regions)))
+    seen: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    faust.on_ack = lambda event: seen.append(
+        (event.message.offset, restored(dict(table), regions), restored(faust.recovered(), regions))
+    )
 
     async def broker() -> None:
         """Answers late, so the agent gets ahead of the writer."""
@@ -274,10 +290,11 @@ def test_each_batch_is_written_with_its_own_values_never_a_later_batch_s() -> No
 
     assert len(faust.sizes) > 5 and max(faust.sizes) > 1
     ends = [sum(faust.sizes[: n + 1]) for n in range(len(faust.sizes))]
-    for offset, state in seen:
+    for offset, state, sent in seen:
         end = next(e for e in ends if e > offset)
         expected = one_at_a_time(events[:end])[1]
         assert state == {r: expected.get(r, restored({}, [r])[r]) for r in regions}, offset
+        assert sent == state, offset  # what a crash right after this acknowledgement recovers
 
 
 def test_an_undelivered_output_stops_the_worker_with_nothing_written_or_acknowledged() -> None:
@@ -336,6 +353,7 @@ def test_an_engine_error_mid_batch_costs_only_its_event_even_with_the_previous_b
     assert [(d.offset, d.reason) for d in letters] == [(cut, "engine_error")]
     assert [o.event_id for o in faust.sent if not isinstance(o, DeadLetter)] == expected_ids
     assert restored(dict(table), sorted(expected_state)) == expected_state
+    assert restored(faust.recovered(), sorted(expected_state)) == expected_state
     assert [x for kind, x in faust.timeline if kind == "ack"] == list(range(len(records)))
 
 
