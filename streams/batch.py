@@ -60,8 +60,11 @@ class Shell:
     """Hand a batch's outputs to the producer; returns their deliveries (``streams.outputs.send``)."""
     ack: Callable[[Any], Awaitable[Any]]
     """Acknowledge a taken event to Faust, so that its offset can be committed."""
-    persist: Callable[[Any, list[tuple[str, Any]]], Awaitable[Any]]
-    """Send a region's table records, in order, to the changelog partition of this input message's."""
+    persist: Callable[[Any, list[tuple[str, Any]]], Awaitable[list[asyncio.Future[Any]]]]
+    """Send a region's table records, in order, to the changelog partition of this input message's.
+
+    Returns their deliveries: the producer's flush waits for them before any
+    offset is committed, and a failed one stops the worker."""
     rejection: Callable[[Any, bytes, JaringError], DeadLetter]
     """The dead letter of a record (``streams.outputs.rejection``)."""
     observe: Callable[[str, list[tuple[list[OutputEvent], float]]], None]
@@ -148,7 +151,8 @@ class MatchBatch:
             for region, work, upserts in changes:
                 records = self._store.write(region, upserts)
                 if records:
-                    await self._shell.persist(work.last.message, records)
+                    for delivery in await self._shell.persist(work.last.message, records):
+                        delivery.add_done_callback(self._state_delivered)
                 self._shell.observe(region, [(step.outputs, timestamp) for step, timestamp
                                              in zip(work.steps, work.timestamps, strict=True)])
             for event in batch.events:
@@ -157,6 +161,13 @@ class MatchBatch:
             self._unfinished(batch, error)
         self._shell.written(len(batch.events))
         self._written.set()
+
+    def _state_delivered(self, delivery: asyncio.Future[Any]) -> None:
+        # The batch's events may be acknowledged already: a later commit would
+        # pass them with their state lost. Stop first; a restart replays them.
+        if not delivery.cancelled() and delivery.exception() is not None:
+            self._shell.stop(f"state_unwritten: {delivery.exception()!r}; the events whose state it "
+                             "held may be acknowledged, and none may be committed")
 
     def _unfinished(self, batch: _Batch, error: Exception) -> NoReturn:
         # Outputs may be lost or state half-sent: carrying on in memory would

@@ -14,8 +14,9 @@ serializers.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator, MutableMapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from faust.tables.base import Collection
 
@@ -51,11 +52,11 @@ class TableData(MutableMapping[str, Any]):
 
 async def send(
     table: Collection, producer: DurableProducer, source: Any, records: Sequence[tuple[str, Any]]
-) -> None:
+) -> list[asyncio.Future[Any]]:
     """Send ``records`` to the changelog partition of ``source`` (the message that caused them), in order.
 
-    Returns once they are in the producer's queue; the producer's ``flush``
-    (before each offset commit) waits for their delivery.
+    Returns once they are in the producer's queue, with their deliveries; the
+    producer's ``flush`` (before each offset commit) waits for those.
     """
     table._verify_source_topic_partitions(source.topic)  # as Faust's own writes do
     topic = table.changelog_topic
@@ -63,4 +64,5 @@ async def send(
     keys, values = table.key_serializer, table.value_serializer
     prepared = [(name, topic.prepare_key(key, keys)[0], topic.prepare_value(value, values)[0])
                 for key, value in records]
-    await producer.send_batched(prepared, partition=source.partition)
+    deliveries = await producer.send_batched(prepared, partition=source.partition)
+    return [cast(asyncio.Future[Any], delivery) for delivery in deliveries]

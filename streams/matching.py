@@ -80,8 +80,8 @@ app.on_partitions_revoked.connect(_forget_on_rebalance)
 app.on_partitions_assigned.connect(_forget_on_rebalance)
 
 
-async def _persist(message: Any, records: list[tuple[str, Any]]) -> None:
-    await changelog.send(_region_table, cast(DurableProducer, app.producer), message, records)
+async def _persist(message: Any, records: list[tuple[str, Any]]) -> list[asyncio.Future[Any]]:
+    return await changelog.send(_region_table, cast(DurableProducer, app.producer), message, records)
 
 
 def _shell(stream: Any) -> Shell:

@@ -70,6 +70,9 @@ class FakeFaust:
 
     hold: bool = False
     fail: bool = False
+    fail_state: bool = False
+    """The broker refuses the table records."""
+    stops: list[str] = field(default_factory=list)
     timeline: list[tuple[str, Any]] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
     """Events per batch written, in order."""
@@ -104,9 +107,15 @@ class FakeFaust:
         self.answer()
         self.hold = False
 
-    async def persist(self, message: Message, records: list[tuple[str, Any]]) -> None:
+    async def persist(self, message: Message, records: list[tuple[str, Any]]) -> list[asyncio.Future[Any]]:
         self.timeline.append(("persist", len(records)))
         self.changelog.extend((message.partition, key, value) for key, value in records)
+        delivery: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.fail_state:
+            asyncio.get_running_loop().call_soon(delivery.set_exception, ConnectionError("changelog refused"))
+        else:
+            delivery.set_result(None)
+        return [delivery]
 
     def recovered(self) -> dict[str, Any]:
         """The table a restarted worker rebuilds from the changelog alone."""
@@ -120,6 +129,7 @@ class FakeFaust:
             self.on_ack(event)
 
     def stop(self, message: str) -> NoReturn:
+        self.stops.append(message)
         raise WorkerStoppedError(message)
 
     def shell(self) -> Shell:
@@ -310,6 +320,22 @@ def test_an_undelivered_output_stops_the_worker_with_nothing_written_or_acknowle
     with pytest.raises(WorkerStoppedError, match="batch_unfinished: ConnectionError"):
         asyncio.run(scenario())
     assert {kind for kind, _ in faust.timeline} == {"send"}
+
+
+def test_table_records_the_broker_refuses_stop_the_worker() -> None:
+    """Their events may be acknowledged already: without a stop, a later commit would pass them."""
+    faust = FakeFaust(fail_state=True)
+    batch = MatchBatch(RegionStore({}, KEY, POLICY), faust.shell(), max_events=100)
+
+    async def scenario() -> None:
+        for record in as_records(workload(seed=4, workers=5, seats=[2], months=1)):
+            await batch.take(record)
+        await batch.write_next()
+        await asyncio.sleep(0)  # the broker's answer arrives
+        await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+    assert faust.stops and faust.stops[0].startswith("state_unwritten: ConnectionError")
 
 
 def test_an_engine_error_mid_batch_costs_only_its_event_even_with_the_previous_batch_in_flight(
