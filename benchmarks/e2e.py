@@ -6,6 +6,9 @@ Measured in the same run, on the same machine and broker, with the same records
 (a) the broker's ceiling, with Kafka's own ProducerPerformance and ConsumerPerformance;
 (b) a bare aiokafka pipe: consume, produce each record again (acks=all, idempotent),
     commit after each flushed batch: the Python client's limit at Jaring's durability;
+(b2) the same pipe doing the Kafka work Jaring's design does per input, with no logic:
+    copy each record to a log, consume that, produce 1.5 outputs and a state record
+    per record, both stages at once: the design's own limit in Python;
 (c) Jaring's worker doing the real matching on the same records, pre-loaded, with nothing
     else running (its outputs are read and audited afterwards);
 (d) match latency (input record's timestamp to its coverage event's) at a fixed
@@ -37,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -88,34 +91,78 @@ def broker_ceiling(cluster: KafkaCluster, records: int, size: int) -> tuple[floa
     return produce_rate, consume_rate
 
 
-async def bare_pipe(bootstrap: str, source: str, sink: str, count: int) -> float:
-    """(b) Consume ``count`` records and produce each to ``sink``; records per second.
+Fan = Callable[[bytes | None, bytes], list[tuple[str, bytes | None, bytes]]]
+"""What a pipe stage produces for one consumed record: ``(topic, key, value)`` records."""
 
-    The consumer waits on the broker as briefly as the worker does: with
-    aiokafka's 500 ms, a fetch for the idle partitions held up the busy one
-    and (b) measured 15,705 or 33,119 records/s from one run to the next.
-    """
-    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id="bench-pipe",
+
+async def _stage(
+    bootstrap: str, source: str, group: str, count: int, fan: Fan, producer: AIOKafkaProducer
+) -> None:
+    """Consume ``count`` records of ``source``, produce what ``fan`` makes of each, commit per batch."""
+    consumer = AIOKafkaConsumer(source, bootstrap_servers=bootstrap, group_id=group,
                                 auto_offset_reset="earliest", enable_auto_commit=False, max_poll_records=2000,
                                 fetch_max_wait_ms=Settings().fetch_max_wait_ms)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
     await consumer.start()
-    await producer.start()
     piped = 0
     try:
-        started = time.perf_counter()
         while piped < count:
             batch = await consumer.getmany(timeout_ms=1000)
             for messages in batch.values():
                 for message in messages:
-                    await producer.send(sink, message.value, key=message.key)
+                    for topic, key, value in fan(message.key, message.value or b""):
+                        await producer.send(topic, value, key=key)
                     piped += 1
             await producer.flush()
             await consumer.commit()
-        return piped / (time.perf_counter() - started)
     finally:
         await consumer.stop()
+
+
+async def bare_pipe(bootstrap: str, source: str, sinks: list[str], count: int, shaped: bool = False) -> float:
+    """(b) Consume ``count`` records and produce each to ``sinks[0]``; records per second.
+
+    The consumer waits on the broker as briefly as the worker does: with
+    aiokafka's 500 ms, a fetch for the idle partitions held up the busy one
+    and (b) measured 15,705 or 33,119 records/s from one run to the next.
+
+    ``shaped``: the Kafka work Jaring's design does per input, with no logic
+    (b2): a first stage copies each record to ``sinks[0]`` (the region log),
+    a second consumes that and produces, per record, one or two outputs
+    (1.5 on average) to ``sinks[1]`` and a state record to ``sinks[2]``,
+    all at once, as the router and the matcher run; input records per second.
+    """
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        if not shaped:
+            await _stage(bootstrap, source, "bench-pipe", count, lambda k, v: [(sinks[0], k, v)], producer)
+        else:
+            log, outputs, state = sinks
+            seen = [0]
+
+            def match(key: bytes | None, value: bytes) -> list[tuple[str, bytes | None, bytes]]:
+                seen[0] += 1
+                copies = 1 + seen[0] % 2
+                return [*((outputs, key, value) for _ in range(copies)), (state, key, value)]
+
+            await asyncio.gather(
+                _stage(bootstrap, source, "bench-route", count, lambda k, v: [(log, k, v)], producer),
+                _stage(bootstrap, log, "bench-match", count, match, producer),
+            )
+        return count / (time.perf_counter() - started)
+    finally:
         await producer.stop()
+
+
+async def _with_cpu(pipe: Awaitable[float], count: int, broker_pid: int | None) -> Throughput:
+    """Run a pipe in this process; its rate, and CPU per record of this process and the broker."""
+    own, broker = time.process_time(), None if broker_pid is None else cpu_seconds(broker_pid)
+    rate = await pipe
+    broker_us = None
+    if broker_pid is not None and broker is not None:
+        broker_us = 1e6 * ((cpu_seconds(broker_pid) or broker) - broker) / count
+    return Throughput(rate, rate, 1e6 * (time.process_time() - own) / count, broker_us)
 
 
 THROUGHPUT_PLEDGES = 20
@@ -179,6 +226,7 @@ async def jaring_throughput(
                    capture_output=True, timeout=120)
     await feed(settings, [*apps, *offers])
     worker = start_worker(bootstrap, settings.namespace, workdir)
+    assert worker.process is not None
     pids = (worker.process.pid, broker_pid)
     try:
         if on_start is not None:
@@ -302,26 +350,30 @@ async def measure(args: argparse.Namespace) -> None:
 
         # The broker does not auto-create topics (see deploy/kafka/runner.py).
         bench = Settings(kafka_bootstrap=bootstrap)
-        await ensure_topics(bench, [TopicSpec.configured(bench, name)
-                                    for name in ("bench-ceiling", "bench-pipe-in", "bench-pipe-out")])
+        await ensure_topics(bench, [TopicSpec.configured(bench, name) for name in (
+            "bench-ceiling", "bench-pipe-in", "bench-pipe-out", "bench-log", "bench-outputs", "bench-state")])
         produced, consumed = broker_ceiling(cluster, args.events * 5, len(sample))
         row("(a) broker produce ceiling (ProducerPerformance, acks=all)", f"{produced:,.0f} records/s")
         row("(a) broker consume ceiling (ConsumerPerformance)", f"{consumed:,.0f} records/s")
 
         pipe_in = [(b"74.71", encode(a)) for a in applications(args.events, seed=92)]
         await send_all(bootstrap, "bench-pipe-in", pipe_in)
-        own, broker = time.process_time(), cpu_seconds(broker_pid) if broker_pid else None
-        pipe = await bare_pipe(bootstrap, "bench-pipe-in", "bench-pipe-out", args.events)
-        pipe_cpu = Throughput(pipe, pipe, 1e6 * (time.process_time() - own) / args.events,
-                              None if broker is None else 1e6 * ((cpu_seconds(broker_pid) or broker) - broker)
-                              / args.events)
+        bare = await _with_cpu(bare_pipe(bootstrap, "bench-pipe-in", ["bench-pipe-out"], args.events),
+                               args.events, broker_pid)
+        pipe = bare.inputs
         row("(b) bare aiokafka pipe (consume, produce acks=all, commit)",
-            f"{pipe:,.0f} records/s{pipe_cpu.cpu().replace('worker', 'pipe')}")
+            f"{pipe:,.0f} records/s{bare.cpu().replace('worker', 'pipe')}")
+        sinks = ["bench-log", "bench-outputs", "bench-state"]
+        shaped = await _with_cpu(bare_pipe(bootstrap, "bench-pipe-in", sinks, args.events, shaped=True),
+                                 args.events, broker_pid)
+        row("(b2) the same pipe doing Jaring's Kafka work per input, no logic (2 consumes, 3.5 produces)",
+            f"{shaped.inputs:,.0f} input events/s: {shaped.inputs / pipe:.1%} of (b)"
+            f"{shaped.cpu().replace('worker', 'pipe')}")
 
         got = await jaring_throughput(bootstrap, workdir, args.events, broker_pid=broker_pid)
         row("(c) Jaring worker, real matching",
-            f"{got.inputs:,.0f} input events/s, {got.outputs:,.0f} outputs/s: {got.inputs / pipe:.1%} of (b)"
-            f"{got.cpu()}")
+            f"{got.inputs:,.0f} input events/s, {got.outputs:,.0f} outputs/s: "
+            f"{got.inputs / pipe:.1%} of (b), {got.inputs / shaped.inputs:.1%} of (b2){got.cpu()}")
 
         # Every application of (d) is matched on arrival, which costs more than (c)'s mix (where
         # half wait): half of (c) saturated it (p50 over 100 ms), a quarter stays below.
