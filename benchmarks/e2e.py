@@ -21,9 +21,9 @@ Measured in the same run, on the same machine and broker, with the same records
     JARING_BATCH_MAX=1 python -m benchmarks.e2e --only-worker   # (c) alone, other settings
     python -m benchmarks.e2e --only-latency 800  # (d) alone, at 800 applications/s
 
-(b) and (c) also print the CPU each process spent per record or input event
-(Linux's /proc): both runs keep the two cores busy, so their ratio explains
-the throughput ratio.
+(b), (b2) and (c) also print the CPU the process under test and the broker
+spent per input record (Linux's /proc): the runs keep most of both cores
+busy, so the CPU figures roughly explain the throughput ratios.
 
 Figures go to stdout as a table; nothing here asserts a time.
 """
@@ -50,12 +50,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from api.keys import KeyFile, Role, issue
 from deploy.kafka.runner import KafkaCluster, free_port
 from jaring.audit import Reader
-from jaring.demo import OUTPUT_TOPICS, feed
+from jaring.demo import OUTPUT_TOPICS, engine_caught_up, feed
 from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import applications, pledges
 from jaring.settings import Settings
 from jaring.topic_admin import TopicSpec, ensure_topics
-from jaring.topic_io import Record, read_until, send_all, until_committed
+from jaring.topic_io import Record, read_until, send_all
 from models.codec import encode, loads
 from models.nik import pseudonym
 
@@ -155,14 +155,12 @@ async def bare_pipe(bootstrap: str, source: str, sinks: list[str], count: int, s
         await producer.stop()
 
 
-async def _with_cpu(pipe: Awaitable[float], count: int, broker_pid: int | None) -> Throughput:
-    """Run a pipe in this process; its rate, and CPU per record of this process and the broker."""
-    own, broker = time.process_time(), None if broker_pid is None else cpu_seconds(broker_pid)
+async def _with_cpu(pipe: Awaitable[float], count: int, broker_pid: int | None) -> tuple[float, Cpu]:
+    """Run a pipe in this process: its rate, and the CPU per input record of this process and the broker."""
+    pids = (os.getpid(), broker_pid)
+    before = cpu_sample(pids)
     rate = await pipe
-    broker_us = None
-    if broker_pid is not None and broker is not None:
-        broker_us = 1e6 * ((cpu_seconds(broker_pid) or broker) - broker) / count
-    return Throughput(rate, rate, 1e6 * (time.process_time() - own) / count, broker_us)
+    return rate, Cpu.between("pipe", before, cpu_sample(pids), count)
 
 
 THROUGHPUT_PLEDGES = 20
@@ -178,21 +176,45 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_sample(pids: tuple[int | None, ...]) -> list[float | None]:
+    return [None if pid is None else cpu_seconds(pid) for pid in pids]
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """Microseconds of CPU per input event of the process under test and of the broker (None: unread)."""
+
+    name: str
+    process_us: float | None
+    broker_us: float | None
+
+    @classmethod
+    def between(cls, name: str, before: list[float | None], after: list[float | None], events: int) -> Cpu:
+        used = [None if a is None or b is None else 1e6 * (a - b) / events
+                for a, b in zip(after, before, strict=True)]
+        return cls(name, used[0], used[1])
+
+    def __str__(self) -> str:
+        processes = ((self.name, self.process_us), ("broker", self.broker_us))
+        parts = [f"{name} {us:,.0f} µs" for name, us in processes if us is not None]
+        return f"; CPU per input event: {', '.join(parts)}" if parts else ""
+
+
 @dataclass(frozen=True)
 class Throughput:
     inputs: float
     """Input events per second."""
     outputs: float
     """Output events per second."""
-    worker_us: float | None
-    """Microseconds of CPU the worker spent per input event, start-up excluded."""
-    broker_us: float | None
-    """The same for the broker, when its pid was given."""
+    cpu: Cpu
+    """The worker's and the broker's, from the worker's readiness to its last commit."""
 
-    def cpu(self) -> str:
-        processes = (("worker", self.worker_us), ("broker", self.broker_us))
-        parts = [f"{name} {us:,.0f} µs" for name, us in processes if us is not None]
-        return f"; CPU per input event: {', '.join(parts)}" if parts else ""
+
+def create_topics(bootstrap: str, namespace: str) -> None:
+    """Every topic a worker declares, created as an operator would (``jaring topics create``)."""
+    env = {**os.environ, "JARING_KAFKA_BOOTSTRAP": bootstrap, "JARING_NAMESPACE": namespace}
+    subprocess.run([sys.executable, "-m", "jaring", "topics", "create"], env=env, check=True,
+                   capture_output=True, timeout=120)
 
 
 def start_worker(bootstrap: str, namespace: str, workdir: Path) -> WorkerProcess:
@@ -221,9 +243,7 @@ async def jaring_throughput(
     apps = applications(count, seed=90, spacing=timedelta(seconds=1))
     offers = pledges([count // 40] * THROUGHPUT_PLEDGES, start=apps[0].event_time + timedelta(minutes=30),
                      valid_days=60)
-    env = {**os.environ, "JARING_KAFKA_BOOTSTRAP": bootstrap, "JARING_NAMESPACE": settings.namespace}
-    subprocess.run([sys.executable, "-m", "jaring", "topics", "create"], env=env, check=True,
-                   capture_output=True, timeout=120)
+    create_topics(bootstrap, settings.namespace)
     await feed(settings, [*apps, *offers])
     worker = start_worker(bootstrap, settings.namespace, workdir)
     assert worker.process is not None
@@ -231,14 +251,12 @@ async def jaring_throughput(
     try:
         if on_start is not None:
             on_start(worker.process.pid)
-        before = [None if pid is None else cpu_seconds(pid) for pid in pids]
-        await _until_committed(settings)
-        after = [None if pid is None else cpu_seconds(pid) for pid in pids]
+        before = cpu_sample(pids)
+        await engine_caught_up(settings, timeout=3600)
+        after = cpu_sample(pids)
     finally:
         worker.stop()
     handled = count + len(offers)
-    used = [None if a is None or b is None else 1e6 * (a - b) / handled
-            for a, b in zip(after, before, strict=True)]
     reader = Reader()
     stamps: list[int] = []
 
@@ -249,13 +267,8 @@ async def jaring_throughput(
     await read_until(bootstrap, [settings.topic(t) for t in OUTPUT_TOPICS],
                      lambda _: reader.accounted >= count, timeout=600, on_record=see)
     seconds = (max(stamps) - min(stamps)) / 1000
-    return Throughput(handled / seconds, len(reader.result.events) / seconds, used[0], used[1])
-
-
-async def _until_committed(settings: Settings) -> None:
-    """Wait until the worker has committed every input, routed and matched."""
-    topics = [settings.topic(t) for t in ("applications.v1", "pledges.v1", "clock.v1", "region-log.v1")]
-    await until_committed(settings.kafka_bootstrap, f"{settings.namespace}-engine", topics, timeout=3600)
+    return Throughput(handled / seconds, len(reader.result.events) / seconds,
+                      Cpu.between("worker", before, after, handled))
 
 
 async def match_latency(bootstrap: str, workdir: Path, rate: float, seconds: float) -> list[float]:
@@ -319,6 +332,13 @@ async def api_load(bootstrap: str, workdir: Path, requests: int, concurrency: in
         api.stop()
 
 
+async def latency_row(bootstrap: str, workdir: Path, rate: float, seconds: float) -> tuple[str, str]:
+    """(d) measured, as a row of the table."""
+    latencies = await match_latency(bootstrap, workdir, rate, seconds)
+    return (f"(d) match latency at {rate:,.0f} applications/s offered ({len(latencies)} matches)",
+            f"p50 {_ms(latencies, 0.5)}, p99 {_ms(latencies, 0.99)}, p99.9 {_ms(latencies, 0.999)}")
+
+
 def _ms(values: list[float], q: float) -> str:
     return f"{1000 * percentile(values, q):.1f} ms"
 
@@ -337,15 +357,12 @@ async def measure(args: argparse.Namespace) -> None:
         print(f"machine: {machine()}; Kafka 4.3.1, one node on loopback; records of {len(sample)} bytes")
         broker_pid = cluster.nodes[0].process.pid if cluster.nodes[0].process is not None else None
         if args.only_latency:
-            rate = args.only_latency
-            latencies = await match_latency(bootstrap, workdir, rate, args.latency_seconds)
-            row(f"(d) match latency at {rate:,.0f} applications/s offered ({len(latencies)} matches)",
-                f"p50 {_ms(latencies, 0.5)}, p99 {_ms(latencies, 0.99)}, p99.9 {_ms(latencies, 0.999)}")
+            row(*await latency_row(bootstrap, workdir, args.only_latency, args.latency_seconds))
             return
         if args.only_worker:
             got = await jaring_throughput(bootstrap, workdir, args.events, broker_pid=broker_pid)
             row("(c) Jaring worker, real matching",
-                f"{got.inputs:,.0f} input events/s, {got.outputs:,.0f} outputs/s{got.cpu()}")
+                f"{got.inputs:,.0f} input events/s, {got.outputs:,.0f} outputs/s{got.cpu}")
             return
 
         # The broker does not auto-create topics (see deploy/kafka/runner.py).
@@ -358,29 +375,24 @@ async def measure(args: argparse.Namespace) -> None:
 
         pipe_in = [(b"74.71", encode(a)) for a in applications(args.events, seed=92)]
         await send_all(bootstrap, "bench-pipe-in", pipe_in)
-        bare = await _with_cpu(bare_pipe(bootstrap, "bench-pipe-in", ["bench-pipe-out"], args.events),
-                               args.events, broker_pid)
-        pipe = bare.inputs
-        row("(b) bare aiokafka pipe (consume, produce acks=all, commit)",
-            f"{pipe:,.0f} records/s{bare.cpu().replace('worker', 'pipe')}")
+        pipe, pipe_cpu = await _with_cpu(
+            bare_pipe(bootstrap, "bench-pipe-in", ["bench-pipe-out"], args.events), args.events, broker_pid)
+        row("(b) bare aiokafka pipe (consume, produce acks=all, commit)", f"{pipe:,.0f} records/s{pipe_cpu}")
         sinks = ["bench-log", "bench-outputs", "bench-state"]
-        shaped = await _with_cpu(bare_pipe(bootstrap, "bench-pipe-in", sinks, args.events, shaped=True),
-                                 args.events, broker_pid)
+        shaped, shaped_cpu = await _with_cpu(
+            bare_pipe(bootstrap, "bench-pipe-in", sinks, args.events, shaped=True), args.events, broker_pid)
         row("(b2) the same pipe doing Jaring's Kafka work per input, no logic (2 consumes, 3.5 produces)",
-            f"{shaped.inputs:,.0f} input events/s: {shaped.inputs / pipe:.1%} of (b)"
-            f"{shaped.cpu().replace('worker', 'pipe')}")
+            f"{shaped:,.0f} input events/s: {shaped / pipe:.1%} of (b){shaped_cpu}")
 
         got = await jaring_throughput(bootstrap, workdir, args.events, broker_pid=broker_pid)
         row("(c) Jaring worker, real matching",
             f"{got.inputs:,.0f} input events/s, {got.outputs:,.0f} outputs/s: "
-            f"{got.inputs / pipe:.1%} of (b), {got.inputs / shaped.inputs:.1%} of (b2){got.cpu()}")
+            f"{got.inputs / pipe:.1%} of (b), {got.inputs / shaped:.1%} of (b2){got.cpu}")
 
         # Every application of (d) is matched on arrival, which costs more than (c)'s mix (where
         # half wait): half of (c) saturated it (p50 over 100 ms), a quarter stays below.
         rate = args.latency_rate or max(10.0, round(got.inputs * 0.25))
-        latencies = await match_latency(bootstrap, workdir, rate, args.latency_seconds)
-        row(f"(d) match latency at {rate:,.0f} applications/s offered ({len(latencies)} matches)",
-            f"p50 {_ms(latencies, 0.5)}, p99 {_ms(latencies, 0.99)}, p99.9 {_ms(latencies, 0.999)}")
+        row(*await latency_row(bootstrap, workdir, rate, args.latency_seconds))
 
         api = await api_load(bootstrap, workdir, args.api_requests, args.api_concurrency)
         row(f"(e) sponsor API, {args.api_concurrency} concurrent clients in a second process",

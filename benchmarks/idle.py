@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.e2e import cpu_seconds, start_worker
+from benchmarks.e2e import cpu_sample, create_topics, start_worker
 from deploy.kafka.runner import KafkaCluster
 from jaring.settings import Settings
 
@@ -28,22 +25,20 @@ from jaring.settings import Settings
 async def measure(settle: float, seconds: float) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="jaring-idle-"))
     with KafkaCluster(size=1, workdir=workdir / "kafka") as cluster:
-        env = {**os.environ, "JARING_KAFKA_BOOTSTRAP": cluster.bootstrap_servers, "JARING_NAMESPACE": "idle"}
-        subprocess.run([sys.executable, "-m", "jaring", "topics", "create"], env=env, check=True,
-                       capture_output=True, timeout=120)
+        create_topics(cluster.bootstrap_servers, "idle")
         worker = start_worker(cluster.bootstrap_servers, "idle", workdir)
         broker = cluster.nodes[0].process
         assert worker.process is not None and broker is not None
         try:
             await asyncio.sleep(settle)  # start-up and the first rebalance are not idle time
             pids = (worker.process.pid, broker.pid)
-            before, started = [cpu_seconds(pid) or 0.0 for pid in pids], time.monotonic()
+            before, started = cpu_sample(pids), time.monotonic()
             await asyncio.sleep(seconds)
-            after, elapsed = [cpu_seconds(pid) or 0.0 for pid in pids], time.monotonic() - started
+            after, elapsed = cpu_sample(pids), time.monotonic() - started
         finally:
             worker.stop()
     wait = Settings().fetch_max_wait_ms
-    shares = [(a - b) / elapsed for a, b in zip(after, before, strict=True)]
+    shares = [((a or 0.0) - (b or 0.0)) / elapsed for a, b in zip(after, before, strict=True)]
     print(f"idle for {elapsed:.0f} s, fetch wait {wait} ms: worker {shares[0]:.1%} of a core, "
           f"broker {shares[1]:.1%}")
 

@@ -83,7 +83,7 @@ async def measure(events: int, rate: int) -> None:
     counts = summarise(raw)
     total = sum(counts.values())
     seconds = total / rate
-    print(f"worker: {got.inputs:,.0f} input events/s, {got.outputs:,.0f} outputs/s{got.cpu()}; "
+    print(f"worker: {got.inputs:,.0f} input events/s, {got.outputs:,.0f} outputs/s{got.cpu}; "
           f"{seconds:.1f} s of GIL-held samples over the run (start-up and idle included)")
     print("\n| component | share of samples | µs of one core per input event |\n| --- | --- | --- |")
     handled = events + THROUGHPUT_PLEDGES

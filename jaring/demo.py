@@ -22,7 +22,7 @@ from jaring.audit import Audit, Reader
 from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import Scenario, kendari
 from jaring.settings import Settings
-from jaring.topic_io import read_until, send_all
+from jaring.topic_io import read_until, send_all, until_committed
 from models.codec import encode
 from models.events import (
     ApplicationSubmitted,
@@ -32,9 +32,11 @@ from models.events import (
     PledgeSubmitted,
 )
 
-__all__ = ["OUTPUT_TOPICS", "feed", "play", "run_demo"]
+__all__ = ["ENGINE_READS", "OUTPUT_TOPICS", "engine_caught_up", "feed", "play", "run_demo"]
 
 OUTPUT_TOPICS = ("application-status.v1", "coverage.v1", "pledge-status.v1", "funding.v1", "deadletter.v1")
+ENGINE_READS = ("applications.v1", "pledges.v1", "clock.v1", "region-log.v1")
+"""Every topic the workers consume: the three inputs (router) and the region log (matcher)."""
 
 
 async def feed(settings: Settings, events: Sequence[Input]) -> None:
@@ -49,6 +51,11 @@ async def feed(settings: Settings, events: Sequence[Input]) -> None:
         by_topic.setdefault(topic, []).append((region.encode(), encode(event)))
     for topic, records in by_topic.items():
         await send_all(settings, settings.topic(topic), records)
+
+
+async def engine_caught_up(settings: Settings, timeout: float = 300.0) -> None:
+    """Wait until the workers have committed every record they read: all they caused is on the broker."""
+    await until_committed(settings, settings.engine_group, [settings.topic(t) for t in ENGINE_READS], timeout)
 
 
 async def outputs_until(

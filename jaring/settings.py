@@ -145,3 +145,8 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """Full topic name, e.g. ``jaring.applications.v1``."""
         return f"{self.namespace}.{name}"
+
+    @property
+    def engine_group(self) -> str:
+        """The workers' Faust app id: their consumer group and their changelog topics' prefix."""
+        return f"{self.namespace}-engine"

@@ -92,7 +92,7 @@ def create_app(settings: Settings) -> JaringApp:
         # Faust's own order skips records after a restart (streams.recovery).
         "TableManager": "streams.recovery:SeekFirstTableManager",
     }
-    app = JaringApp(f"{settings.namespace}-engine", **conf)
+    app = JaringApp(settings.engine_group, **conf)
     app.settings = settings
     return app
 

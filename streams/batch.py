@@ -56,7 +56,7 @@ Output = OutputEvent | DeadLetter
 class Shell:
     """What the batches need from Faust and the process; tests give their own."""
 
-    send: Callable[[Sequence[Output]], Awaitable[list[Awaitable[Any]]]]
+    send: Callable[[Sequence[Output]], Awaitable[list[asyncio.Future[Any]]]]
     """Hand a batch's outputs to the producer; returns their deliveries (``streams.outputs.send``)."""
     ack: Callable[[Any], Awaitable[Any]]
     """Acknowledge a taken event to Faust, so that its offset can be committed."""

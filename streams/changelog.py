@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, MutableMapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 from faust.tables.base import Collection
 
@@ -64,5 +64,4 @@ async def send(
     keys, values = table.key_serializer, table.value_serializer
     prepared = [(name, topic.prepare_key(key, keys)[0], topic.prepare_value(value, values)[0])
                 for key, value in records]
-    deliveries = await producer.send_batched(prepared, partition=source.partition)
-    return [cast(asyncio.Future[Any], delivery) for delivery in deliveries]
+    return await producer.send_batched(prepared, partition=source.partition)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -59,7 +59,7 @@ async def reject(stage: str, message: Any, raw: bytes, error: JaringError) -> No
     await publish([rejection(stage, message, raw, error)])
 
 
-async def send(events: Sequence[OutputEvent | DeadLetter]) -> list[Awaitable[Any]]:
+async def send(events: Sequence[OutputEvent | DeadLetter]) -> list[asyncio.Future[Any]]:
     """Hand every event to the producer, one batch per partition; returns the deliveries to await.
 
     Straight to the producer: Faust's ``Topic.send`` adds a future, a pending

@@ -22,8 +22,8 @@ outputs, and its table records (``streams.changelog``), whose deliveries
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any, cast
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from faust.transport.drivers.aiokafka import Producer
@@ -45,7 +45,7 @@ def key_partition(producer: AIOKafkaProducer, topic: str, key: bytes | None) -> 
 
 async def send_batched(
     producer: AIOKafkaProducer, records: Iterable[tuple[str, bytes | None, bytes]], partition_of: PartitionOf
-) -> list[Awaitable[Any]]:
+) -> list[asyncio.Future[Any]]:
     """Send ``(topic, key, value)`` records, in order per partition; returns the batches' deliveries.
 
     One ``BatchBuilder`` per partition, handed over whole, and a new one when
@@ -55,7 +55,7 @@ async def send_batched(
     ``benchmarks/worker_profile.py`` (README, Performance).
     """
     open_batches: dict[tuple[str, int], Any] = {}
-    deliveries: list[Awaitable[Any]] = []
+    deliveries: list[asyncio.Future[Any]] = []
     known: set[str] = set()
     for topic, key, value in records:
         if topic not in known:
@@ -86,7 +86,7 @@ class DurableProducer(Producer):
 
     async def send_batched(
         self, records: Iterable[tuple[str, bytes | None, bytes]], *, partition: int | None = None
-    ) -> list[Awaitable[Any]]:
+    ) -> list[asyncio.Future[Any]]:
         """``send_batched`` on this producer: to each key's partition (remembered), or all to ``partition``.
 
         The deliveries are tracked as buffered messages are: ``flush`` waits for
@@ -95,7 +95,7 @@ class DurableProducer(Producer):
         partition_of = self._partition_of if partition is None else (lambda topic, key: partition)
         deliveries = await send_batched(self._ensure_producer(), records, partition_of)
         for delivery in deliveries:
-            self._track(cast(asyncio.Future[Any], delivery))
+            self._track(delivery)
         return deliveries
 
     def _partition_of(self, topic: str, key: bytes | None) -> int:

@@ -17,10 +17,10 @@ import pytest
 
 from deploy.kafka.runner import KafkaCluster, free_port
 from jaring.audit import replay
-from jaring.demo import outputs_until
+from jaring.demo import engine_caught_up, outputs_until
 from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.settings import Settings
-from jaring.topic_io import read_until, until_committed
+from jaring.topic_io import read_until
 from models.eligibility import KENDARI, CityPolicy
 
 
@@ -114,11 +114,8 @@ async def assert_same_as_replay(settings: Settings, policy_file: str | None = No
     state than it had written, or wrote it where recovery does not look,
     emits something else. Returns how many outputs were compared.
     """
-    group = f"{settings.namespace}-engine"
-    log_topic = settings.topic("region-log.v1")
-    inputs = [settings.topic(t) for t in ("applications.v1", "pledges.v1", "clock.v1")]
-    await until_committed(settings, group, [*inputs, log_topic])
-    log = await read_until(settings, [log_topic], lambda _: True)
+    await engine_caught_up(settings)
+    log = await read_until(settings, [settings.topic("region-log.v1")], lambda _: True)
     emitted = (await outputs_until(settings, lambda _: True)).values
     policy = KENDARI if policy_file is None else CityPolicy.model_validate_json(Path(policy_file).read_text())
     expected = replay(log, settings.pseudonym_key.get_secret_value().encode(), policy)

@@ -78,7 +78,7 @@ async def explain(settings: Settings, apps: list[ApplicationSubmitted], final: R
         if event_id in lost:
             copies.setdefault(event_id, []).append((r.partition, r.offset))
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
-                                group_id=f"{settings.namespace}-engine", enable_auto_commit=False)
+                                group_id=settings.engine_group, enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = {p for places in copies.values() for p, _ in places}

@@ -70,7 +70,7 @@ def _wait_for_exit(worker: WorkerProcess, timeout: float = 60) -> int | None:
 async def _move_offset(settings: Settings, tp: TopicPartition, offset: int) -> None:
     """What ``kafka-consumer-groups.sh --reset-offsets`` does, once the dead worker has left the group."""
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
-                                group_id=f"{settings.namespace}-engine", enable_auto_commit=False)
+                                group_id=settings.engine_group, enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign([tp])

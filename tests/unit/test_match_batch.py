@@ -14,7 +14,7 @@ error in the middle of a batch costs only the failing event.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
@@ -81,9 +81,9 @@ class FakeFaust:
     changelog: list[tuple[int, str, Any]] = field(default_factory=list)
     """Table records sent, with their partition, in order."""
 
-    async def send(self, outputs: Sequence[OutputEvent | DeadLetter]) -> list[Awaitable[Any]]:
+    async def send(self, outputs: Sequence[OutputEvent | DeadLetter]) -> list[asyncio.Future[Any]]:
         loop = asyncio.get_running_loop()
-        deliveries: list[Awaitable[Any]] = []
+        deliveries: list[asyncio.Future[Any]] = []
         for output in outputs:
             self.sent.append(output)
             self.timeline.append(("send", output.event_id))
