@@ -30,7 +30,7 @@ test: venv kafka lint ## lint, then every test against a real Kafka broker
 	sh deploy/system-packages.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-unit: venv ## the pure core's tests only (no broker)
+test-unit: venv ## in-process tests of the core and each layer: no broker, no service (about 30 s)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 chaos: venv kafka ## long fault run: 20 worker kills, 3 broker kills, 20,000 applications
@@ -40,7 +40,7 @@ chaos: venv kafka ## long fault run: 20 worker kills, 3 broker kills, 20,000 app
 demo: venv kafka ## start a broker and a worker, feed the scenario, print the totals
 	$(BIN)/jaring demo
 
-broker: venv kafka ## run a local Kafka broker on 127.0.0.1:9092 until Ctrl-C
+broker: venv kafka ## run a local Kafka broker on 127.0.0.1:9092 until Ctrl-C (data kept in .jaring-kafka)
 	$(BIN)/jaring broker
 
 bench: venv ## the pure core's benchmark

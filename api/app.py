@@ -19,12 +19,14 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from prometheus_client import CollectorRegistry
 
+from api.auth import CallerGate
+from api.bodies import with_pledge_bounds
 from api.body_limit import BodyLimitMiddleware
 from api.feed import LedgerFeed
 from api.idempotency import IdempotencyStore
 from api.keys import KeyFile
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.problems import PROBLEM_MEDIA_TYPE, install_handlers
+from api.problems import PROBLEM_MEDIA_TYPE, InternalErrorMiddleware, install_handlers
 from api.publisher import Publisher
 from api.ratelimit import RateLimiter
 from api.readmodel import ReadModel
@@ -76,8 +78,12 @@ def create_app(
         readmodel=readmodel,
         idempotency=IdempotencyStore(ttl_s=settings.api_idempotency_ttl_s),
         limiter=RateLimiter(rate_per_s=settings.api_rate_per_s, burst=settings.api_rate_burst),
+        anonymous_limiter=RateLimiter(
+            rate_per_s=settings.api_anonymous_rate_per_s, burst=settings.api_anonymous_rate_burst
+        ),
         metrics=ApiMetrics(registry if registry is not None else CollectorRegistry()),
         now=now,
+        policy=settings.city_policy(),
     )
     if monotonic is not None:
         svc.monotonic = monotonic
@@ -105,8 +111,14 @@ def create_app(
     app.include_router(operations)
     app.include_router(probes)
     install_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=svc.metrics, routes=app.routes)
+    # The last added runs first: count every answer, turn any fault into a problem, decide who is
+    # calling (401/429) before anything about the body, then refuse bodies it will not read.
+    # Routers are included lazily (FastAPI matches them as one route each): match on their routes.
+    routes = [*operations.routes, *probes.routes]
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes, routes=routes)
+    app.add_middleware(CallerGate, services=svc)
+    app.add_middleware(InternalErrorMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=svc.metrics, routes=routes)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -128,7 +140,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                         del answers[status]  # a path id that is any string never fails validation
         for unused in ("HTTPValidationError", "ValidationError"):
             doc["components"]["schemas"].pop(unused, None)
-        app.openapi_schema = doc
+        app.openapi_schema = with_pledge_bounds(doc, app.state.services.policy)
     return app.openapi_schema
 
 

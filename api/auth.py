@@ -1,25 +1,43 @@
 """Who is calling: the bearer key, its role, and its share of the rate.
 
-Order matters and is deliberate: an unauthenticated request is refused
-before anything else is looked at (401), a known key is charged a token
-before its role is checked (a wrong-role flood is still a flood), and only
-then is the role checked (403).
+Every path under ``/v1`` needs a key, and ``CallerGate`` decides who is
+calling before a byte of the body is read, in this order:
+
+1. A request without a valid key (none, unknown, revoked or malformed) is
+   charged to its client address's bucket (``JARING_API_ANONYMOUS_RATE_*``;
+   IPv6 by /64, the block one subscriber gets) and answered 429 over it,
+   else 401. Nothing else is looked at: an anonymous client learns nothing
+   about bodies (no 400, 413, 415 or 422, even for a body over the limit,
+   which is never read) nor about which ``/v1`` routes exist (no 404, 405).
+2. A valid key is charged a token from its own bucket (429), whatever its
+   body: a flood of bad bodies, or of wrong-role calls, is still a flood.
+3. The route's dependency checks the key's role (403).
+
+A valid key is never refused for its address's anonymous traffic: behind a
+proxy every client shares the proxy's address.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.keys import Credential, Role
-from api.problems import ProblemError
+from api.problems import ProblemError, problem_response
 from api.ratelimit import RateLimiter
 from api.services import Services
 
-__all__ = ["Officer", "Sponsor", "services"]
+__all__ = ["GUARDED_PREFIX", "CallerGate", "Officer", "Sponsor", "client_bucket", "services"]
+
+GUARDED_PREFIX = "/v1"
+
+_CREDENTIAL = "jaring_credential"
+"""Where the gate leaves the credential in the request scope's state for the route."""
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -33,25 +51,84 @@ def services(request: Request) -> Services:
     return found
 
 
+def _unauthenticated() -> ProblemError:
+    return ProblemError(
+        401, "unauthenticated",
+        "send 'Authorization: Bearer <key>' with a key from 'jaring keys create'",
+        headers={"WWW-Authenticate": 'Bearer realm="jaring"'},
+    )
+
+
+def _rate_limited(wait_s: float, who: str) -> ProblemError:
+    seconds = RateLimiter.retry_after(wait_s)
+    return ProblemError(
+        429, "rate_limited", f"{who} is over its rate; retry in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _guarded(path: str) -> bool:
+    return path == GUARDED_PREFIX or path.startswith(GUARDED_PREFIX + "/")
+
+
+def _presented_key(scope: Scope) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (the scheme is case-insensitive)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").strip().partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None
+
+
+def client_bucket(scope: Scope) -> str:
+    """The anonymous bucket of a connection: its IPv4 address, or its IPv6 /64 network."""
+    client = scope.get("client")
+    host = client[0] if client else None
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return f"host:{host}"  # a unix socket or a test transport: one bucket per name
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+class CallerGate:
+    """ASGI middleware: authenticate and rate-limit every ``/v1`` request before its body is read."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app, self.svc = app, services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _guarded(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        presented = _presented_key(scope)
+        credential = self.svc.keys.authenticate(presented) if presented is not None else None
+        now = self.svc.monotonic()
+        error: ProblemError | None = None
+        if credential is None:
+            wait = self.svc.anonymous_limiter.take(client_bucket(scope), now)
+            anonymous = "this address, without a valid key,"
+            error = _rate_limited(wait, anonymous) if wait > 0 else _unauthenticated()
+        elif (wait := self.svc.limiter.take(credential.key_id, now)) > 0:
+            error = _rate_limited(wait, "this key")
+        if error is not None:
+            await problem_response(error)(scope, receive, send)
+            return
+        scope.setdefault("state", {})[_CREDENTIAL] = credential
+        await self.app(scope, receive, send)
+
+
 def _caller(role: Role) -> Callable[..., Awaitable[Credential]]:
     async def authenticate(
-        svc: Annotated[Services, Depends(services)],
-        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        request: Request,
+        # Not read here (the gate did that), but it puts the bearer scheme in the OpenAPI document.
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Credential:
-        credential = svc.keys.authenticate(bearer.credentials) if bearer is not None else None
-        if credential is None:
-            raise ProblemError(
-                401, "unauthenticated",
-                "send 'Authorization: Bearer <key>' with a key from 'jaring keys create'",
-                headers={"WWW-Authenticate": 'Bearer realm="jaring"'},
-            )
-        wait = svc.limiter.take(credential.key_id, svc.monotonic())
-        if wait > 0:
-            seconds = RateLimiter.retry_after(wait)
-            raise ProblemError(
-                429, "rate_limited", f"this key is over its rate; retry in {seconds} s",
-                headers={"Retry-After": str(seconds)},
-            )
+        credential = request.scope.get("state", {}).get(_CREDENTIAL)
+        if not isinstance(credential, Credential):
+            raise _unauthenticated()  # a keyed route outside /v1 would land here: refuse, never guess
         if credential.role is not role:
             raise ProblemError(403, "wrong_role", f"this route needs a {role.value} key")
         return credential

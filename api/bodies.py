@@ -25,9 +25,11 @@ from pydantic import (
     model_validator,
 )
 
+from models.eligibility import CityPolicy
 from models.events import Channel, Identifier
 from models.nik import Sex
 from models.occupations import Occupation
+from models.pledge_book import PledgeState
 from models.regions import DistrictCode, RegencyCode
 from models.tariff import Package
 
@@ -42,6 +44,7 @@ __all__ = [
     "SponsorLedgerOut",
     "SponsorTotals",
     "TargetingIn",
+    "with_pledge_bounds",
 ]
 
 
@@ -61,9 +64,12 @@ def _json_integer(value: Any) -> Any:
 
 _Int = BeforeValidator(_json_integer)
 # Bounds sit before the validator, so the JSON schema carries them as minimum/maximum.
-AmountIdr = Annotated[StrictInt, Field(gt=0, le=10**15), _Int]
+# A pledge's upper bounds are the city's (CityPolicy.max_pledge_idr, max_pledge_seats, the
+# engine's own numbers): the route checks them (check_pledge_bounds) and the OpenAPI document
+# states them (with_pledge_bounds), never a copy of the numbers here.
+AmountIdr = Annotated[StrictInt, Field(gt=0), _Int]
 Months = Annotated[StrictInt, Field(ge=1, le=120), _Int]
-WorkerCap = Annotated[StrictInt, Field(ge=1, le=10_000_000), _Int]
+WorkerCap = Annotated[StrictInt, Field(ge=1), _Int]
 Decile = Annotated[StrictInt, Field(ge=1, le=10), _Int]
 IncomeIdr = Annotated[StrictInt, Field(ge=0, le=10**12), _Int]
 Dependants = Annotated[StrictInt, Field(ge=0, le=50), _Int]
@@ -94,11 +100,17 @@ class PledgeIn(_Body):
         None, description="Who transfers the money (refunds go to them); defaults to the sponsor."
     )
     region: RegencyCode = Field(description="One regency/city code, e.g. 74.71 (Kota Kendari).")
-    amount_idr: AmountIdr = Field(description="Integer rupiah.")
+    amount_idr: AmountIdr = Field(
+        description="Integer rupiah, at most the city policy's max_pledge_idr (the document's maximum)."
+    )
     months: Months = Field(description="Months of cover per worker (Kendari allows 1, 3, 6, 12).")
     package: Package
     targeting: TargetingIn = TargetingIn()
-    max_workers: WorkerCap | None = None
+    max_workers: WorkerCap | None = Field(
+        None,
+        description="Cover at most this many workers; at most the city policy's max_pledge_seats, and "
+        "needed when the amount buys more seats than that.",
+    )
     valid_from: IsoDate
     valid_until: IsoDate = Field(description="Last day a seat may be filled.")
 
@@ -153,9 +165,6 @@ class ApplicationReceipt(BaseModel):
     status: Literal["submitted"] = "submitted"
 
 
-PledgeState = Literal["submitted", "accepted", "rejected", "exhausted", "expired"]
-
-
 class PledgeStatusOut(BaseModel):
     """A pledge's status and ledger, as the engine's output topics have told this API so far."""
 
@@ -163,7 +172,10 @@ class PledgeStatusOut(BaseModel):
     payer_id: str
     region: str
     status: PledgeState
-    reason: str | None = Field(description="Why the engine rejected the pledge (a stable code), else null.")
+    reason: str | None = Field(
+        description="Why the engine rejected the pledge (a stable code) while it reads rejected, else null: "
+        "a rejected duplicate submission never makes an accepted pledge read rejected."
+    )
     message: str | None
     package: str
     months: int
@@ -200,6 +212,21 @@ class SponsorLedgerOut(BaseModel):
     sponsor_id: str
     totals: SponsorTotals
     pledges: list[PledgeStatusOut]
+
+
+def with_pledge_bounds(document: dict[str, Any], policy: CityPolicy) -> dict[str, Any]:
+    """The OpenAPI document with the city's pledge bounds as ``PledgeIn``'s maxima.
+
+    The body model cannot know them (they come from ``JARING_POLICY_FILE``), yet
+    a client should read them in the contract: the amount's maximum is
+    ``max_pledge_idr``, ``max_workers``'s is ``max_pledge_seats``.
+    """
+    fields = document["components"]["schemas"]["PledgeIn"]["properties"]
+    fields["amount_idr"]["maximum"] = policy.max_pledge_idr
+    for choice in fields["max_workers"]["anyOf"]:
+        if choice.get("type") == "integer":
+            choice["maximum"] = policy.max_pledge_seats
+    return document
 
 
 class Problem(BaseModel):

@@ -1,31 +1,53 @@
-"""Refuse request bodies over a size limit before they are read into memory.
+"""Refuse request bodies the API will not read, before they are read into memory.
 
 A declared ``Content-Length`` over the limit is refused at once; a chunked
 body is counted as it arrives and refused as soon as it passes the limit,
-so a client cannot make the API buffer an unbounded body either way.
+so a client cannot make the API buffer an unbounded body either way. A
+route that takes a JSON body refuses any other ``Content-Type`` (or none)
+with 415, which says what to send, rather than a 422 about the body's
+shape. This runs after ``api.auth.CallerGate``: an anonymous client gets
+401 whatever its body.
 """
 
 from __future__ import annotations
 
+import email.message
+from collections.abc import Sequence
+
 from fastapi import HTTPException
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import body_too_large, problem_response
+from api.problems import body_too_large, problem_response, unsupported_media_type
 
-__all__ = ["BodyLimitMiddleware"]
+__all__ = ["BodyLimitMiddleware", "is_json"]
+
+
+def is_json(content_type: str) -> bool:
+    """What FastAPI parses as JSON: ``application/json`` or ``application/*+json``, any parameters."""
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    json_subtype = subtype == "json" or subtype.endswith("+json")
+    return message.get_content_maintype() == "application" and json_subtype
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, routes: Sequence[BaseRoute]) -> None:
+        self.app, self.max_bytes, self.routes = app, max_bytes, routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await problem_response(body_too_large(self.max_bytes))(scope, receive, send)
+            return
+        if self._takes_json(scope) and not is_json(headers.get(b"content-type", b"").decode("latin-1")):
+            await problem_response(unsupported_media_type())(scope, receive, send)
             return
         received = 0
 
@@ -41,3 +63,11 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, counted, send)
+
+    def _takes_json(self, scope: Scope) -> bool:
+        """Whether the route this request reaches (path and method) reads a JSON body."""
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return isinstance(route, APIRoute) and route.body_field is not None
+        return False

@@ -68,6 +68,12 @@ class LedgerFeed:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
+            except BaseException:
+                # Stopped while connecting (the API shutting down soon after it started): close
+                # the half-started consumer, or its connections outlive the event loop.
+                with contextlib.suppress(Exception):
+                    await consumer.stop()
+                raise
             try:
                 await self._consume(consumer)
             finally:

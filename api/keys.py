@@ -23,11 +23,39 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from models.events import Identifier, UtcDatetime
 
-__all__ = ["Credential", "KeyFile", "KeyRecord", "Role", "issue"]
+__all__ = [
+    "SUBJECT_RULE",
+    "Credential",
+    "KeyFile",
+    "KeyFileInvalidError",
+    "KeyRecord",
+    "Role",
+    "is_subject",
+    "issue",
+]
+
+SUBJECT_RULE = "1-64 letters, digits, '.', '_' or '-', starting with a letter or a digit (no ':')"
+"""What a sponsor or officer id may be (``models.events.Identifier``), in words for an operator."""
+
+_SUBJECT: TypeAdapter[str] = TypeAdapter(Identifier)
+
+
+def is_subject(value: str) -> bool:
+    """Whether ``value`` can be a key's subject: derived ids join subjects with ':'."""
+    try:
+        _SUBJECT.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class KeyFileInvalidError(Exception):
+    """The key file exists but is not one this module wrote (edited by hand, truncated...)."""
+
 
 _PREFIX = "jk"
 
@@ -130,7 +158,14 @@ class KeyFile:
             return
         stamp = (stat.st_mtime_ns, stat.st_size)
         if stamp != self._stamp:
-            store = _Store.model_validate_json(self.path.read_bytes())
+            try:
+                store = _Store.model_validate_json(self.path.read_bytes())
+            except ValidationError as exc:
+                # Not chained: pydantic's message quotes the file's values (hashes, salts).
+                raise KeyFileInvalidError(
+                    f"keys_file_invalid: {self.path} is not a Jaring key file ({exc.error_count()} "
+                    "problems); restore it from a backup, or move it away and create the keys again"
+                ) from None
             self._by_id = {r.key_id: r for r in store.keys}
             self._stamp = stamp
 

@@ -7,19 +7,24 @@ do. Codes are part of the contract: add new ones, never rename.
 =============================  ======  ==============================================
 code                           status  meaning
 =============================  ======  ==============================================
-``body_not_json``              400     the body is not a JSON document
+``body_not_json``              400     the body is not a UTF-8 JSON document
+``body_too_deep``              400     the JSON is nested too deeply to read
 ``idempotency_key_missing``    400     POSTs need an ``Idempotency-Key`` header
+``idempotency_key_invalid``    400     the ``Idempotency-Key`` is not 1-255 characters
 ``unauthenticated``            401     no key, or a key that is unknown or revoked
 ``wrong_role``                 403     a sponsor key on the officer route or vice versa
 ``not_found``                  404     no such pledge for this sponsor, or no such route
 ``method_not_allowed``         405     the route exists, the method does not
 ``idempotency_key_in_flight``  409     the first request with this key is still running
 ``body_too_large``             413     the body is over ``JARING_API_MAX_BODY_BYTES``
+``unsupported_media_type``     415     a body sent as anything but ``application/json``
 ``invalid_body``               422     a field is missing, unknown or out of range
 ``idempotency_key_reused``     422     the key was used before with another body
-``rate_limited``               429     over the per-key rate; wait ``Retry-After`` seconds
+``rate_limited``               429     over the per-key (or per-address) rate
+``internal_error``             500     a fault in the API; nothing about it is told
 ``kafka_unavailable``          503     the broker did not acknowledge; retry (same key)
 ``not_ready``                  503     the API has not reached the broker yet
+``http_error``                 4xx     any other refusal by the web framework itself
 =============================  ======  ==============================================
 
 Validation problems list each field's path and what is wrong, never the
@@ -28,6 +33,8 @@ value sent: an application's body holds a NIK and a name (UU 27/2022).
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,17 +42,23 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.bodies import Problem
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
+    "InternalErrorMiddleware",
     "ProblemError",
     "body_too_large",
     "install_handlers",
+    "internal_error",
     "problem_response",
     "responses",
+    "unsupported_media_type",
 ]
+
+log = logging.getLogger("jaring.api")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -57,6 +70,7 @@ _TITLES = {
     405: "Method Not Allowed",
     409: "Conflict",
     413: "Content Too Large",
+    415: "Unsupported Media Type",
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -100,13 +114,19 @@ def problem_response(error: ProblemError) -> JSONResponse:
 
 def _from_validation(exc: RequestValidationError) -> ProblemError:
     errors = exc.errors()
-    if any(e["loc"][:2] == ("header", "Idempotency-Key") for e in errors):
+    key_errors = [e for e in errors if e["loc"][:2] == ("header", "Idempotency-Key")]
+    if any(e["type"] == "missing" for e in key_errors):
         return ProblemError(
             400, "idempotency_key_missing",
             "send an Idempotency-Key header (1-255 characters, a UUID is fine) and reuse it on retries",
         )
+    if key_errors:
+        return ProblemError(
+            400, "idempotency_key_invalid",
+            "send an Idempotency-Key of 1-255 characters (a UUID is fine) and reuse it on retries",
+        )
     if any(e["type"] == "json_invalid" for e in errors):
-        return ProblemError(400, "body_not_json", "send the body as a UTF-8 JSON object")
+        return _not_json()
     fields = [
         {"field": ".".join(str(p) for p in e["loc"][1:]) or "body", "problem": e["msg"], "kind": e["type"]}
         for e in errors
@@ -115,6 +135,10 @@ def _from_validation(exc: RequestValidationError) -> ProblemError:
     return ProblemError(
         422, "invalid_body", f"fix these fields and resend: {where} (see errors)", errors=fields
     )
+
+
+def _not_json() -> ProblemError:
+    return ProblemError(400, "body_not_json", "send the body as a UTF-8 JSON object")
 
 
 async def _on_problem(_: Request, exc: Exception) -> JSONResponse:
@@ -133,8 +157,30 @@ def body_too_large(limit: int) -> ProblemError:
     )
 
 
+def unsupported_media_type() -> ProblemError:
+    return ProblemError(
+        415, "unsupported_media_type", "send the body as JSON with 'Content-Type: application/json'"
+    )
+
+
+def internal_error() -> ProblemError:
+    return ProblemError(
+        500, "internal_error",
+        "the API failed to answer this request; retry later, and if it persists tell the operator "
+        "the time of the request",
+    )
+
+
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's "error parsing the body": a decoder failure other than a JSON syntax error.
+        if isinstance(exc.__cause__, RecursionError):
+            return problem_response(ProblemError(
+                400, "body_too_deep",
+                "the JSON is nested too deeply to read; Jaring's bodies nest at most 3 levels",
+            ))
+        return problem_response(_not_json())
     if exc.status_code == 413:
         return problem_response(body_too_large(int(request.app.state.max_body_bytes)))
     if exc.status_code == 405:
@@ -143,7 +189,42 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         ))
     if exc.status_code == 404:
         return problem_response(ProblemError(404, "not_found", "see /openapi.json for the routes"))
+    # No other status is raised by FastAPI or Starlette for this app today; a new one still
+    # answers as a problem, under a documented code, rather than as FastAPI's plain JSON.
     return problem_response(ProblemError(exc.status_code, "http_error", str(exc.detail)))
+
+
+class InternalErrorMiddleware:
+    """A fault anywhere below answers ``500 internal_error`` as a problem, and tells nothing.
+
+    Starlette would answer plain text and hand the exception to the server, which logs its
+    message; a message can quote a value (pydantic's do), and a value can be a NIK. The log
+    gets the exception's type and where it was raised, never its message.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            where = "".join(traceback.format_tb(exc.__traceback__))
+            log.error("internal_error: %s on %s %s\n%s", type(exc).__name__, scope["method"], scope["path"],
+                      where.rstrip())
+            if started:
+                raise  # half an answer is out: the server can only close the connection
+            await problem_response(internal_error())(scope, receive, send)
 
 
 def install_handlers(app: Any) -> None:
@@ -153,14 +234,15 @@ def install_handlers(app: Any) -> None:
 
 
 _DESCRIPTIONS = {
-    400: "No Idempotency-Key, or a body that is not JSON.",
+    400: "No Idempotency-Key or an invalid one, or a body that is not JSON or nested too deeply.",
     401: "Missing, unknown or revoked API key.",
     403: "The key's role may not use this route.",
     404: "No such pledge for this sponsor.",
     409: "The first request with this Idempotency-Key is still in flight.",
     413: "The body is larger than the limit.",
+    415: "The body is not sent as application/json.",
     422: "Invalid body, or an Idempotency-Key reused with another body.",
-    429: "Over the per-key rate limit (see Retry-After).",
+    429: "Over the per-key rate limit, or the per-address one without a valid key (see Retry-After).",
     503: "The broker did not acknowledge, or is not reachable yet (see Retry-After).",
 }
 

@@ -150,6 +150,9 @@ class Publisher:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
+            except BaseException:
+                await self._close(producer)  # stopped while connecting: close what was opened
+                raise
             self._producer = producer
             self.topics_ready.set()
             log.info("connected to Kafka at %s", self._settings.kafka_bootstrap)

@@ -21,6 +21,10 @@ from api.intake import application_event, fingerprint, pledge_event
 from api.problems import ProblemError, responses
 from api.services import Services
 from api.submission import submit
+from models.eligibility import Rejection, check_pledge_bounds
+from models.errors import Reason
+from models.periods import period_of
+from models.tariff import BPU_TARIFF
 
 __all__ = ["operations", "probes"]
 
@@ -46,17 +50,23 @@ probes = APIRouter()
     response_model=PledgeReceipt,
     tags=["sponsors"],
     summary="Pledge money for workers' BPJS Ketenagakerjaan premiums in one regency",
-    responses=responses(400, 401, 403, 409, 413, 422, 429, 503),
+    responses=responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
 )
 async def submit_pledge(
     body: PledgeIn, idempotency_key: IdempotencyKey, who: Sponsor, svc: Svc
 ) -> JSONResponse:
     """The sponsor is the key's; a pledge names one regency (fund several with one pledge each).
 
+    A pledge over the city's bounds (amount, `max_workers`, or seats the amount buys; see the
+    maxima in this document) is refused 422 `invalid_body` before it reaches the engine.
+
     202 means the broker holds the pledge; the engine accepts or rejects it next, and
     `GET /v1/pledges/{pledge_id}` shows which, with the ledger.
     """
     event = pledge_event(body, sponsor_id=who.subject, idempotency_key=idempotency_key, now=svc.now())
+    out_of_bounds = check_pledge_bounds(event, svc.policy, BPU_TARIFF, period_of(event.event_time))
+    if out_of_bounds is not None:
+        raise _out_of_bounds(out_of_bounds)
     receipt = PledgeReceipt(
         pledge_id=event.pledge_id, event_id=event.event_id, status_url=f"/v1/pledges/{event.pledge_id}"
     )
@@ -64,6 +74,15 @@ async def submit_pledge(
         svc, scope=("pledges", who.subject, idempotency_key), fingerprint=fingerprint(body), event=event,
         topic=svc.settings.topic("pledges.v1"), key=event.region, receipt=receipt,
         location=receipt.status_url,
+    )
+
+
+def _out_of_bounds(rejection: Rejection) -> ProblemError:
+    """A body over the city's pledge bounds: 422 ``invalid_body``, the engine's reason as the error's kind."""
+    field = "max_workers" if rejection.reason is Reason.PLEDGE_MAX_WORKERS_ABOVE_LIMIT else "amount_idr"
+    return ProblemError(
+        422, "invalid_body", f"fix these fields and resend: {field} (see errors)",
+        errors=[{"field": field, "problem": rejection.message, "kind": rejection.reason.value}],
     )
 
 
@@ -76,14 +95,14 @@ async def submit_pledge(
 )
 async def pledge_status(pledge_id: str, who: Sponsor, svc: Svc) -> PledgeStatusOut:
     """Another sponsor's pledge id answers 404, exactly like an unknown one."""
-    book = svc.readmodel.pledge(who.subject, pledge_id)
-    if book is None:
+    status = svc.readmodel.pledge(who.subject, pledge_id)
+    if status is None:
         raise ProblemError(
             404, "not_found",
             "no pledge with this id for your key; check the id from your 202 answer, or wait a moment "
             "if you submitted it just now",
         )
-    return book.out()
+    return status
 
 
 @operations.get(
@@ -103,7 +122,7 @@ async def my_pledges(who: Sponsor, svc: Svc) -> SponsorLedgerOut:
     response_model=ApplicationReceipt,
     tags=["officers"],
     summary="Submit a worker's application (enrolment officers and kiosks)",
-    responses=responses(400, 401, 403, 409, 413, 422, 429, 503),
+    responses=responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
 )
 async def submit_application(
     body: ApplicationIn, idempotency_key: IdempotencyKey, who: Officer, svc: Svc

@@ -13,6 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from api.app import create_app
+from jaring.log_throttle import install as throttle_kafka_errors
 from jaring.settings import Settings
 
 __all__ = ["serve"]
@@ -24,6 +25,7 @@ def serve(settings: Settings) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    throttle = throttle_kafka_errors(settings.kafka_log_summary_s)
     if not Path(settings.api_keys_file).exists():
         log.warning("no key file at %s: every request will be refused until 'jaring keys create' makes one",
                     settings.api_keys_file)
@@ -36,5 +38,8 @@ def serve(settings: Settings) -> int:
         proxy_headers=False,
         lifespan="on",
     )
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        throttle.uninstall()
     return 0

@@ -19,6 +19,7 @@ from api.publisher import Publisher
 from api.ratelimit import RateLimiter
 from api.readmodel import ReadModel
 from jaring.settings import Settings
+from models.eligibility import KENDARI, CityPolicy
 
 __all__ = ["Services", "utc_now"]
 
@@ -36,6 +37,11 @@ class Services:
     readmodel: ReadModel
     idempotency: IdempotencyStore
     limiter: RateLimiter
+    """Per API key."""
+    anonymous_limiter: RateLimiter
+    """Per client address, for requests to /v1 without a valid key (``api.auth``)."""
     metrics: ApiMetrics
     now: Callable[[], datetime] = utc_now
     monotonic: Callable[[], float] = field(default=time.monotonic)
+    policy: CityPolicy = KENDARI
+    """The city's rules, as the engine reads them (``Settings.city_policy``): the pledge bounds."""

@@ -1,6 +1,8 @@
 """The page's words in Indonesian (the default: the city's officers and residents read it) and English.
 
-Only labels live here; numbers and dates are formatted in the browser with
+Only labels live here; place names are Kemendagri's, the same in both
+languages (``Kec. Wua-Wua``, ``Wua-Wua district``), and come with the
+snapshot. Numbers and dates are formatted in the browser with
 the language's locale (``id-ID`` writes Rp 302.400.000, ``en-US``
 Rp 302,400,000). Pick a language with ``?lang=en``; anything else is
 Indonesian.
@@ -39,7 +41,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "rejected": ("Ditolak", "Rejected"),
     "by_district": ("Menurut kecamatan", "By district"),
     "by_occupation": ("Menurut pekerjaan", "By occupation"),
-    "district": ("Kec.", "District"),
+    "district": ("Kec. {name}", "{name} district"),  # a name from Kemendagri's table, same in both
+    "regions": ("Wilayah yang dilayani", "Regions served"),
     "people_over_time": ("Pekerja per bulan", "Workers by month"),
     "money_over_time": ("Dana per bulan", "Money by month"),
     "runway_over_time": ("Sisa masa bayar", "Runway"),

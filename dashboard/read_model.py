@@ -15,8 +15,19 @@ whatever the interleaving of topics:
   ``models.ledger.Dashboard`` records a level per arrival instead, so it is
   fed the funding movements only, whose one topic and region key keep them
   in the region's own order;
-- a pledge's statuses share its key on ``pledge-status.v1``; the furthest
-  one (expired > exhausted > accepted) wins in any case.
+- pledges and their status are ``models.pledge_book``'s fold, the one the
+  sponsor API uses too, so the page and the API never disagree about a
+  pledge: keyed by (sponsor, pledge), one status precedence, and the
+  rejection of a duplicate submission never shows an accepted pledge as
+  rejected.
+
+Only the regions the city serves are views (its policy's
+``served_regencies``): an event naming any other region (a rejected pledge
+or application for ``00.00``, say: the engine answers every input on the
+output topics) is counted in ``other_regions`` for the operator and shown
+nowhere, so no input can add a region to the page or change which one it
+opens on. District codes are shown with their names from Kemendagri's table
+(``models.regions``).
 
 Memory grows with workers and distinct event ids (about 100 bytes per id):
 the price of a view rebuilt from the topics at every start.
@@ -26,6 +37,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,6 +51,7 @@ from dashboard.snapshot import (
     SponsorRow,
     Totals,
 )
+from models.eligibility import KENDARI
 from models.events import (
     ApplicationRejected,
     ApplicationWaiting,
@@ -47,7 +60,6 @@ from models.events import (
     CoverageRenewed,
     Event,
     FundingMovement,
-    LedgerBalances,
     PledgeAccepted,
     PledgeExhausted,
     PledgeExpired,
@@ -55,6 +67,8 @@ from models.events import (
 )
 from models.ledger import Dashboard
 from models.periods import period_index, period_name
+from models.pledge_book import PledgeBook, PledgeBooks
+from models.regions import district_name, regency_name
 
 __all__ = ["RECENT", "CityView"]
 
@@ -62,13 +76,9 @@ RECENT = 12
 """Activations kept for the feed: a screenful on a phone."""
 
 _COVERED, _WAITING = "covered", "waiting"
-_STATUS_RANK = {"accepted": 1, "exhausted": 2, "expired": 3, "rejected": 4}
 _SHOWN = (
     ApplicationWaiting, ApplicationRejected, CoverageActivated, CoverageRenewed, CoverageExpired,
     PledgeAccepted, PledgeExhausted, PledgeExpired, PledgeRejected, FundingMovement,
-)
-_NO_BALANCES = LedgerBalances(
-    pledged_idr=0, committed_idr=0, paid_idr=0, remainder_idr=0, returned_idr=0, runway_months=0
 )
 
 
@@ -88,35 +98,24 @@ class _Worker:
         return _WAITING if self.latest_outcome == "waiting" else _COVERED
 
 
-@dataclass(slots=True)
-class _Pledge:
-    sponsor_id: str
-    status: str | None = None
-    months: int | None = None
-    seats: int = 0
-    valid_until: str | None = None
-    reason: str | None = None
-    filled: int = 0
-    balances: LedgerBalances = _NO_BALANCES
-
-    def row(self, pledge_id: str) -> PledgeRow:
-        b = self.balances
-        return PledgeRow(
-            pledge_id=pledge_id,
-            sponsor_id=self.sponsor_id,
-            status=self.status or "accepted",
-            months=self.months,
-            seats=self.seats,
-            seats_filled=self.filled,
-            pledged_idr=b.pledged_idr,
-            committed_idr=b.committed_idr,
-            paid_idr=b.paid_idr,
-            remaining_idr=b.pledged_idr - b.paid_idr - b.returned_idr,
-            returned_idr=b.returned_idr,
-            runway_months=b.runway_months,
-            valid_until=self.valid_until,
-            reason=self.reason,
-        )
+def _row(book: PledgeBook) -> PledgeRow:
+    b = book.balances
+    return PledgeRow(
+        pledge_id=book.pledge_id,
+        sponsor_id=book.sponsor_id,
+        status=book.status,
+        months=book.months,
+        seats=book.seats or 0,
+        seats_filled=book.seats_filled,
+        pledged_idr=b.pledged_idr,
+        committed_idr=b.committed_idr,
+        paid_idr=b.paid_idr,
+        remaining_idr=book.remaining_idr,
+        returned_idr=b.returned_idr,
+        runway_months=b.runway_months,
+        valid_until=None if book.valid_until is None else book.valid_until.isoformat(),
+        reason=book.reason,
+    )
 
 
 @dataclass
@@ -126,7 +125,6 @@ class _Region:
     by_occupation: Counter[tuple[str, str]] = field(default_factory=Counter)
     ever_covered: int = 0
     rejected: int = 0
-    pledges: dict[str, _Pledge] = field(default_factory=dict)
     people_delta: Counter[tuple[str, str]] = field(default_factory=Counter)
     runway: dict[str, int] = field(default_factory=dict)
     money_period: str | None = None
@@ -154,26 +152,24 @@ class _Region:
             self.by_occupation[(w.occupation, new)] += 1
         w.status = new
 
-    def pledge(self, pledge_id: str, sponsor_id: str) -> _Pledge:
-        found = self.pledges.get(pledge_id)
-        if found is None:
-            found = self.pledges[pledge_id] = _Pledge(sponsor_id)
-        return found
-
-    def close_runway(self) -> None:
-        """Fix the runway of the month the funding log just left: the longest of any pledge."""
-        if self.money_period is not None:
-            self.runway[self.money_period] = max(
-                (p.balances.runway_months for p in self.pledges.values()), default=0
-            )
 
 
 class CityView:
     """Every region's view, folded from decoded output events; ``apply`` is the only writer."""
 
-    def __init__(self, recent: int = RECENT) -> None:
+    def __init__(
+        self, recent: int = RECENT, *, regions: Sequence[str] = KENDARI.served_regencies
+    ) -> None:
+        """``regions``: the city's ``served_regencies`` (Kendari's by default); the first opens the page."""
+        if not regions:
+            raise ValueError("a city view needs at least one region to show")
+        self._served = tuple(regions)
+        self.other_regions = 0
+        """Records naming a region the city does not serve, repeats included: for operators, never shown."""
         self._recent = recent
         self._seen: set[str] = set()
+        self._pledges = PledgeBooks(seen=self._seen)
+        """The shared fold of pledges; it drops repeats by the same ids this view has seen."""
         self._regions: dict[str, _Region] = {}
         self._money = Dashboard()
         self.version = 0
@@ -185,11 +181,15 @@ class CityView:
         return len(self._seen)
 
     def regions(self) -> list[str]:
-        return sorted(self._regions)
+        """The regions this view shows, the city's first: whatever the topics hold, never more."""
+        return list(self._served)
 
     def apply(self, event: Event) -> bool:
-        """Fold one event; False for a repeated id or an event no dashboard shows (inputs)."""
+        """Fold one event; False for a repeated id, an input, or an event of a region not served."""
         if not isinstance(event, _SHOWN) or event.event_id in self._seen:
+            return False
+        if event.region not in self._served:
+            self.other_regions += 1
             return False
         r = self._regions.setdefault(event.region, _Region())
         if isinstance(event, FundingMovement):
@@ -209,11 +209,12 @@ class CityView:
             if term >= w.latest_term:
                 w.latest_term, w.latest_outcome = term, event.outcome
             r.settle(w)
+            self._pledges.apply(event)
             r.people_delta[(event.period, _COVERED)] -= 1
             if event.outcome == "waiting":
                 r.people_delta[(event.period, _WAITING)] += 1
         else:
-            self._pledge_status(r, event)
+            self._pledges.apply(event)
         self._seen.add(event.event_id)
         if r.period is None or event.period > r.period:
             r.period = event.period
@@ -227,7 +228,7 @@ class CityView:
         if event.term_no >= w.latest_term:
             w.latest_term, w.latest_outcome = event.term_no, None
         r.settle(w)
-        r.pledge(event.pledge_id, event.sponsor_id).filled += 1
+        self._pledges.apply(event)
         r.people_delta[(event.period, _COVERED)] += 1
         if isinstance(event, CoverageActivated) and event.was_waiting:
             r.people_delta[(event.period, _WAITING)] -= 1
@@ -235,6 +236,7 @@ class CityView:
             event_time=event.event_time,
             worker=event.worker,
             district=event.district,
+            district_name=district_name(event.district),
             occupation=str(event.occupation),
             sponsor_id=event.sponsor_id,
             pledge_id=event.pledge_id,
@@ -250,27 +252,20 @@ class CityView:
 
     def _fund(self, r: _Region, event: FundingMovement) -> None:
         if r.money_period != event.period:
-            r.close_runway()
+            if r.money_period is not None:  # fix the month the funding log just left
+                r.runway[r.money_period] = self._runway(event.region)
             r.money_period = event.period
-        r.pledge(event.pledge_id, event.sponsor_id).balances = event.balances
+        self._pledges.apply(event)
         self._money.apply(event)
 
-    def _pledge_status(
-        self, r: _Region, event: PledgeAccepted | PledgeExhausted | PledgeExpired | PledgeRejected
-    ) -> None:
-        p = r.pledge(event.pledge_id, event.sponsor_id)
-        status = event.type.removeprefix("pledge.")
-        if _STATUS_RANK[status] > _STATUS_RANK.get(p.status or "", 0):
-            p.status = status
-        if isinstance(event, PledgeAccepted):
-            p.months, p.seats, p.valid_until = event.months, event.seats, event.valid_until.isoformat()
-        elif isinstance(event, PledgeRejected):
-            p.reason = event.reason
+    def _runway(self, region: str) -> int:
+        """The longest runway of any of the region's pledges now."""
+        return max((b.balances.runway_months for b in self._pledges.in_region(region)), default=0)
 
     # ------------------------------------------------------------ reading
 
     def snapshot(self, region: str) -> CitySnapshot:
-        """The region's view now (an empty one for a region not seen yet)."""
+        """The region's view now (an empty one for a region not seen yet, or not served)."""
         r = self._regions.get(region, _Region())
         totals = Totals(
             covered=sum(n for (_, s), n in r.by_district.items() if s == _COVERED),
@@ -278,15 +273,17 @@ class CityView:
             ever_covered=r.ever_covered,
             rejected=r.rejected,
         )
-        pledges = [p.row(pid) for pid, p in sorted(r.pledges.items())]
+        pledges = [_row(b) for b in self._pledges.in_region(region)]
         periods = self._periods(region, r)
         return CitySnapshot(
             region=region,
+            region_name=regency_name(region),
             regions=self.regions(),
+            region_names={code: regency_name(code) or code for code in self._served},
             events=self.events,
             period=r.period,
             totals=totals,
-            districts=_breakdown(r.by_district),
+            districts=_breakdown(r.by_district, district_name),
             occupations=_breakdown(r.by_occupation),
             sponsors=_sponsors(pledges),
             pledges=pledges,
@@ -311,7 +308,7 @@ class CityView:
         }
         runway = dict(r.runway)
         if r.money_period is not None:
-            runway[r.money_period] = max((p.balances.runway_months for p in r.pledges.values()), default=0)
+            runway[r.money_period] = self._runway(region)
         out: list[MoneyPoint] = []
         pledged = committed = paid = returned = months = 0
         for period in periods:
@@ -337,10 +334,15 @@ def _people_series(r: _Region, periods: list[str]) -> list[PeoplePoint]:
     return out
 
 
-def _breakdown(counts: Counter[tuple[str, str]]) -> list[Breakdown]:
+def _breakdown(
+    counts: Counter[tuple[str, str]], name: Callable[[str], str | None] = lambda key: None
+) -> list[Breakdown]:
     """Rows with anyone in them, largest first (then by key, for a stable order)."""
     keys = {key for key, _ in counts}
-    rows = [Breakdown(key=k, covered=counts[(k, _COVERED)], waiting=counts[(k, _WAITING)]) for k in keys]
+    rows = [
+        Breakdown(key=k, name=name(k), covered=counts[(k, _COVERED)], waiting=counts[(k, _WAITING)])
+        for k in keys
+    ]
     rows = [row for row in rows if row.covered or row.waiting]
     return sorted(rows, key=lambda row: (-(row.covered + row.waiting), row.key))
 

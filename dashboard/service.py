@@ -1,7 +1,9 @@
 """``jaring dashboard``: the consumer, the push loop and the web server in one process.
 
 Binds to ``JARING_DASHBOARD_HOST`` (loopback by default: exposing the page
-is a deliberate act) and ``JARING_DASHBOARD_PORT``. The page is served at
+is a deliberate act) and ``JARING_DASHBOARD_PORT``. Shows the regions the
+city's policy serves (``JARING_POLICY_FILE``, the engine's), the first by
+default. The page is served at
 once; ``/healthz`` turns 200 when the read model has caught up with the
 topics as they stood at start. SIGTERM or Ctrl-C stops it cleanly.
 """
@@ -21,6 +23,7 @@ from dashboard.metrics import DashboardMetrics
 from dashboard.push import Hub
 from dashboard.read_model import CityView
 from dashboard.web import build_app
+from jaring.log_throttle import install as throttle_kafka_errors
 from jaring.settings import Settings
 
 __all__ = ["run", "serve"]
@@ -30,7 +33,7 @@ log = logging.getLogger("jaring.dashboard")
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (or the consumer fails, which is raised)."""
-    view = CityView()
+    view = CityView(regions=settings.city_policy().served_regencies)  # the city's regions, and only those
     metrics = DashboardMetrics.create(CollectorRegistry())
     follower = Follower(settings, view, metrics)
     hub = Hub(view, pages=metrics.live_pages)
@@ -61,6 +64,7 @@ def run(settings: Settings) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    throttle_kafka_errors(settings.kafka_log_summary_s)  # for this process's life: one line per retry drowns
 
     async def main() -> None:
         stop = asyncio.Event()

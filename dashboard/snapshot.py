@@ -44,6 +44,9 @@ class Breakdown(_Row):
     key: str
     covered: int
     waiting: int
+    name: str | None = None
+    """A district's name in Kemendagri's table (``Wua-Wua`` for 74.71.07); None for occupations, whose
+    words the page holds in both languages, and for a code the table lacks."""
 
 
 class SponsorRow(_Row):
@@ -63,7 +66,8 @@ class PledgeRow(_Row):
     pledge_id: str
     sponsor_id: str
     status: str
-    """``accepted``, ``exhausted``, ``expired`` or ``rejected`` (the latest the topic said)."""
+    """``accepted``, ``exhausted``, ``expired`` or ``rejected``: the furthest its events imply, by the
+    precedence the API uses too (``models.pledge_book``); a duplicate's rejection never shows here."""
     months: int | None
     seats: int
     seats_filled: int
@@ -75,7 +79,7 @@ class PledgeRow(_Row):
     runway_months: int
     valid_until: str | None
     reason: str | None
-    """The rejection code, when rejected."""
+    """The rejection code while the pledge is rejected, else None."""
 
 
 class MoneyPoint(_Row):
@@ -102,6 +106,8 @@ class Activation(_Row):
     event_time: datetime
     worker: str
     district: str
+    district_name: str | None
+    """The district's name in Kemendagri's table; None for a code the table lacks."""
     occupation: str
     sponsor_id: str
     pledge_id: str
@@ -111,7 +117,13 @@ class Activation(_Row):
 
 class CitySnapshot(_Row):
     region: str
+    region_name: str | None
+    """``Kota Kendari`` for 74.71 (Kemendagri's table)."""
     regions: list[str]
+    """The regions the city serves (its policy's ``served_regencies``, in its order), and only those:
+    events naming any other region are not shown (``CityView.other_regions`` counts them)."""
+    region_names: dict[str, str]
+    """The name of each of ``regions``, for the page's region links."""
     events: int
     """Distinct events folded so far, all regions."""
     period: str | None

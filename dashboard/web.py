@@ -7,6 +7,12 @@
 | ``/v1/stream`` | ``text/event-stream``: the snapshot now, then each change (at most every 0.5 s) |
 | ``/healthz`` | 200 once the read model is rebuilt from the topics, 503 before |
 
+``region`` is one of the regions the city serves (``CityView.regions``, from
+its policy); without it, the first of them. Anything else is refused rather
+than shown as an empty region: ``400 region_invalid`` for what is not
+exactly one code of the form ``74.71`` (a trailing newline included),
+``404 region_not_served`` for a well-formed code the city does not serve.
+
 The page loads nothing from elsewhere (no CDN: the machines it runs on may
 not reach one), and a Content-Security-Policy of ``'self'`` says so to the
 browser. Errors are problem objects with a stable ``type`` code.
@@ -26,7 +32,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from dashboard.labels import labels, language
-from dashboard.push import DEFAULT_REGION, Hub, snapshot_json
+from dashboard.push import Hub, snapshot_json
 from dashboard.read_model import CityView
 from models.codec import dumps
 
@@ -36,7 +42,8 @@ STATIC = Path(__file__).parent / "static"
 HEARTBEAT_S = 15.0
 """A comment line this often keeps proxies and phones from closing an idle stream."""
 
-_REGION = re.compile(r"^[0-9]{2}\.[0-9]{2}$")
+_REGION = re.compile(r"[0-9]{2}\.[0-9]{2}")
+"""Matched with ``fullmatch``: ``$`` would let a trailing newline through."""
 _PAGE = Template((Path(__file__).parent / "page.html").read_text(encoding="utf-8"))
 _HEADERS = {
     "Content-Security-Policy": (
@@ -61,10 +68,19 @@ def _text(value: object) -> str:
 
 
 def _region(request: web.Request) -> str | web.Response:
-    region = request.query.get("region", DEFAULT_REGION)
-    if region != DEFAULT_REGION and not _REGION.match(region):
-        return _problem(400, "region_invalid", "use a regency code such as 74.71, or leave region out")
-    return region
+    """The region asked for, or the city's first; a problem for anything the city does not serve."""
+    served = request.app[_VIEW].regions()
+    asked = request.query.getall("region", [])
+    if not asked:
+        return served[0]
+    if len(asked) > 1 or not _REGION.fullmatch(asked[0]):
+        return _problem(400, "region_invalid", "use one regency code such as 74.71, or leave region out")
+    if asked[0] not in served:
+        return _problem(
+            404, "region_not_served",
+            f"this dashboard shows {', '.join(served)}; use one of them, or leave region out",
+        )
+    return asked[0]
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -79,7 +95,7 @@ async def _page(request: web.Request) -> web.StreamResponse:
     lang = language(request.query.get("lang"))
     words = labels(lang)
     other = "id" if lang == "en" else "en"
-    switch = f"?lang={other}" + (f"&region={region}" if region else "")
+    switch = f"?lang={other}" + (f"&region={region}" if "region" in request.query else "")
     config = {"labels": dict(words), "lang": lang, "region": region}
     html = _PAGE.substitute(
         lang=lang,
@@ -129,7 +145,8 @@ async def _stream(request: web.Request) -> web.StreamResponse:
 async def _health(request: web.Request) -> web.StreamResponse:
     ready = request.app[_READY]()
     view = request.app[_VIEW]
-    body = {"ready": ready, "events": view.events, "regions": view.regions()}
+    body = {"ready": ready, "events": view.events, "regions": view.regions(),
+            "other_region_records": view.other_regions}
     return web.json_response(body, status=200 if ready else 503, dumps=_text)
 
 

@@ -5,7 +5,8 @@ event ids (at-least-once delivery may repeat an output; a repeat must be
 byte-identical, or the engine was not deterministic), then checks:
 
 - no worker holds two coverage terms that overlap in any month;
-- no pledge fills more seats than it accepted, and its ledger balances:
+- no pledge (a sponsor's, ``pledge_key``: two sponsors may use one id) fills
+  more seats than it accepted, and its ledger balances:
   committed + remainder = pledged and paid <= committed after every movement,
   and the premiums paid add up to the final ``paid``;
 - every application is accounted for: waiting, rejected with a reason, or
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from jaring.topic_io import Record
-from models.codec import decode, encode
+from models.codec import INPUT_TYPES, decode, decode_input, encode
 from models.eligibility import KENDARI, CityPolicy
 from models.errors import JaringError
 from models.events import (
@@ -36,8 +37,8 @@ from models.events import (
     Event,
     FundingKind,
     FundingMovement,
-    Input,
     PledgeAccepted,
+    pledge_key,
     region_of,
 )
 from models.matcher import RegionMatcher
@@ -122,13 +123,15 @@ def replay(log: Iterable[Record], pseudonym_key: bytes, policy: CityPolicy = KEN
     """The outputs the pure core derives from the region log's records (each partition in offset order).
 
     Every region's events are in one partition, so its order is that
-    partition's. Records the core refuses are dead letters, not outputs.
+    partition's. Records the core refuses are dead letters, not outputs, and so
+    are those the matcher refuses to read (``models.codec.decode_input``).
     """
     matchers: dict[str, RegionMatcher] = {}
     outputs: dict[str, bytes] = {}
     for record in log:
-        event = decode(record.value)
-        if not isinstance(event, Input):
+        try:
+            event = decode_input(record.value, record.key, INPUT_TYPES, "the region log")
+        except JaringError:
             continue
         region = region_of(event)
         matcher = matchers.get(region)
@@ -156,9 +159,13 @@ def _check_terms(result: Audit) -> None:
 
 
 def _check_pledges(result: Audit) -> None:
-    seats = {e.pledge_id: e.seats for e in result.events if isinstance(e, PledgeAccepted)}
+    seats = {
+        pledge_key(e.sponsor_id, e.pledge_id): e.seats for e in result.events if isinstance(e, PledgeAccepted)
+    }
     filled: Counter[str] = Counter(
-        e.pledge_id for e in result.events if isinstance(e, CoverageActivated | CoverageRenewed)
+        pledge_key(e.sponsor_id, e.pledge_id)
+        for e in result.events
+        if isinstance(e, CoverageActivated | CoverageRenewed)
     )
     for pledge, count in filled.items():
         if count > seats.get(pledge, 0):
@@ -173,9 +180,10 @@ def _check_pledges(result: Audit) -> None:
             result.violations.append(f"{e.event_id}: committed + remainder != pledged")
         if b.paid_idr > b.committed_idr:
             result.violations.append(f"{e.event_id}: paid exceeds committed")
+        key = pledge_key(e.sponsor_id, e.pledge_id)
         if e.kind == FundingKind.PREMIUM_PAID:
-            paid[e.pledge_id] += e.amount_idr
-        last[e.pledge_id] = e
+            paid[key] += e.amount_idr
+        last[key] = e
     for pledge, movement in last.items():
         if movement.balances.paid_idr != paid[pledge]:
             result.violations.append(

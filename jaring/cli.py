@@ -13,33 +13,59 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from jaring.health import SERVICES
+
+if TYPE_CHECKING:
+    from jaring.settings import Settings
 
 __all__ = ["main"]
 
 
 def _broker(args: argparse.Namespace) -> int:
-    from deploy.kafka.runner import KafkaCluster
+    """Run the broker until a signal; whatever ends the run, no Kafka JVM outlives this process.
 
-    cluster = KafkaCluster(size=args.nodes, workdir=Path(args.data_dir), port=args.port, heap=args.heap)
-    print(f"starting Kafka ({args.nodes} node(s)) in {args.data_dir} ...", flush=True)
-    cluster.start()
-    print(f"Kafka ready: JARING_KAFKA_BOOTSTRAP={cluster.bootstrap_servers}", flush=True)
-    print("logs: " + ", ".join(str(n.log_path) for n in cluster.nodes), flush=True)
+    The handlers go in before anything starts: a Ctrl-C that came while the
+    JVM was starting used to kill Python by KeyboardInterrupt and leave the
+    JVM (in its own session, so out of the terminal's reach) running. They
+    only set ``stop``; the start and the wait below look at it, and the JVMs
+    are stopped by ``KafkaCluster.start`` (early stop) or ``stop`` (later).
+    """
+    from deploy.kafka.runner import KafkaCluster, KafkaDataDirError
+
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        dead = [n.node_id for n in cluster.nodes if not n.running]
-        if dead:
-            print(f"Kafka node(s) {dead} exited; see their logs", file=sys.stderr, flush=True)
-            cluster.stop()
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in handled}
+    try:
+        cluster = KafkaCluster(size=args.nodes, workdir=Path(args.data_dir), port=args.port, heap=args.heap)
+        print(f"starting Kafka ({args.nodes} node(s)) in {args.data_dir} ...", flush=True)
+        try:
+            cluster.start(cancel=stop)
+        except KafkaDataDirError as exc:
+            print(exc, file=sys.stderr, flush=True)
+            return 2
+        except Exception as exc:
+            if stop.is_set():  # KafkaStartCancelledError, or what the signal interrupted
+                print("stopped before Kafka was ready", flush=True)
+                return 0
+            print(exc, file=sys.stderr, flush=True)
             return 1
-    print("stopping Kafka ...", flush=True)
-    cluster.stop()
-    return 0
+        try:
+            print(f"Kafka ready: JARING_KAFKA_BOOTSTRAP={cluster.bootstrap_servers}", flush=True)
+            print("logs: " + ", ".join(str(n.log_path) for n in cluster.nodes), flush=True)
+            while not stop.wait(1.0):
+                dead = [n.node_id for n in cluster.nodes if not n.running]
+                if dead:
+                    print(f"Kafka node(s) {dead} exited; see their logs", file=sys.stderr, flush=True)
+                    return 1
+            print("stopping Kafka ...", flush=True)
+            return 0
+        finally:
+            cluster.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def faust_log_level(level: str) -> str:
@@ -47,9 +73,27 @@ def faust_log_level(level: str) -> str:
     return "warn" if level == "warning" else level
 
 
+EXIT_CONFIG = 78
+"""sysexits' EX_CONFIG: the process cannot work as configured, and restarting it will not help."""
+
+
+def kafka_tls_refused(settings: Settings) -> bool:
+    """Run the TLS pre-flight (``jaring.kafka_security.check_tls``); print its coded error if it fails."""
+    from jaring.kafka_security import KafkaTlsError, check_tls
+
+    try:
+        check_tls(settings)
+    except KafkaTlsError as exc:
+        print(exc, file=sys.stderr, flush=True)
+        return True
+    return False
+
+
 def _worker(args: argparse.Namespace) -> NoReturn:
     from jaring.settings import Settings
 
+    if kafka_tls_refused(Settings()):
+        raise SystemExit(EXIT_CONFIG)
     if Settings().event_loop == "uvloop":
         import mode.loop
 
@@ -64,6 +108,11 @@ def _worker(args: argparse.Namespace) -> NoReturn:
 def _topics(args: argparse.Namespace) -> int:
     import asyncio
 
+    from jaring.settings import Settings
+
+    # Before streams.app, whose import builds the clients' TLS context.
+    if not args.dry_run and kafka_tls_refused(Settings()):
+        return EXIT_CONFIG
     from streams.app import settings
     from streams.provision import TopicMismatchError, create_all, required
 
@@ -95,7 +144,10 @@ def _dashboard(args: argparse.Namespace) -> int:
     from dashboard.service import run
     from jaring.settings import Settings
 
-    return run(Settings())
+    settings = Settings()
+    if kafka_tls_refused(settings):
+        return EXIT_CONFIG
+    return run(settings)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -116,33 +168,45 @@ def _api(args: argparse.Namespace) -> int:
         return 0
     from api.server import serve
 
-    return serve(Settings())
+    settings = Settings()
+    if kafka_tls_refused(settings):
+        return EXIT_CONFIG
+    return serve(settings)
 
 
 def _keys(args: argparse.Namespace) -> int:
+    """Errors are one line with a code on stderr: 2 for a wrong command line, 1 for a wrong state."""
     from datetime import UTC, datetime
 
-    from api.keys import KeyFile, Role, issue
+    from api.keys import SUBJECT_RULE, KeyFile, KeyFileInvalidError, Role, is_subject, issue
     from jaring.settings import Settings
 
     keys = KeyFile(Path(Settings().api_keys_file))
-    if args.action == "create":
-        role = Role(args.role)
-        subject = args.sponsor_id if role is Role.SPONSOR else args.officer_id
-        if not subject:
-            print(f"keys_subject_missing: --role {role.value} needs --{role.value}-id", file=sys.stderr)
-            return 2
-        key, record = issue(role, subject, datetime.now(UTC))
-        keys.add(record)
-        print(f"created key {record.key_id} ({role.value} {subject}) in {keys.path}", file=sys.stderr)
-        print("store it now; it is not shown again:", file=sys.stderr)
-        print(key)
-    elif args.action == "list":
-        for r in keys.records():
-            state = "revoked" if r.revoked else "active"
-            print(f"{r.key_id}  {r.role.value:<7}  {r.subject}  {r.created_at:%Y-%m-%dT%H:%MZ}  {state}")
-    elif not keys.revoke(args.key_id):
-        print(f"key_unknown: no key {args.key_id} in {keys.path}", file=sys.stderr)
+    try:
+        if args.action == "create":
+            role = Role(args.role)
+            subject = args.sponsor_id if role is Role.SPONSOR else args.officer_id
+            if not subject:
+                print(f"keys_subject_missing: --role {role.value} needs --{role.value}-id", file=sys.stderr)
+                return 2
+            if not is_subject(subject):
+                print(f"keys_subject_invalid: --{role.value}-id {subject!r} is not an id; use {SUBJECT_RULE}",
+                      file=sys.stderr)
+                return 2
+            key, record = issue(role, subject, datetime.now(UTC))
+            keys.add(record)
+            print(f"created key {record.key_id} ({role.value} {subject}) in {keys.path}", file=sys.stderr)
+            print("store it now; it is not shown again:", file=sys.stderr)
+            print(key)
+        elif args.action == "list":
+            for r in keys.records():
+                state = "revoked" if r.revoked else "active"
+                print(f"{r.key_id}  {r.role.value:<7}  {r.subject}  {r.created_at:%Y-%m-%dT%H:%MZ}  {state}")
+        elif not keys.revoke(args.key_id):
+            print(f"key_unknown: no key {args.key_id} in {keys.path}", file=sys.stderr)
+            return 1
+    except KeyFileInvalidError as exc:
+        print(exc, file=sys.stderr)
         return 1
     return 0
 

@@ -30,6 +30,7 @@ from models.events import (
     FundingMovement,
     Input,
     PledgeSubmitted,
+    pledge_key,
 )
 
 __all__ = ["ENGINE_READS", "OUTPUT_TOPICS", "engine_caught_up", "feed", "play", "run_demo"]
@@ -101,7 +102,7 @@ def _rupiah(amount: int) -> str:
 def report(audit: Audit) -> list[str]:
     activations = [e for e in audit.events if isinstance(e, CoverageActivated)]
     movements = [e for e in audit.events if isinstance(e, FundingMovement)]
-    last = {m.pledge_id: m.balances for m in movements}
+    last = {pledge_key(m.sponsor_id, m.pledge_id): m.balances for m in movements}
     lines = [
         f"workers covered: {len(activations)}",
         f"premiums paid:   {audit.counts['funding.premium_paid']} "

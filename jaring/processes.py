@@ -2,7 +2,10 @@
 
 Tests, the demo, benchmarks and chaos runs all need real worker processes
 (a SIGKILL must hit a real process for recovery to mean anything), so the
-one way to run them lives here.
+one way to run them lives here. A start that fails in any way (not ready in
+time, an exception, an interrupt) kills what it started before raising, and
+a child dies with its supervisor if that is killed hard
+(``deploy.parent_death``): no caller is left holding a process to clean up.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from deploy.parent_death import die_with_parent
 
 __all__ = ["ServiceProcess", "WorkerProcess"]
 
@@ -70,7 +75,7 @@ class WorkerProcess(_Supervised):
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "jaring", "worker"],
                 env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=die_with_parent(),
             )
         self.starts += 1
         try:
@@ -118,17 +123,24 @@ class ServiceProcess(_Supervised):
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "jaring", *self.command],
                 env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent(),
             )
-        deadline = time.monotonic() + ready_timeout
-        while not self._answers():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"service_exited: code {self.process.returncode}; see {self.log_path}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise TimeoutError(f"service_not_ready after {ready_timeout:.0f}s; see {self.log_path}")
-            time.sleep(0.2)
+        try:
+            self.wait_ready(ready_timeout)
+        except BaseException:
+            self.kill()  # alive but not ready is as bad as dead: never leave it behind
+            raise
         return self
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._answers():
+            if self.process is None or self.process.poll() is not None:
+                code = None if self.process is None else self.process.returncode
+                raise RuntimeError(f"service_exited: code {code}; see {self.log_path}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"service_not_ready after {timeout:.0f}s; see {self.log_path}")
+            time.sleep(0.2)
 
     def _answers(self) -> bool:
         try:

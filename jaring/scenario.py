@@ -2,8 +2,8 @@
 
 The people are invented (seeded ``random.Random``, so the same seed gives the
 same population, byte for byte) but shaped like the real programme: 1,500
-informal workers of Kota Kendari (BPS 74.71) spread over its districts
-(codes 74.71.01-74.71.11), in the occupations the city enrolled, on welfare
+informal workers of Kota Kendari (74.71) spread over its 11 districts
+(Kemendagri's table, ``models.regions``), in the occupations the city enrolled, on welfare
 deciles 1-5 or not on the register, and pledges totalling Rp 302,400,000,
 which pays JKK+JKM on the lowest tier (Rp 16,800 a month) for all of them
 for twelve months. Used by ``jaring demo``, the end-to-end tests and the
@@ -26,6 +26,7 @@ from models.events import (
 from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import period_index, period_name
+from models.regions import districts_of
 from models.tariff import Package
 
 __all__ = [
@@ -39,7 +40,8 @@ __all__ = [
 ]
 
 KENDARI = "74.71"
-KENDARI_DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
+KENDARI_DISTRICTS = districts_of(KENDARI)
+"""Mandonga (74.71.01) to Nambo (74.71.11): only codes that exist, or intake refuses them."""
 
 # Shares roughly as the programme reported its enrolment: sellers and
 # drivers most, then fishers and builders, a few artists and tailors.
@@ -80,10 +82,16 @@ def applications(
     start: datetime = datetime(2026, 1, 5, 1, 0, tzinfo=UTC),
     spacing: timedelta = timedelta(seconds=37),
     region: str = KENDARI,
-    districts: tuple[str, ...] = KENDARI_DISTRICTS,
+    districts: tuple[str, ...] | None = None,
     id_prefix: str = "app",
 ) -> list[ApplicationSubmitted]:
-    """``count`` eligible applications with distinct NIKs, submitted ``spacing`` apart."""
+    """``count`` eligible applications with distinct NIKs, submitted ``spacing`` apart.
+
+    Spread over ``districts``, by default every district the region has.
+    """
+    districts = districts_of(region) if districts is None else districts
+    if not districts:
+        raise ValueError(f"region {region} has no districts in Kemendagri's table; name real ones")
     rng = random.Random(seed)  # noqa: S311 - a reproducible population, not a secret
     jobs, weights = zip(*_OCCUPATIONS, strict=True)
     out: list[ApplicationSubmitted] = []

@@ -8,10 +8,13 @@ public default is no pseudonym (a NIK has little entropy, UU 27/2022).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.eligibility import KENDARI, CityPolicy
 
 __all__ = ["DEV_PSEUDONYM_KEY", "Settings"]
 
@@ -71,11 +74,21 @@ class Settings(BaseSettings):
         100, ge=1, le=1500,
         description="How long the broker may hold the worker's fetch for data: its longest stall.",
     )
+    max_message_bytes: int = Field(
+        1_000_000, ge=16_384, le=100_000_000,
+        description="The max.message.bytes of the region-log and dead-letter topics (or less): dead "
+        "letters are cut to fit it, and an input whose region-log copy would not is dead-lettered.",
+    )
     web_host: str = Field("127.0.0.1", description="Bind address of the worker's web server.")
     web_port: int = Field(6066, ge=1, le=65535)
     dashboard_host: str = Field("127.0.0.1", description="Bind address of `jaring dashboard`.")
     dashboard_port: int = Field(6070, ge=1, le=65535, description="Port of `jaring dashboard`.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    kafka_log_summary_s: float = Field(
+        60.0, ge=1.0, le=3600.0,
+        description="Repeated Kafka client errors (an outage) are logged as one summary per this many "
+        "seconds; a whole period without one logs 'Kafka reachable again' (jaring/log_throttle.py).",
+    )
     policy_file: str | None = Field(
         None, description="JSON file of the city's rules (models.eligibility.CityPolicy); default Kendari."
     )
@@ -96,6 +109,15 @@ class Settings(BaseSettings):
     )
     api_rate_burst: int = Field(
         20, ge=1, le=100_000, description="Requests an API key may send at once (token bucket size)."
+    )
+    api_anonymous_rate_per_s: float = Field(
+        1.0, gt=0, le=10_000,
+        description="Requests per second a client address may sustain to /v1 without a valid key "
+        "(token refill; over it is 429). Behind a proxy every client shares the proxy's address.",
+    )
+    api_anonymous_rate_burst: int = Field(
+        10, ge=1, le=100_000,
+        description="Requests without a valid key a client address may send at once (token bucket size).",
     )
     api_produce_timeout_s: float = Field(
         5.0, ge=1.0, le=120.0,
@@ -145,6 +167,16 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """Full topic name, e.g. ``jaring.applications.v1``."""
         return f"{self.namespace}.{name}"
+
+    def city_policy(self) -> CityPolicy:
+        """The city's rules: ``policy_file`` read and validated, else Kendari's defaults.
+
+        The one loader every process uses (the worker's matcher, the API's early
+        checks), so the API refuses a pledge with the very bounds the engine applies.
+        """
+        if self.policy_file is None:
+            return KENDARI
+        return CityPolicy.model_validate_json(Path(self.policy_file).read_bytes())
 
     @property
     def engine_group(self) -> str:

@@ -13,14 +13,20 @@ code                           meaning
 ``unsupported_schema_version`` a known type at a ``schema_version`` we cannot read
 ``invalid_field``              a field is missing or has the wrong type or value;
                                the message names the field path
+``null_value``                 the record has no value at all (a tombstone)
 =============================  =================================================
 
 Unknown fields are ignored (a newer producer may add them).
+
+``decode_input`` adds what a record's place says about it (``wrong_topic``,
+``wrong_key``), and ``dead_letter`` builds the dead letter of any record,
+whatever its bytes, small enough for the dead-letter topic to take.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -28,17 +34,34 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from models.errors import DecodeError, JaringError
-from models.events import DeadLetter, Event
+from models.events import (
+    ApplicationSubmitted,
+    DeadLetter,
+    Event,
+    Input,
+    MonthTick,
+    PledgeSubmitted,
+    region_of,
+)
 
 __all__ = [
+    "INPUT_TYPES",
     "INVALID_FIELD",
+    "MESSAGE_MAX_CHARS",
     "NOT_JSON",
+    "NULL_VALUE",
+    "RECORD_OVERHEAD",
+    "RECORD_TOO_LARGE",
     "UNKNOWN_TYPE",
     "UNSUPPORTED_SCHEMA_VERSION",
+    "WRONG_KEY",
+    "WRONG_TOPIC",
     "dead_letter",
     "decode",
+    "decode_input",
     "dumps",
     "encode",
+    "fits",
     "loads",
 ]
 
@@ -46,6 +69,21 @@ NOT_JSON = "not_json"
 UNKNOWN_TYPE = "unknown_type"
 UNSUPPORTED_SCHEMA_VERSION = "unsupported_schema_version"
 INVALID_FIELD = "invalid_field"
+NULL_VALUE = "null_value"
+WRONG_TOPIC = "wrong_topic"
+WRONG_KEY = "wrong_key"
+RECORD_TOO_LARGE = "record_too_large"
+
+INPUT_TYPES: tuple[type[Input], ...] = (ApplicationSubmitted, PledgeSubmitted, MonthTick)
+"""Every input type: what the region log may hold."""
+
+RECORD_OVERHEAD = 128
+"""Bytes a Kafka record batch holding one record adds to its value: the batch header
+(61), the record's framing (at most 21 with its length varints) and a key of up to 36
+bytes (a regency code is 5). A topic's ``max.message.bytes`` bounds that whole batch."""
+
+MESSAGE_MAX_CHARS = 1_000
+"""A dead letter's message is cut to this many characters (ours are one sentence)."""
 
 _EVENTS: TypeAdapter[Event] = TypeAdapter(Event)
 _OPTIONS = orjson.OPT_UTC_Z
@@ -69,12 +107,45 @@ def encode(event: Event) -> bytes:
     return orjson.dumps(event.model_dump(mode="python"), option=_OPTIONS)
 
 
-def decode(raw: bytes | str) -> Event:
-    """Wire bytes to an event, or ``DecodeError`` with one of the codes above."""
+def decode(raw: bytes | str | None) -> Event:
+    """Wire bytes to an event, or ``DecodeError`` with one of the codes above.
+
+    ``None`` is a record without a value (Kafka's NULL, a tombstone), which
+    Faust hands over as ``None`` with the raw serializer.
+    """
+    if raw is None:
+        raise DecodeError(NULL_VALUE, "the record has no value (a tombstone); send the event as JSON")
     try:
         return _EVENTS.validate_json(raw)
     except ValidationError as exc:
         raise _explain(exc) from None
+
+
+def decode_input(
+    raw: bytes | None, key: bytes | None, expected: tuple[type[Input], ...], place: str
+) -> Input:
+    """An input record read at ``place``: its value decoded, of an ``expected`` type, keyed by its region.
+
+    The key must be the regency code the event names: one region's records
+    share a partition only if they share a key, and Kafka keeps the order of
+    a partition alone, so a record keyed otherwise would be sequenced against
+    the region's others in an order nobody chose. The key is not echoed in
+    the message: a producer might have keyed by a NIK.
+    """
+    decoded = decode(raw)
+    if not isinstance(decoded, expected):
+        raise JaringError(WRONG_TOPIC, f"{decoded.type} does not belong on {place}; send it to its own topic")
+    region = region_of(decoded)
+    if key != region.encode():
+        found = "has no key" if key is None else "has a key other than its event's region"
+        raise JaringError(WRONG_KEY, f"the record {found}; key it by the regency code its event names "
+                                     f"({region!r}), so that its region's records keep one order")
+    return decoded
+
+
+def fits(value_size: int, max_message_bytes: int) -> bool:
+    """Whether a record of ``value_size`` bytes, alone in its batch, fits a topic's ``max.message.bytes``."""
+    return value_size + RECORD_OVERHEAD <= max_message_bytes
 
 
 def _explain(exc: ValidationError) -> DecodeError:
@@ -106,22 +177,52 @@ def dead_letter(
     source_topic: str,
     partition: int,
     offset: int,
-    raw: bytes,
+    raw: bytes | None,
     error: JaringError,
     event_time: datetime,
+    max_message_bytes: int,
 ) -> DeadLetter:
-    """The dead letter for a message at (topic, partition, offset); its id is that position.
+    """The dead letter for a record at (topic, partition, offset); its id is that position.
+
+    Whatever the record holds, the encoded dead letter fits a topic whose
+    ``max.message.bytes`` is ``max_message_bytes`` (``fits``): an original
+    too large for that (a 900 KB record grows a third in base64) is kept as
+    its longest prefix that fits, marked ``truncated``, with the whole one's
+    length and SHA-256. A NULL value (``raw`` is ``None``) is marked
+    ``original_null``, so it is never mistaken for an empty one.
 
     ``event_time`` is the message's own timestamp (the broker's), never a clock
     read here, so a replay dead-letters identically.
     """
-    return DeadLetter(
-        event_id=f"deadletter:{source_topic}:{partition}:{offset}",
-        event_time=event_time,
-        source_topic=source_topic,
-        partition=partition,
-        offset=offset,
-        reason=error.code,
-        message=error.message,
-        original_b64=base64.b64encode(raw).decode("ascii"),
-    )
+    original = b"" if raw is None else bytes(raw)
+    message = error.message
+    if len(message) > MESSAGE_MAX_CHARS:
+        message = message[: MESSAGE_MAX_CHARS - 1] + "…"
+    fields: dict[str, Any] = {
+        "event_id": f"deadletter:{source_topic}:{partition}:{offset}",
+        "event_time": event_time,
+        "source_topic": source_topic,
+        "partition": partition,
+        "offset": offset,
+        "reason": error.code,
+        "message": message,
+        "original_size": len(original),
+        "original_sha256": hashlib.sha256(original).hexdigest(),
+        "original_null": raw is None,
+    }
+    whole = DeadLetter(**fields, original_b64=_b64(original))
+    room = max_message_bytes - RECORD_OVERHEAD
+    if len(encode(whole)) <= room:
+        return whole
+    # base64 is 4 ASCII characters per 3 bytes, which JSON writes as they are:
+    # the envelope's length plus 4/3 of the prefix kept is the letter's length.
+    envelope = len(encode(DeadLetter(**fields, original_b64="", truncated=True)))
+    if envelope > room:
+        raise ValueError(f"deadletter_bound_too_small: a dead letter needs {envelope + RECORD_OVERHEAD} "
+                         f"bytes without its original, more than max_message_bytes={max_message_bytes}")
+    kept = (room - envelope) // 4 * 3
+    return DeadLetter(**fields, original_b64=_b64(original[:kept]), truncated=True)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

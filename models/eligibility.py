@@ -10,8 +10,10 @@ Applications (``check_application``):
    (``models.nik``).
 2. ``nik_matches_applicant``: the NIK's birth date and sex equal the
    stated ones, catching typos before they become someone else's cover.
-3. ``served_area``: the stated district lies in the stated regency and the
-   city serves it (the stated district decides, not the NIK's region).
+3. ``served_area``: the stated district lies in the stated regency, exists
+   in Kemendagri's table (``district_unknown`` otherwise: Kendari has 11
+   districts, so 74.71.12 is a typo or a forgery), and the city serves it
+   (the stated district decides, not the NIK's region).
 4. ``age_in_range``: 18 to 65 years on the application date in the city's
    local time (a local rule; the regulation's exact cap is unconfirmed).
 5. ``not_already_covered``: active BPJS Ketenagakerjaan members are not
@@ -20,9 +22,12 @@ Applications (``check_application``):
    (cities take 1-4 or 1-5); unknown deciles by ``admit_unknown_decile``.
 7. ``occupation_served``: when the city lists occupations.
 
-Pledges (``check_pledge``): months in the allowed set, a coherent validity
-window that has not ended, targeting that admits someone the city serves,
-a tariff in force, and enough money for at least one seat.
+Pledges (``check_pledge``): an amount and a worker cap within the city's
+plausible bounds, months in the allowed set, a coherent validity window
+that has not ended, targeting that admits someone the city serves, a
+tariff in force, and enough money for at least one seat but no more seats
+than the bound. ``check_pledge_bounds`` is the bounds alone, for the API to
+refuse an implausible body before it reaches a topic.
 
 Months: BPJS takes BPU contributions monthly or 3, 6 or 12 months in
 advance, so a seat is bought for 1, 3, 6 or 12 months by default.
@@ -41,7 +46,7 @@ from models.nik import Nik, parse
 from models.occupations import Occupation
 from models.periods import first_day, period_name, period_of
 from models.priority import PriorityWeights
-from models.regions import DistrictCode, RegencyCode, regency_of
+from models.regions import DistrictCode, RegencyCode, is_known_district, is_known_regency, regency_of
 from models.tariff import Tariff
 
 __all__ = [
@@ -52,6 +57,7 @@ __all__ = [
     "age_on",
     "check_application",
     "check_pledge",
+    "check_pledge_bounds",
     "local_date",
 ]
 
@@ -75,6 +81,22 @@ class CityPolicy(BaseModel):
     occupations: tuple[Occupation, ...] | None = None
     """None: every occupation."""
     pledge_months: tuple[int, ...] = (1, 3, 6, 12)
+    max_pledge_idr: int = Field(default=1_000_000_000_000, ge=1, le=10**18)
+    """Largest amount one pledge may carry: Rp 1 trillion by default.
+
+    The largest programme on record, DKI Jakarta's target of 2.8 million workers
+    covered for 12 months at Rp 16,800 (JKK+JKM), costs about Rp 564 billion for a
+    whole province; a pledge names one regency, so more than Rp 1 trillion in one
+    pledge is a typing slip (zeros added) or an attack, and its money would bury the
+    real premiums on every chart. A city with a bigger programme raises it.
+    """
+    max_pledge_seats: int = Field(default=3_000_000, ge=1, le=10**9)
+    """Most workers one pledge may cover, and the largest ``max_workers`` it may name.
+
+    3 million: above DKI Jakarta's 2.8 million target, a province of six regencies
+    and cities, so above any one regency's informal workforce. A pledge buying more
+    seats (a large amount for one month, say) must cap them with ``max_workers``.
+    """
     lapse_after_unpaid_months: int = Field(default=3, ge=1)
     """BPJS: membership lapses after this many consecutive unpaid months; a shorter gap keeps it."""
     priority: PriorityWeights = PriorityWeights()
@@ -83,9 +105,16 @@ class CityPolicy(BaseModel):
     def _coherent(self) -> CityPolicy:
         if self.min_age > self.max_age:
             raise ValueError("min_age is above max_age")
+        if not self.served_regencies:
+            raise ValueError("served_regencies is empty: name at least one regency or city")
+        for regency in self.served_regencies:
+            if not is_known_regency(regency):
+                raise ValueError(f"served regency {regency} is not in Kemendagri's table (models.regions)")
         for district in self.served_districts or ():
             if regency_of(district) not in self.served_regencies:
                 raise ValueError(f"served district {district} is outside the served regencies")
+            if not is_known_district(district):
+                raise ValueError(f"served district {district} is not in Kemendagri's table (models.regions)")
         return self
 
     def serves(self, district: str) -> bool:
@@ -153,6 +182,11 @@ def check_application(app: ApplicationSubmitted, policy: CityPolicy) -> Nik | Re
             Reason.DISTRICT_NOT_IN_REGENCY,
             f"district {app.district} is not in regency {app.regency}; correct one of them",
         )
+    if not is_known_district(app.district):
+        return Rejection(
+            Reason.DISTRICT_UNKNOWN,
+            f"district {app.district} does not exist in Kemendagri's table; check the code on the KTP or KK",
+        )
     if not policy.serves(app.district):
         return Rejection(
             Reason.OUTSIDE_SERVED_AREA,
@@ -190,6 +224,9 @@ def check_pledge(
     pledge: PledgeSubmitted, policy: CityPolicy, tariff: Tariff, current_index: int
 ) -> PledgeTerms | Rejection:
     """The pledge's terms when it can be accepted in month ``current_index``, else the first ``Rejection``."""
+    rejection = _check_stated_bounds(pledge, policy)
+    if rejection is not None:
+        return rejection
     if pledge.months not in policy.pledge_months:
         allowed = ", ".join(str(m) for m in policy.pledge_months)
         return Rejection(Reason.PLEDGE_MONTHS_NOT_ALLOWED, f"months must be one of {allowed}")
@@ -210,9 +247,10 @@ def check_pledge(
     except TariffError as exc:
         return Rejection(Reason.TARIFF_NOT_IN_FORCE, exc.message)
     seat_cost = premium * pledge.months
-    seats = pledge.amount_idr // seat_cost
-    if pledge.max_workers is not None:
-        seats = min(seats, pledge.max_workers)
+    seats = _seats(pledge, seat_cost)
+    rejection = _check_seat_bound(seats, policy)
+    if rejection is not None:
+        return rejection
     if seats < 1:
         return Rejection(
             Reason.PLEDGE_BELOW_ONE_SEAT,
@@ -229,6 +267,57 @@ def check_pledge(
         opens_index=opens_index,
         until_index=until_index,
     )
+
+
+def check_pledge_bounds(
+    pledge: PledgeSubmitted, policy: CityPolicy, tariff: Tariff, current_index: int
+) -> Rejection | None:
+    """The plausibility bounds of ``check_pledge`` alone: amount, ``max_workers``, seats.
+
+    For the API, which refuses an out-of-bounds body early with the policy the
+    engine uses. Seats are priced as ``check_pledge`` prices them, in the month
+    the pledge would open seen from ``current_index``; a tariff not in force
+    leaves the seat count to the engine.
+    """
+    rejection = _check_stated_bounds(pledge, policy)
+    if rejection is not None:
+        return rejection
+    opens_index = max(period_of(pledge.valid_from), current_index)
+    try:
+        premium = tariff.sponsored_premium(pledge.package, first_day(opens_index))
+    except TariffError:
+        return None
+    return _check_seat_bound(_seats(pledge, premium * pledge.months), policy)
+
+
+def _seats(pledge: PledgeSubmitted, seat_cost: int) -> int:
+    seats = pledge.amount_idr // seat_cost
+    return seats if pledge.max_workers is None else min(seats, pledge.max_workers)
+
+
+def _check_stated_bounds(pledge: PledgeSubmitted, policy: CityPolicy) -> Rejection | None:
+    if pledge.amount_idr > policy.max_pledge_idr:
+        return Rejection(
+            Reason.PLEDGE_AMOUNT_ABOVE_LIMIT,
+            f"{policy.name} takes at most Rp {policy.max_pledge_idr:,} in one pledge; "
+            "check the amount, or split it into several pledges",
+        )
+    if pledge.max_workers is not None and pledge.max_workers > policy.max_pledge_seats:
+        return Rejection(
+            Reason.PLEDGE_MAX_WORKERS_ABOVE_LIMIT,
+            f"max_workers may be at most {policy.max_pledge_seats:,} in {policy.name}; lower it",
+        )
+    return None
+
+
+def _check_seat_bound(seats: int, policy: CityPolicy) -> Rejection | None:
+    if seats > policy.max_pledge_seats:
+        return Rejection(
+            Reason.PLEDGE_SEATS_ABOVE_LIMIT,
+            f"the amount buys {seats:,} seats, over the {policy.max_pledge_seats:,} {policy.name} takes "
+            "in one pledge; set max_workers, lengthen the months or lower the amount",
+        )
+    return None
 
 
 def _check_targeting(pledge: PledgeSubmitted, policy: CityPolicy) -> Rejection | None:
@@ -248,6 +337,12 @@ def _check_targeting(pledge: PledgeSubmitted, policy: CityPolicy) -> Rejection |
             return Rejection(
                 Reason.PLEDGE_TARGETING_OUTSIDE_REGION,
                 f"district {outside[0]} is not in region {pledge.region}; split the pledge per regency",
+            )
+        unknown = [d for d in t.districts if not is_known_district(d)]
+        if unknown:
+            return Rejection(
+                Reason.DISTRICT_UNKNOWN,
+                f"district {unknown[0]} does not exist in Kemendagri's table; target districts that do",
             )
         if not any(policy.serves(d) for d in t.districts):
             return Rejection(Reason.PLEDGE_TARGETING_UNSERVED, "none of the targeted districts is served")

@@ -43,7 +43,7 @@ class DecodeError(JaringError):
     """Bytes that cannot become an event.
 
     Codes: ``not_json``, ``unknown_type``, ``unsupported_schema_version``,
-    ``invalid_field``. The stream layer dead-letters the message with the code.
+    ``invalid_field``, ``null_value``. The stream layer dead-letters the message with the code.
     """
 
 
@@ -98,3 +98,9 @@ class Reason(StrEnum):
     PLEDGE_TARGETING_UNSERVED = "pledge_targeting_unserved"
     PLEDGE_BELOW_ONE_SEAT = "pledge_below_one_seat"
     TARIFF_NOT_IN_FORCE = "tariff_not_in_force"
+    # pledges: plausibility bounds (CityPolicy.max_pledge_idr, max_pledge_seats)
+    PLEDGE_AMOUNT_ABOVE_LIMIT = "pledge_amount_above_limit"
+    PLEDGE_SEATS_ABOVE_LIMIT = "pledge_seats_above_limit"
+    PLEDGE_MAX_WORKERS_ABOVE_LIMIT = "pledge_max_workers_above_limit"
+    # areas: Kemendagri's table (models.regions); an application's district, a pledge's targeted districts
+    DISTRICT_UNKNOWN = "district_unknown"

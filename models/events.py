@@ -18,6 +18,14 @@ same ids and downstream consumers drop repeats. Output ``event_time`` is the
 causing event's time; ``period`` is the region's event-time month
 (``models.matcher`` explains the clock).
 
+A pledge id belongs to its sponsor: the engine identifies a pledge by
+``pledge_key(sponsor_id, pledge_id)`` (``{sponsor}:{pledge}``), so two sponsors
+choosing the same ``pledge_id`` have two independent pledges, and one sponsor
+can neither probe nor squat another's ids. Events keep ``sponsor_id`` and
+``pledge_id`` as separate fields; ids derived from a pledge embed the key:
+``pledge.accepted:{sponsor}:{pledge}``, ``funding.pledged:{sponsor}:{pledge}``,
+and ``coverage_id`` is ``{sponsor}:{pledge}:{worker}:{term_no}``.
+
 Inputs are keyed by region (one regency/city, ``"74.71"``) on Kafka. A pledge
 spanning several regencies must be split by its submitter into one pledge per
 regency, each with its own ``pledge_id``: matching is serial per region, and a
@@ -65,6 +73,7 @@ __all__ = [
     "PledgeSubmitted",
     "Targeting",
     "UtcDatetime",
+    "pledge_key",
     "region_of",
 ]
 
@@ -81,6 +90,17 @@ EventId = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 """Ids chosen outside (pledge, sponsor, application): no ``:``, so derived ids parse."""
+
+
+def pledge_key(sponsor_id: str, pledge_id: str) -> str:
+    """The engine's identity of a pledge: ``{sponsor_id}:{pledge_id}``.
+
+    A ``pledge_id`` is the sponsor's own name for a pledge, unique only among that
+    sponsor's pledges; keyed alone, one sponsor could learn that another's id exists
+    (``duplicate_pledge``) or take it first. ``Identifier`` has no ``:``, so the key
+    splits back unambiguously at its first ``:``.
+    """
+    return f"{sponsor_id}:{pledge_id}"
 
 Rupiah = Annotated[int, Field(ge=0)]
 """Integer rupiah; money is never a float."""
@@ -213,7 +233,7 @@ class ApplicationRejected(_Output):
 
 class _CoverageTerm(_Output):
     coverage_id: str
-    """``{pledge_id}:{worker}:{term_no}``: one id per paid term."""
+    """``{sponsor_id}:{pledge_id}:{worker}:{term_no}``: one id per paid term."""
     worker: str
     pledge_id: Identifier
     sponsor_id: Identifier
@@ -264,7 +284,7 @@ class CoverageExpired(_Output):
 
 
 class PledgeAccepted(_Output):
-    """Topic ``jaring.pledge-status.v1``, key = ``pledge_id``."""
+    """Topic ``jaring.pledge-status.v1``, key = ``pledge_key(sponsor_id, pledge_id)``."""
 
     type: Literal["pledge.accepted"] = "pledge.accepted"
     pledge_id: Identifier
@@ -362,6 +382,13 @@ class DeadLetter(_Event):
 
     ``original_b64`` may contain personal data (an application's NIK and
     name): the dead-letter topic needs the access control of the input topics.
+
+    A dead letter must fit the topic's record size whatever it holds, so a
+    large original is kept as a prefix (``truncated``), with its length and
+    hash to match it against the producer's copy (``models.codec.dead_letter``).
+    The fields after ``original_b64`` came later in schema version 1, with
+    defaults, so letters written before them still parse (their size and hash
+    are then unknown: ``None``).
     """
 
     type: Literal["deadletter"] = "deadletter"
@@ -371,6 +398,15 @@ class DeadLetter(_Event):
     reason: str
     message: str
     original_b64: str
+    """The record's value in base64: all of it, or its first bytes when ``truncated``; empty for NULL."""
+    original_size: int | None = Field(None, ge=0)
+    """Bytes in the record's value (0 for an empty or a NULL one)."""
+    original_sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    """Hex SHA-256 of the record's whole value (of no bytes for a NULL one)."""
+    original_null: bool = False
+    """The record had no value at all (a NULL value, a tombstone), as opposed to an empty one."""
+    truncated: bool = False
+    """``original_b64`` holds only a prefix: the whole would not fit the dead-letter topic's records."""
 
 
 Input: TypeAlias = ApplicationSubmitted | PledgeSubmitted | MonthTick

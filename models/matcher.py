@@ -26,7 +26,12 @@ Matching rules:
   seats never coexists with a waiting worker it admits.
 - Which pledge pays when several could: the one whose validity ends first
   (its unused money would be returned soonest), then the earliest accepted,
-  then the smaller pledge id.
+  then the smaller pledge key.
+- A pledge is its sponsor's: it is identified by ``pledge_key(sponsor_id,
+  pledge_id)``. The same sponsor submitting an accepted pledge id again with
+  another ``event_id`` is rejected ``duplicate_pledge``; another sponsor's
+  pledge with the same ``pledge_id`` is a different, independent pledge, so
+  no sponsor learns anything about another's ids or can take one first.
 - Seats: ``floor(amount / (monthly premium x months))``, capped by
   ``max_workers``; the monthly premium is the sponsored (lowest) tier in
   force on the first day of the month the pledge opens.
@@ -89,6 +94,7 @@ from models.events import (
     PledgeExpired,
     PledgeRejected,
     PledgeSubmitted,
+    pledge_key,
     region_of,
 )
 from models.ledger import Ledger
@@ -151,7 +157,7 @@ class Step(NamedTuple):
     workers: tuple[str, ...] = ()
     """Pseudonyms whose ``WorkerRecord`` changed."""
     pledges: tuple[str, ...] = ()
-    """Pledge ids whose ``PledgeRecord`` changed."""
+    """Pledge keys (``pledge_key``) whose ``PledgeRecord`` changed."""
     seen: tuple[str, ...] = ()
     """Event ids to remember as handled (rejected inputs)."""
     clock: bool = False
@@ -171,7 +177,8 @@ class Snapshot:
 @dataclass(slots=True)
 class _Term:
     coverage_id: str
-    pledge_id: str
+    pledge: str
+    """The paying pledge's key."""
     term_no: int
     seq: int
     start: int
@@ -208,6 +215,8 @@ class _Worker:
 
 @dataclass(slots=True)
 class _Pledge:
+    key: str
+    """``pledge_key(sponsor_id, pledge_id)``: what the matcher knows the pledge by."""
     pledge_id: str
     event_id: str
     sponsor_id: str
@@ -231,8 +240,8 @@ class _Pledge:
     bound: int
 
     def order(self) -> tuple[int, int, str]:
-        """Which pledge pays first: validity ends first, then accepted first, then id."""
-        return (self.valid_until.toordinal(), self.accepted_seq, self.pledge_id)
+        """Which pledge pays first: validity ends first, then accepted first, then key."""
+        return (self.valid_until.toordinal(), self.accepted_seq, self.key)
 
     def admits(self, district: str, occupation: Occupation, sex: Sex, decile: int) -> bool:
         """Targeting test; ``decile`` 0 means unknown, which a decile cap never admits."""
@@ -385,7 +394,7 @@ class RegionMatcher:
         self._workers: dict[str, _Worker] = {}
         self._pool = _WaitingList()
         self._active: dict[str, _Worker] = {}  # insertion order = term start order
-        self._pledges: dict[str, _Pledge] = {}  # insertion order = acceptance order
+        self._pledges: dict[str, _Pledge] = {}  # by pledge key; insertion order = acceptance order
         self._open: list[tuple[tuple[int, int, str], _Pledge]] = []  # sorted by _Pledge.order()
         self._scheduled: list[_Pledge] = []
         self._seen: set[str] = set()
@@ -489,7 +498,8 @@ class RegionMatcher:
             if t is None
             else CoverageRecord(
                 coverage_id=t.coverage_id,
-                pledge_id=t.pledge_id,
+                sponsor_id=self._pledges[t.pledge].sponsor_id,
+                pledge_id=self._pledges[t.pledge].pledge_id,
                 term_no=t.term_no,
                 seq=t.seq,
                 start_period=period_name(t.start),
@@ -501,9 +511,9 @@ class RegionMatcher:
             ),
         )
 
-    def pledge_record(self, pledge_id: str) -> PledgeRecord:
-        """One pledge as persisted (``KeyError`` if unknown)."""
-        p = self._pledges[pledge_id]
+    def pledge_record(self, key: str) -> PledgeRecord:
+        """One pledge as persisted, by its ``pledge_key`` (``KeyError`` if unknown)."""
+        p = self._pledges[key]
         return PledgeRecord(
             pledge_id=p.pledge_id,
             event_id=p.event_id,
@@ -531,12 +541,12 @@ class RegionMatcher:
             bound_until_close=p.bound,
         )
 
-    def ledger(self, pledge_id: str) -> Ledger:
-        """A pledge's live ledger (read it, do not mutate it)."""
-        return self._pledges[pledge_id].ledger
+    def ledger(self, key: str) -> Ledger:
+        """A pledge's live ledger, by its ``pledge_key`` (read it, do not mutate it)."""
+        return self._pledges[key].ledger
 
-    def pledge_ids(self) -> list[str]:
-        """Accepted pledges in acceptance order."""
+    def pledge_keys(self) -> list[str]:
+        """Accepted pledges' keys (``pledge_key``) in acceptance order."""
         return list(self._pledges)
 
     def snapshot(self) -> Snapshot:
@@ -580,7 +590,7 @@ class RegionMatcher:
         for w in sorted(active, key=lambda w: w.term.seq if w.term else 0):
             m._active[w.worker] = w
         for p in sorted((_pledge_from_record(r) for r in pledges), key=lambda p: p.accepted_seq):
-            m._pledges[p.pledge_id] = p
+            m._pledges[p.key] = p
             if p.status == "open":
                 m._open.append((p.order(), p))
             elif p.status == "scheduled":
@@ -675,14 +685,16 @@ class RegionMatcher:
 
     def _pledge(self, event: PledgeSubmitted) -> bool:
         """Handle a pledge; True when it was rejected."""
-        existing = self._pledges.get(event.pledge_id)
+        key = pledge_key(event.sponsor_id, event.pledge_id)
+        existing = self._pledges.get(key)
         if existing is not None and existing.event_id == event.event_id:
             return False
         assert self._closed is not None
         current = self._closed + 1
         verdict = (
             Rejection(
-                Reason.DUPLICATE_PLEDGE, f"pledge {event.pledge_id} was already accepted; use a new pledge_id"
+                Reason.DUPLICATE_PLEDGE,
+                f"your pledge {event.pledge_id} was already accepted; use a new pledge_id",
             )
             if existing is not None
             else check_pledge(event, self.policy, self.tariff, current)
@@ -704,6 +716,7 @@ class RegionMatcher:
         t = event.targeting
         self._seq += 1
         p = _Pledge(
+            key=key,
             pledge_id=event.pledge_id,
             event_id=event.event_id,
             sponsor_id=event.sponsor_id,
@@ -727,11 +740,11 @@ class RegionMatcher:
             bound=0,
         )
         p.ledger.pledge(event.amount_idr)
-        self._pledges[p.pledge_id] = p
-        self._changed_pledges[p.pledge_id] = None
+        self._pledges[key] = p
+        self._changed_pledges[key] = None
         self._out.append(
             PledgeAccepted(
-                event_id=f"pledge.accepted:{p.pledge_id}",
+                event_id=f"pledge.accepted:{key}",
                 event_time=self._time,
                 region=self.region,
                 period=self._stamp,
@@ -750,7 +763,7 @@ class RegionMatcher:
                 valid_until=p.valid_until,
             )
         )
-        self._movement(p, FundingKind.PLEDGED, event.amount_idr, None, f"funding.pledged:{p.pledge_id}")
+        self._movement(p, FundingKind.PLEDGED, event.amount_idr, None, f"funding.pledged:{key}")
         if p.status == "open":
             insort(self._open, (p.order(), p), key=lambda op: op[0])
             self._fill(p)
@@ -789,8 +802,8 @@ class RegionMatcher:
             since = w.membership_since
         w.membership_since = since
         term = _Term(
-            coverage_id=f"{p.pledge_id}:{w.worker}:{w.terms}",
-            pledge_id=p.pledge_id,
+            coverage_id=f"{p.key}:{w.worker}:{w.terms}",
+            pledge=p.key,
             term_no=w.terms,
             seq=self._seq,
             start=start,
@@ -806,7 +819,7 @@ class RegionMatcher:
         p.filled += 1
         p.ledger.commit(p.seat_cost)
         p.bound = max(p.bound, self._closes + p.months)
-        self._changed_pledges[p.pledge_id] = None
+        self._changed_pledges[p.key] = None
         fields: _TermFields = {
             "event_time": self._time,
             "region": self.region,
@@ -848,7 +861,7 @@ class RegionMatcher:
             self._open = [op for op in self._open if op[1] is not p]
             self._out.append(
                 PledgeExhausted(
-                    event_id=f"pledge.exhausted:{p.pledge_id}",
+                    event_id=f"pledge.exhausted:{p.key}",
                     event_time=self._time,
                     region=self.region,
                     period=self._stamp,
@@ -876,11 +889,11 @@ class RegionMatcher:
         for w in list(self._active.values()):
             t = w.term
             assert t is not None
-            p = self._pledges[t.pledge_id]
+            p = self._pledges[t.pledge]
             t.months_paid += 1
             p.ledger.pay(t.premium)
             self._changed_workers[w.worker] = None
-            self._changed_pledges[p.pledge_id] = None
+            self._changed_pledges[p.key] = None
             self._movement(
                 p,
                 FundingKind.PREMIUM_PAID,
@@ -898,7 +911,7 @@ class RegionMatcher:
             self._scheduled = [p for p in self._scheduled if p.opens > month + 1]
             for p in opened:
                 p.status = "open"
-                self._changed_pledges[p.pledge_id] = None
+                self._changed_pledges[p.key] = None
                 insort(self._open, (p.order(), p), key=lambda op: op[0])
         expiring.sort(key=_Worker.entry)
         for w in expiring:
@@ -907,7 +920,7 @@ class RegionMatcher:
             del self._active[w.worker]
             w.term = None
             w.last_end = old.start + old.months - 1
-            p = self._pledges[old.pledge_id]
+            p = self._pledges[old.pledge]
             renewal = self._best_pledge(w)
             self._out.append(
                 CoverageExpired(
@@ -940,11 +953,11 @@ class RegionMatcher:
         self._open = [op for op in self._open if op[1] is not p]
         self._scheduled = [s for s in self._scheduled if s is not p]
         p.status = "expired"
-        self._changed_pledges[p.pledge_id] = None
+        self._changed_pledges[p.key] = None
         returned = p.ledger.return_remainder()
         self._out.append(
             PledgeExpired(
-                event_id=f"pledge.expired:{p.pledge_id}",
+                event_id=f"pledge.expired:{p.key}",
                 event_time=self._time,
                 region=self.region,
                 period=self._stamp,
@@ -958,10 +971,10 @@ class RegionMatcher:
         )
         if released:
             self._movement(
-                p, FundingKind.RELEASED, released * p.seat_cost, None, f"funding.released:{p.pledge_id}"
+                p, FundingKind.RELEASED, released * p.seat_cost, None, f"funding.released:{p.key}"
             )
         if returned:
-            self._movement(p, FundingKind.RETURNED, returned, None, f"funding.returned:{p.pledge_id}")
+            self._movement(p, FundingKind.RETURNED, returned, None, f"funding.returned:{p.key}")
 
     # ------------------------------------------------------------ plumbing
 
@@ -1005,7 +1018,7 @@ def _worker_from_record(r: WorkerRecord) -> _Worker:
         if c is None
         else _Term(
             coverage_id=c.coverage_id,
-            pledge_id=c.pledge_id,
+            pledge=pledge_key(c.sponsor_id, c.pledge_id),
             term_no=c.term_no,
             seq=c.seq,
             start=period_index(c.start_period),
@@ -1020,6 +1033,7 @@ def _worker_from_record(r: WorkerRecord) -> _Worker:
 
 def _pledge_from_record(r: PledgeRecord) -> _Pledge:
     return _Pledge(
+        key=pledge_key(r.sponsor_id, r.pledge_id),
         pledge_id=r.pledge_id,
         event_id=r.event_id,
         sponsor_id=r.sponsor_id,

@@ -8,7 +8,15 @@ the reference date (the application date): a NIK cannot belong to someone not
 yet born, and nobody enrolling for work insurance is over a hundred.
 
 The issuing region is *not* where the worker lives now: the application's
-stated district decides which region serves them (DESIGN.md, Workers).
+stated district decides which region serves them (DESIGN.md, Workers). It is
+checked down to the regency: the province must be in Kemendagri's table and
+the regency must be one a NIK can carry (``models.regions.is_issuing_regency``:
+in force, retired by a split since, or in python-stdnum's older table), so
+``7499...`` (Sulawesi Tenggara has no regency 99) is refused while a Sorong
+NIK from before Papua Barat Daya (``9201...``) is not. The district digits are
+not checked: districts are split and renumbered far more often than regencies,
+the table holds only today's, and a stale one would refuse a real person while
+deciding nothing (the stated district is checked instead, strictly).
 
 A NIK and a name are personal data under UU 27/2022 (personal data
 protection). A NIK also has little entropy (region, birth date, sex, serial),
@@ -24,7 +32,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from models.errors import NikError, Reason
-from models.regions import is_known_province
+from models.regions import is_issuing_regency, is_known_province
 
 __all__ = [
     "PSEUDONYM_PREFIX",
@@ -70,9 +78,9 @@ def parse(number: str, reference: date) -> Nik:
     """Validate a NIK and read it; ``reference`` (the application date) picks the century.
 
     Raises ``NikError`` with code ``nik_invalid_length``, ``nik_invalid_format``,
-    ``nik_unknown_region`` (province not in python-stdnum's table, the check
-    ``stdnum.id.nik`` itself makes; its regency list is incomplete, see
-    ``models.regions``) or ``nik_invalid_birth_date``.
+    ``nik_unknown_region`` (a province not in Kemendagri's table, or a regency
+    no NIK can carry, see ``models.regions.is_issuing_regency``) or
+    ``nik_invalid_birth_date``.
     """
     digits = _compact(number)
     if not digits.isascii() or not digits.isdigit():
@@ -83,6 +91,12 @@ def parse(number: str, reference: date) -> Nik:
         raise NikError(
             Reason.NIK_UNKNOWN_REGION,
             "digits 1-2 are not a known province code; check the first digits against the KTP",
+        )
+    if not is_issuing_regency(f"{digits[0:2]}.{digits[2:4]}"):
+        raise NikError(
+            Reason.NIK_UNKNOWN_REGION,
+            "digits 3-4 are not a regency or city of the province in digits 1-2; "
+            "check the first digits against the KTP",
         )
     day = int(digits[6:8])
     sex = Sex.FEMALE if day > _FEMALE_DAY_OFFSET else Sex.MALE

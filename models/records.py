@@ -15,9 +15,13 @@ record                  key                    holds
 ``ClockRecord``         region                 last closed month, month closes, sequence
 ``WorkerRecord``        region + pseudonym     what matching needs and the current term;
                                                never the NIK, the name or the birth date
-``PledgeRecord``        region + pledge_id     terms, targeting, seats, ledger
+``PledgeRecord``        region + pledge key    terms, targeting, seats, ledger
 seen marker             region + event_id      input events rejected (replays are dropped)
 ======================  =====================  ===========================================
+
+A pledge is keyed by ``models.events.pledge_key(sponsor_id, pledge_id)``: a
+``pledge_id`` is unique per sponsor only, so two sponsors' pledges with the same
+id are two records.
 
 Records are lax on input (they come back from JSON tables) and are never
 deleted: a worker or pledge record is what makes a replay or a duplicate
@@ -66,7 +70,9 @@ class CoverageRecord(_Record):
     """A worker's current term."""
 
     coverage_id: str
+    sponsor_id: str
     pledge_id: str
+    """With ``sponsor_id``, the pledge paying this term (``models.events.pledge_key``)."""
     term_no: int
     seq: int
     """Start order: premiums are paid in this order at every tick."""

@@ -46,10 +46,15 @@ class JaringApp(faust.App):
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
+        from jaring.log_throttle import install as throttle_kafka_errors
         from jaring.topic_admin import ensure_topics
-        from streams.topics import declared
+        from streams.provision import required
 
-        await ensure_topics(self.settings, declared())
+        # Faust configures logging itself; a filter on aiokafka's loggers outlives that.
+        throttle_kafka_errors(self.settings.kafka_log_summary_s)
+        # The tables' changelogs too: a worker that joins its group before its
+        # changelog exists stops on Faust's PartitionsMismatch at the first event.
+        await ensure_topics(self.settings, required())
 
 
 def create_app(settings: Settings) -> JaringApp:
@@ -68,6 +73,9 @@ def create_app(settings: Settings) -> JaringApp:
         # A few milliseconds of linger turn a produce request per record into
         # one per batch; each request costs the worker a loopback syscall.
         "producer_linger": settings.producer_linger_ms / 1000,
+        # The router copies inputs up to this size to the region log (streams.router);
+        # Faust's default, 1,000,000, is also this setting's.
+        "producer_max_request_size": settings.max_message_bytes,
         "web_host": settings.web_host,
         "web_bind": settings.web_host,
         "web_port": settings.web_port,

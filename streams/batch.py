@@ -19,7 +19,10 @@ so the replay re-emits the same outputs with the same ids, which consumers
 drop, and each region's write is one journaled step, landed whole or not at
 all. Batches are written in the order they were handled, and a batch's
 record values are fixed when the writer takes it (``RegionStore.changes``),
-so they never include a later, unacknowledged batch.
+so they never include a later, unacknowledged batch. A record the matcher
+cannot read (whatever its bytes or key) becomes a dead letter among the
+batch's outputs: counted and logged once delivered, and, like any output
+the broker refuses, a refused one stops the worker.
 
 Nothing waits on the stream with events in hand: a rebalance clears the
 stream's buffer and then waits until every event taken is acknowledged, and
@@ -39,7 +42,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from models.codec import decode
+from models.codec import INPUT_TYPES, decode_input
 from models.errors import JaringError
 from models.events import DeadLetter, Input, OutputEvent, region_of
 from models.matcher import RegionMatcher, Step
@@ -65,8 +68,10 @@ class Shell:
 
     Returns their deliveries: the producer's flush waits for them before any
     offset is committed, and a failed one stops the worker."""
-    rejection: Callable[[Any, bytes, JaringError], DeadLetter]
-    """The dead letter of a record (``streams.outputs.rejection``)."""
+    rejection: Callable[[Any, bytes | None, JaringError], DeadLetter]
+    """The dead letter of a record, whatever its bytes (``streams.outputs.rejection``)."""
+    dead_lettered: Callable[[DeadLetter], None]
+    """Count and log a dead letter, once the broker has acknowledged it (``streams.outputs``)."""
     observe: Callable[[str, list[tuple[list[OutputEvent], float]]], None]
     """Metrics of a region's part of a batch: each step's outputs and its input's broker timestamp."""
     written: Callable[[int], None]
@@ -89,6 +94,8 @@ class _Region:
 class _Batch:
     events: list[Any] = field(default_factory=list)
     outputs: list[Output] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+    """The dead letters among ``outputs``, counted once delivered."""
     regions: dict[str, _Region] = field(default_factory=dict)
 
 
@@ -148,6 +155,8 @@ class MatchBatch:
         try:
             if batch.outputs:
                 await asyncio.gather(*await self._shell.send(batch.outputs))
+            for letter in batch.letters:  # on the topic now; a refused one stopped the worker above
+                self._shell.dead_lettered(letter)
             for region, work, upserts in changes:
                 records = self._store.write(region, upserts)
                 if records:
@@ -181,28 +190,31 @@ class MatchBatch:
         message, raw = event.message, event.value
         region: str | None = None
         try:
-            decoded = decode(raw)
-            if not isinstance(decoded, Input):
-                raise JaringError("wrong_topic", f"{decoded.type} does not belong on the region log")
+            decoded = decode_input(raw, event.key, INPUT_TYPES, "the region log")
             region = region_of(decoded)
             work = self._region(region, event)
             step = work.matcher.handle(decoded)
         except JaringError as error:
-            self._open.outputs.append(self._shell.rejection(message, raw, error))
+            self._reject(message, raw, error)
             return
         except Exception as error:
             log.exception("engine error at %s[%s]@%s", message.topic, message.partition, message.offset)
             if region is not None:
                 await self._redo(region)
-            self._open.outputs.append(self._shell.rejection(message, raw, JaringError(
+            self._reject(message, raw, JaringError(
                 "engine_error", f"{type(error).__name__} while matching; the event is kept here for replay"
-            )))
+            ))
             return
         work.last = event
         work.inputs.append(decoded)
         work.steps.append(step)
         work.timestamps.append(message.timestamp)
         self._open.outputs.extend(step.outputs)
+
+    def _reject(self, message: Any, raw: bytes | None, error: JaringError) -> None:
+        letter = self._shell.rejection(message, raw, error)
+        self._open.outputs.append(letter)
+        self._open.letters.append(letter)
 
     def _region(self, region: str, event: Any) -> _Region:
         work = self._open.regions.get(region)

@@ -17,38 +17,33 @@ import asyncio
 import logging
 import os
 import time
-from pathlib import Path
 from typing import Any, NoReturn, cast
 
 from faust.tables.base import Collection
 
-from models.eligibility import KENDARI, CityPolicy
 from streams import catalogue, changelog
 from streams.app import app, metrics, settings
 from streams.batch import MatchBatch, Shell
 from streams.changelog import TableData
 from streams.continuity import EXIT_INPUT_GAP, Continuity
-from streams.outputs import rejection, send
+from streams.outputs import dead_lettered, rejection, send
 from streams.producer import DurableProducer
 from streams.state import RegionStore
 
-__all__ = ["EXIT_BATCH_UNFINISHED", "match", "region_state", "store"]
+__all__ = ["EXIT_BATCH_UNFINISHED", "fail_stop", "match", "region_state", "store"]
 
 log = logging.getLogger(__name__)
 
 EXIT_BATCH_UNFINISHED = 71
-"""The worker's exit status when a batch's outputs or state could not be written."""
-
-
-def _policy() -> CityPolicy:
-    if settings.policy_file is None:
-        return KENDARI
-    return CityPolicy.model_validate_json(Path(settings.policy_file).read_bytes())
+"""The worker's exit status when a batch's outputs or state, a dead letter or a region-log copy
+could not be written."""
 
 
 region_state = app.Table("region-state", default=None, partitions=settings.topic_partitions)
 _region_table = cast(Collection, region_state)  # the concrete class: its store and serializers
-store = RegionStore(TableData(_region_table), settings.pseudonym_key.get_secret_value().encode(), _policy())
+store = RegionStore(
+    TableData(_region_table), settings.pseudonym_key.get_secret_value().encode(), settings.city_policy()
+)
 
 
 continuity = Continuity()
@@ -60,7 +55,7 @@ def _forget_on_rebalance(sender: Any, /, *args: Any, **kwargs: Any) -> None:
     continuity.forget()
 
 
-def _fail_stop(code: int, message: str) -> NoReturn:
+def fail_stop(code: int, message: str) -> NoReturn:
     """Exit at once, as a SIGKILL would: a restart replays from the last commit."""
     log.critical("%s; stopping the worker so that a restart replays from the last commit", message)
     logging.shutdown()
@@ -73,7 +68,7 @@ def _stop_at_hole(message: Any) -> None:
     committed = consumer._committed_offset.get(message.tp)  # where Faust sought this partition to
     hole = continuity.check(message.topic, message.partition, message.offset, committed)
     if hole is not None:
-        _fail_stop(EXIT_INPUT_GAP, str(hole))
+        fail_stop(EXIT_INPUT_GAP, str(hole))
 
 
 app.on_partitions_revoked.connect(_forget_on_rebalance)
@@ -86,13 +81,14 @@ async def _persist(message: Any, records: list[tuple[str, Any]]) -> list[asyncio
 
 def _shell(stream: Any) -> Shell:
     def stop(message: str) -> NoReturn:
-        _fail_stop(EXIT_BATCH_UNFINISHED, message)
+        fail_stop(EXIT_BATCH_UNFINISHED, message)
 
     return Shell(
         send=send,
         ack=stream.ack,
         persist=_persist,
-        rejection=lambda message, raw, error: rejection("matcher", message, raw, error),
+        rejection=rejection,
+        dead_lettered=lambda letter: dead_lettered("matcher", letter),
         observe=_observe,
         written=metrics.batch_events.observe,
         stop=stop,
@@ -101,7 +97,7 @@ def _shell(stream: Any) -> Shell:
 
 def _writer_ended(task: asyncio.Future[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        _fail_stop(EXIT_BATCH_UNFINISHED, f"batch_unfinished: the writer failed: {task.exception()!r}")
+        fail_stop(EXIT_BATCH_UNFINISHED, f"batch_unfinished: the writer failed: {task.exception()!r}")
 
 
 @app.agent(catalogue.region_log, concurrency=1)
@@ -118,7 +114,7 @@ async def match(stream: Any) -> None:
             except Exception as error:
                 # Faust would restart the agent with this batch never acknowledged,
                 # which stalls the next rebalance; a restart replays it instead.
-                _fail_stop(EXIT_BATCH_UNFINISHED, f"batch_unfinished: {type(error).__name__}: {error}")
+                fail_stop(EXIT_BATCH_UNFINISHED, f"batch_unfinished: {type(error).__name__}: {error}")
     finally:
         writer.cancel()
 

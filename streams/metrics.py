@@ -18,7 +18,16 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from models.codec import INVALID_FIELD, NOT_JSON, UNKNOWN_TYPE, UNSUPPORTED_SCHEMA_VERSION
+from models.codec import (
+    INVALID_FIELD,
+    NOT_JSON,
+    NULL_VALUE,
+    RECORD_TOO_LARGE,
+    UNKNOWN_TYPE,
+    UNSUPPORTED_SCHEMA_VERSION,
+    WRONG_KEY,
+    WRONG_TOPIC,
+)
 from models.events import (
     ApplicationRejected,
     ApplicationWaiting,
@@ -31,6 +40,7 @@ from models.events import (
     PledgeExhausted,
     PledgeExpired,
     PledgeRejected,
+    pledge_key,
 )
 
 __all__ = ["BATCH_BUCKETS", "DEAD_LETTER_REASONS", "LATENCY_BUCKETS", "EngineMetrics"]
@@ -45,11 +55,13 @@ BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 _MONEY = ("pledged_idr", "committed_idr", "paid_idr", "returned_idr")
 
 DEAD_LETTER_REASONS = (
-    NOT_JSON, UNKNOWN_TYPE, UNSUPPORTED_SCHEMA_VERSION, INVALID_FIELD,
-    "wrong_topic", "wrong_region", "engine_error",
+    NOT_JSON, NULL_VALUE, UNKNOWN_TYPE, UNSUPPORTED_SCHEMA_VERSION, INVALID_FIELD,
+    WRONG_TOPIC, WRONG_KEY, RECORD_TOO_LARGE, "wrong_region", "engine_error",
 )
 """Every reason a record is dead-lettered; their series start at 0 so that
-``increase()`` sees the first dead letter (a series born at 2 shows no increase)."""
+``increase()`` sees the first dead letter (a series born at 2 shows no increase).
+The counter grows once the broker has acknowledged the dead letter
+(``streams.outputs.dead_lettered``), so it counts what the topic holds."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +93,8 @@ class EngineMetrics:
 
         metrics = cls(
             inputs=counter("jaring_inputs", "Input records read by the router.", ["topic"]),
-            dead_letters=counter("jaring_dead_letters", "Records sent to the dead-letter topic.",
+            dead_letters=counter("jaring_dead_letters",
+                                 "Dead letters the broker acknowledged on the dead-letter topic.",
                                  ["stage", "reason"]),
             applications=counter("jaring_applications", "Applications by outcome.", ["outcome"]),
             application_rejections=counter("jaring_application_rejections",
@@ -159,8 +172,8 @@ class EngineMetrics:
 
     @staticmethod
     def runways(outputs: Iterable[OutputEvent], into: dict[str, int]) -> dict[str, int]:
-        """Each pledge's latest runway (month closes left to pay), from its funding movements."""
+        """Each pledge's latest runway (month closes left to pay), by ``pledge_key``, from its movements."""
         for event in outputs:
             if isinstance(event, FundingMovement):
-                into[event.pledge_id] = event.balances.runway_months
+                into[pledge_key(event.sponsor_id, event.pledge_id)] = event.balances.runway_months
         return into

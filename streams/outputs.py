@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -20,16 +21,19 @@ from models.events import (
     DeadLetter,
     FundingMovement,
     OutputEvent,
+    pledge_key,
 )
 from streams import catalogue
-from streams.app import app, metrics
+from streams.app import app, metrics, settings
 from streams.producer import DurableProducer
 
-__all__ = ["destination", "publish", "reject", "rejection", "send"]
+__all__ = ["dead_lettered", "destination", "publish", "reject", "rejection", "send"]
+
+log = logging.getLogger(__name__)
 
 
 def destination(event: OutputEvent | DeadLetter) -> tuple[faust.TopicT, bytes | None]:
-    """The topic and key of an output: by region, except pledge status (by pledge)."""
+    """The topic and key of an output: by region, except pledge status (by ``pledge_key``)."""
     if isinstance(event, DeadLetter):
         return catalogue.deadletter, None
     if isinstance(event, ApplicationWaiting | ApplicationRejected):
@@ -38,25 +42,44 @@ def destination(event: OutputEvent | DeadLetter) -> tuple[faust.TopicT, bytes | 
         return catalogue.coverage, event.region.encode()
     if isinstance(event, FundingMovement):
         return catalogue.funding, event.region.encode()
-    return catalogue.pledge_status, event.pledge_id.encode()
+    return catalogue.pledge_status, pledge_key(event.sponsor_id, event.pledge_id).encode()
 
 
-def rejection(stage: str, message: Any, raw: bytes, error: JaringError) -> DeadLetter:
-    """The dead letter of a consumed record: reason, position and original bytes, counted by stage.
+def rejection(message: Any, raw: bytes | None, error: JaringError) -> DeadLetter:
+    """The dead letter of a consumed record: reason, position and original bytes (or a prefix).
 
-    The dead letter's time is the record's own broker timestamp, never a clock
-    read here, so a replay dead-letters identically.
+    Cut to fit the dead-letter topic (``JARING_MAX_MESSAGE_BYTES``). Its time is
+    the record's own broker timestamp, never a clock read here, so a replay
+    dead-letters identically. Nothing is counted yet: see ``dead_lettered``.
     """
-    metrics.dead_letters.labels(stage, error.code).inc()
     return dead_letter(
         source_topic=message.topic, partition=message.partition, offset=message.offset, raw=raw,
         error=error, event_time=datetime.fromtimestamp(message.timestamp, tz=UTC),
+        max_message_bytes=settings.max_message_bytes,
     )
 
 
-async def reject(stage: str, message: Any, raw: bytes, error: JaringError) -> None:
-    """Dead-letter a consumed record and wait until the broker has it."""
-    await publish([rejection(stage, message, raw, error)])
+def dead_lettered(stage: str, letter: DeadLetter) -> None:
+    """Count and log a dead letter the broker has acknowledged.
+
+    Only then: ``jaring_dead_letters_total`` and the log must tell what the
+    topic holds, not what was attempted. Position and reason only, never the
+    original (it may hold a NIK).
+    """
+    metrics.dead_letters.labels(stage, letter.reason).inc()
+    cut = (f" (truncated: {letter.original_size} bytes, a prefix kept)" if letter.truncated else "")
+    log.warning("dead-lettered %s[%s]@%s: %s%s", letter.source_topic, letter.partition, letter.offset,
+                letter.reason, cut)
+
+
+async def reject(stage: str, message: Any, raw: bytes | None, error: JaringError) -> None:
+    """Dead-letter a consumed record, wait until the broker has it, then count it.
+
+    Raises if the broker does not take it: the caller must not go past the record.
+    """
+    letter = rejection(message, raw, error)
+    await publish([letter])
+    dead_lettered(stage, letter)
 
 
 async def send(events: Sequence[OutputEvent | DeadLetter]) -> list[asyncio.Future[Any]]:

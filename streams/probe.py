@@ -18,7 +18,7 @@ from typing import Any
 
 import faust
 
-from streams.app import app, settings
+from streams.app import app, metrics, settings
 from streams.topics import declare
 
 __all__ = ["Probe", "ProbeAck", "acks_topic", "probe_agent", "probe_counts", "probes_topic"]
@@ -49,3 +49,4 @@ async def probe_agent(stream: Any) -> None:
             count += 1
             probe_counts[probe.source] = [probe.seq, count]
         await acks_topic.send(key=key, value=ProbeAck(source=probe.source, seq=probe.seq, count=count))
+        metrics.events.labels("probe").inc()

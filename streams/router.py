@@ -4,31 +4,42 @@ Applications, pledges and ticks arrive on three topics whose relative order
 Kafka does not define. Matching must see one order per region, the same on
 every replay, or a replay after a crash could pair a pledge with a different
 worker than the first attempt did. The router appends each valid input to
-the region log (keyed by the region the event itself names, whatever key
-its producer used); the matcher reads only that log, so "same input log,
-same output" holds for the log it reads.
+the region log, keyed by the region the event itself names; the matcher
+reads only that log, so "same input log, same output" holds for the log it
+reads. An input must arrive keyed by that same region (``wrong_key``
+otherwise): Kafka orders a partition alone, and a record keyed otherwise
+would meet its region's others in an order nobody chose.
+
+Every record ends as a region-log record or a dead letter, whatever its
+bytes: a NULL value (Faust hands it over as ``None``), an empty, binary or
+huge one, a wrong or missing key. When the broker takes neither (a topic's
+``max.message.bytes``, an ACL, brokers down past the delivery timeout), the
+worker stops with status 71 before its offset can be committed past the
+record, and a restart reads it again. (Left to Faust, the error would
+restart the agent and the group's offset would pass a record that went
+nowhere.)
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+import asyncio
+from functools import partial
+from typing import Any, cast
 
-from models.codec import decode
-from models.errors import DecodeError, JaringError
+from models.codec import RECORD_TOO_LARGE, decode_input, fits
+from models.errors import JaringError
 from models.events import ApplicationSubmitted, Input, MonthTick, PledgeSubmitted, region_of
 from streams import catalogue
-from streams.app import app, metrics
+from streams.app import app, metrics, settings
+from streams.matching import EXIT_BATCH_UNFINISHED, fail_stop
 from streams.outputs import reject
 
 __all__ = ["route"]
 
-log = logging.getLogger(__name__)
-
-_EXPECTED: dict[str, type] = {
-    catalogue.applications.get_topic_name(): ApplicationSubmitted,
-    catalogue.pledges.get_topic_name(): PledgeSubmitted,
-    catalogue.clock.get_topic_name(): MonthTick,
+_EXPECTED: dict[str, tuple[type[Input], ...]] = {
+    catalogue.applications.get_topic_name(): (ApplicationSubmitted,),
+    catalogue.pledges.get_topic_name(): (PledgeSubmitted,),
+    catalogue.clock.get_topic_name(): (MonthTick,),
 }
 
 
@@ -48,19 +59,53 @@ async def route(stream: Any) -> None:
         message, raw = event.message, event.value
         metrics.inputs.labels(message.topic).inc()
         try:
-            decoded = decode(raw)
-            if not isinstance(decoded, _EXPECTED[message.topic]) or not isinstance(decoded, Input):
-                raise DecodeError(
-                    "wrong_topic",
-                    f"{decoded.type} does not belong on {message.topic}; send it to its own topic",
-                )
+            decoded = _readable(raw, event.key, message.topic)
         except JaringError as error:
-            log.warning("dead-lettered %s[%s]@%s: %s", message.topic, message.partition,
-                        message.offset, error.code)
-            await reject("router", message, raw, error)
+            await _dead_letter(message, raw, error)
             continue
         # The input's own timestamp travels on: match latency is measured from it.
         region = region_of(decoded).encode()
-        await producer.send(
-            region_log, region, raw, partition=None, timestamp=message.timestamp, headers=None
+        try:
+            delivery = await producer.send(
+                region_log, region, raw, partition=None, timestamp=message.timestamp, headers=None
+            )
+        except Exception as failure:
+            fail_stop(EXIT_BATCH_UNFINISHED, f"region_log_unwritten: {_at(message)}: {failure!r}")
+        cast(asyncio.Future[Any], delivery).add_done_callback(partial(_copied, message))
+
+
+def _readable(raw: bytes | None, key: bytes | None, topic: str) -> Input:
+    """The input a record holds, or the ``JaringError`` its dead letter names."""
+    if raw is not None and not fits(len(raw), settings.max_message_bytes):
+        raise JaringError(
+            RECORD_TOO_LARGE,
+            f"the record is {len(raw)} bytes, too large for its copy on the region log "
+            f"(JARING_MAX_MESSAGE_BYTES={settings.max_message_bytes}); an event is a few hundred "
+            "bytes: send it without large extra fields",
         )
+    return decode_input(raw, key, _EXPECTED[topic], topic)
+
+
+async def _dead_letter(message: Any, raw: bytes | None, error: JaringError) -> None:
+    """Dead-letter the record, or stop the worker: a record is never skipped."""
+    try:
+        await reject("router", message, raw, error)
+    except Exception as failure:
+        fail_stop(
+            EXIT_BATCH_UNFINISHED,
+            f"deadletter_unwritten: {_at(message)} ({error.code}) could not be dead-lettered: "
+            f"{failure!r}; check the dead-letter topic's max.message.bytes against "
+            "JARING_MAX_MESSAGE_BYTES, its ACLs and the brokers",
+        )
+
+
+def _copied(message: Any, delivery: asyncio.Future[Any]) -> None:
+    # The input may be acknowledged already (the agent took the next one),
+    # and the next commit would pass it: stop before that commit runs.
+    if not delivery.cancelled() and delivery.exception() is not None:
+        fail_stop(EXIT_BATCH_UNFINISHED, f"region_log_unwritten: {_at(message)}: {delivery.exception()!r}; "
+                                         "check the region log's max.message.bytes, its ACLs and the brokers")
+
+
+def _at(message: Any) -> str:
+    return f"{message.topic}[{message.partition}]@{message.offset}"

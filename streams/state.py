@@ -26,7 +26,8 @@ Outputs are acknowledged by the broker before any of this is written (see
 same deterministic id, but never lose one.
 
 Keys: ``{region}|c`` clock, ``{region}|w|{pseudonym}`` workers,
-``{region}|p|{pledge}`` pledges, ``{region}|s|{event id}`` handled-and-
+``{region}|p|{sponsor}:{pledge}`` pledges (``models.events.pledge_key``: a
+pledge id is unique per sponsor only), ``{region}|s|{event id}`` handled-and-
 rejected markers, ``{region}|m|{sponsor or *}|{YYYY-MM}`` monthly series
 points and ``{region}|l|{sponsor or *}`` their running levels (the
 dashboard fold, ``models.ledger.Dashboard``, persisted with the step that

@@ -3,25 +3,78 @@
 Live-broker tests get one real Kafka broker per session, started by the
 project's own runner, or the one ``KAFKA_BOOTSTRAP_SERVERS`` names. Each
 test gets its own topic namespace, so tests never read each other's events.
+A run that leaves a broker or a ``jaring`` process of its own alive fails
+(``pytest_sessionfinish`` below), whatever its tests said.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.kafka.runner import KafkaCluster, free_port
 from jaring.audit import replay
 from jaring.demo import engine_caught_up, outputs_until
+from jaring.kafka_security import client_kwargs
 from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.settings import Settings
 from jaring.topic_io import read_until
 from models.eligibility import KENDARI, CityPolicy
+from tests.process_table import Proc, descendants, is_broker_jvm, is_jaring, kill_all, names_path, processes
+
+_BASETEMP = pytest.StashKey[Path]()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_tmp(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Remember this run's temporary root: a process naming it is this run's even once orphaned."""
+    request.config.stash[_BASETEMP] = tmp_path_factory.getbasetemp()
+
+
+def suite_leaks(root: int, basetemp: Path | None) -> list[Proc]:
+    """Broker JVMs and ``jaring`` processes this run started that are still alive.
+
+    Ours are the descendants of ``root`` (the pytest process) and, because a
+    process whose parent died is adopted by init, any process whose command
+    line or environment names ``basetemp``. Other runs on the machine have
+    their own parent and their own temporary root, so they are never taken.
+    """
+    table = processes()
+    mine = {p.pid for p in descendants(root, table)}
+    return [
+        p for p in table
+        if p.pid != root and (is_broker_jvm(p) or is_jaring(p))
+        and (p.pid in mine or (basetemp is not None and names_path(p, basetemp)))
+    ]
+
+
+@pytest.hookimpl(trylast=True)  # after the runner's own sessionfinish has torn the session fixtures down
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    leaks = suite_leaks(os.getpid(), session.config.stash.get(_BASETEMP, None))
+    if not leaks:
+        return
+    kill_all(leaks)
+    report = [f"process_leak: {len(leaks)} process(es) started by this run outlived it (now killed):",
+              *(f"  {p}" for p in leaks)]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        print("\n".join(report))
+    else:
+        reporter.write_line("")  # the progress line may still be open
+        reporter.write_sep("=", "process leak", red=True)
+        for line in report:
+            reporter.write_line(line, red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @dataclass(frozen=True)
@@ -77,6 +130,63 @@ def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory
     yield start
     for worker in workers:
         worker.stop()
+
+
+def worker_metric(worker: WorkerProcess, name: str, **labels: str) -> float:
+    """The sum of a metric's samples on ``worker``'s own /metrics that carry ``labels``."""
+    url = f"http://127.0.0.1:{worker.env['JARING_WEB_PORT']}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    return sum(
+        sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+async def until_each_worker(
+    workers: list[WorkerProcess], handled: Callable[[WorkerProcess], bool], timeout: float = 60.0
+) -> None:
+    """Wait until ``handled(worker)`` holds for every worker: each has its own evidence of work."""
+    deadline = time.monotonic() + timeout
+    errors: dict[str, str] = {}
+
+    def shows_work(worker: WorkerProcess) -> bool:
+        if not worker.running:
+            raise AssertionError(f"worker exited before showing its work; see {worker.log_path}")
+        try:
+            return handled(worker)
+        except OSError as exc:  # its web server not answering (yet): no evidence either way
+            errors[str(worker.log_path)] = repr(exc)
+            return False
+
+    while idle := [w for w in workers if not await asyncio.to_thread(shows_work, w)]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no evidence of work from {[str(w.log_path) for w in idle]} "
+                                 f"within {timeout:.0f}s (last errors: {errors})")
+        await asyncio.sleep(0.5)
+
+
+async def until_group_settles(settings: Settings, members: int, timeout: float = 120.0) -> None:
+    """Wait until the workers' consumer group is Stable with ``members`` members.
+
+    Inputs sent before that could all be handled by the first worker before
+    the others join, and a test of sharing would share nothing.
+    """
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            (response,) = await admin.describe_consumer_groups([settings.engine_group])
+            (group,) = response.to_object()["groups"]
+            if group["state"] == "Stable" and len(group["members"]) == members:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"group {settings.engine_group} is {group['state']} with "
+                                   f"{len(group['members'])} member(s), not Stable with {members}")
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
 
 
 DashboardFactory = Callable[[], ServiceProcess]

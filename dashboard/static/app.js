@@ -18,7 +18,8 @@
   const rupiahShort = (v) => "Rp " + compactNumber.format(v);
   const month = (period) => monthName.format(new Date(period + "-01T00:00:00Z"));
   const occupation = (key) => L.occupations[key] || key;
-  const district = (key) => L.district + " " + key;
+  // Kemendagri's name ("Wua-Wua"); the code only for a district the table lacks.
+  const district = (code, name) => L.district.replace("{name}", () => name || code);
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -148,7 +149,7 @@
     holder.replaceChildren(f.root);
   }
 
-  function breakdown(id, rows, labelOf) {
+  function breakdown(id, rows, labelOf) {  // labelOf(row): the row's words
     const holder = document.getElementById(id);
     if (!rows.length) {
       holder.replaceChildren(el("p", { class: "empty" }, L.empty));
@@ -164,7 +165,7 @@
       covered.style.width = `${(100 * r.covered) / max}%`;
       waiting.style.width = `${(100 * r.waiting) / max}%`;
       return el("div", { class: "row", "data-key": r.key },
-        el("span", { class: "row-label" }, labelOf(r.key)),
+        el("span", { class: "row-label" }, labelOf(r)),
         el("span", { class: "track" }, covered, waiting),
         el("span", { class: "row-value" },
           el("b", { class: "covered-text" }, number.format(r.covered)), " / ",
@@ -228,7 +229,7 @@
           a.renewal ? `${L.renewal} · ${L.term}${a.term_no}` : L.new_cover),
       ),
       el("div", { class: "feed-detail" },
-        `${occupation(a.occupation)} · ${district(a.district)} · ${a.sponsor_id} · `,
+        `${occupation(a.occupation)} · ${district(a.district, a.district_name)} · ${a.sponsor_id} · `,
         el("time", { datetime: a.event_time }, moment.format(new Date(a.event_time))),
       ),
     )));
@@ -236,9 +237,28 @@
 
   // ------------------------------------------------------------------ everything
 
+  // Links to the other regions the city serves; the snapshot lists those and nothing else.
+  function renderRegions(s) {
+    const nav = document.getElementById("regions");
+    if (s.regions.length < 2) {
+      nav.replaceChildren();
+      return;
+    }
+    const lang = config.lang === "en" ? "&lang=en" : "";
+    nav.setAttribute("aria-label", L.regions);
+    nav.replaceChildren(...s.regions.map((code) => {
+      const link = el("a", { href: `?region=${encodeURIComponent(code)}${lang}`, "data-region": code },
+        s.region_names[code] || code);
+      if (code === s.region) link.setAttribute("aria-current", "page");
+      return link;
+    }));
+  }
+
   function render(s) {
+    const place = s.region_name ? `${s.region_name} (${s.region})` : s.region;
     document.getElementById("where").textContent =
-      `${L.region} ${s.region || "—"}` + (s.period ? ` · ${L.period} ${month(s.period)}` : "");
+      `${L.region} ${place}` + (s.period ? ` · ${L.period} ${month(s.period)}` : "");
+    renderRegions(s);
     renderStats(s.totals);
     lineChart("chart-people", "legend-people", s.people, [
       { field: "covered", label: L.covered, tone: "covered" },
@@ -251,8 +271,8 @@
       { field: "remaining_idr", label: L.remaining, tone: "remaining" },
     ], (v, exact) => (exact ? rupiah(v) : rupiahShort(v)));
     barChart("chart-runway", s.money);
-    breakdown("bars-district", s.districts, district);
-    breakdown("bars-occupation", s.occupations, occupation);
+    breakdown("bars-district", s.districts, (r) => district(r.key, r.name));
+    breakdown("bars-occupation", s.occupations, (r) => occupation(r.key));
     renderSponsors(s.sponsors, s.pledges);
     renderRecent(s.recent);
     document.getElementById("events").textContent = `${number.format(s.events)} ${L.events}`;

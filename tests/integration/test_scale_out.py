@@ -27,6 +27,7 @@ from jaring.scenario import applications, month_ticks, pledges
 from jaring.settings import Settings
 from models.codec import dumps
 from models.events import CoverageActivated, FundingMovement
+from models.regions import districts_of
 from tests.conftest import WorkerFactory, assert_same_as_replay
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -79,7 +80,7 @@ async def _play(settings: Settings, midway: Callable[[], None] = lambda: None,
     """Applications, pledges, then month ticks per region; ``midway`` and ``late`` inject the faults."""
     apps, offers, ticks = [], [], []
     for n, region in enumerate(REGIONS):
-        districts = tuple(f"{region}.{d:02d}" for d in range(1, 6))
+        districts = districts_of(region)[:5]
         batch = applications(APPS_PER_REGION, seed=300 + n, region=region, districts=districts,
                              id_prefix=f"app{n}")
         apps += batch

@@ -15,7 +15,14 @@ from jaring.scenario import applications, month_ticks, pledges
 from jaring.settings import Settings
 from models.codec import dumps
 from models.events import CoverageActivated, Input
-from tests.conftest import WorkerFactory, assert_same_as_replay
+from models.regions import districts_of
+from tests.conftest import (
+    WorkerFactory,
+    assert_same_as_replay,
+    until_each_worker,
+    until_group_settles,
+    worker_metric,
+)
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -69,7 +76,7 @@ def _multi_region() -> tuple[Inputs, Inputs]:
     apps: Inputs = []
     offers: Inputs = []
     for n, region in enumerate(REGIONS):
-        districts = tuple(f"{region}.{d:02d}" for d in range(1, 6))
+        districts = districts_of(region)[:5]
         batch = applications(250, seed=100 + n, region=region, districts=districts, id_prefix=f"app{n}")
         apps += batch
         offers += pledges([90, 60], start=batch[-1].event_time + timedelta(hours=1), region=region,
@@ -79,21 +86,26 @@ def _multi_region() -> tuple[Inputs, Inputs]:
 
 async def _run(settings: Settings, start: WorkerFactory, workers: int, policy: str) -> Audit:
     env = {"JARING_NAMESPACE": settings.namespace, "JARING_POLICY_FILE": policy}
-    for n in range(workers):
-        start(f"{settings.namespace}-{n}", **env)
+    started = [start(f"{settings.namespace}-{n}", **env) for n in range(workers)]
+    await until_group_settles(settings, members=workers)  # all hold partitions before the first input
     apps, offers = _multi_region()
     await feed(settings, apps)
     await outputs_until(settings, accounted(len(apps)), timeout=180)
     await feed(settings, offers)
     # A step's outputs go to several topics at once: wait for the last kind too, or
     # the read can end between a pledge's final activation and its exhaustion.
-    return await outputs_until(
+    audit = await outputs_until(
         settings,
         lambda r: r.result.counts["coverage.activated"] >= 150 * len(REGIONS)
         and r.result.counts["pledge.exhausted"] >= len(offers),
         timeout=180,
         applications=len(apps),
     )
+    # Each worker's own counters: it routed inputs and matched region-log events. The six
+    # regions' keys land on 3 of the 4 partitions, so any split gives every worker some.
+    await until_each_worker(started, lambda w: worker_metric(w, "jaring_inputs_total") > 0
+                            and worker_metric(w, "jaring_events_processed_total", agent="matcher") > 0)
+    return audit
 
 
 async def test_two_workers_sharing_the_partitions_give_the_same_totals_as_one(

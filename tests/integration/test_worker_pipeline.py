@@ -7,7 +7,7 @@ import pytest
 from jaring.settings import Settings
 from jaring.topic_io import Record, read_until, send_all
 from models.codec import dumps, loads
-from tests.conftest import WorkerFactory
+from tests.conftest import WorkerFactory, until_each_worker, until_group_settles, worker_metric
 
 pytestmark = [pytest.mark.kafka]
 
@@ -59,9 +59,9 @@ async def test_table_state_survives_sigkill_through_its_changelog(
 async def test_two_workers_share_the_partitions_and_lose_nothing(
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
-    worker_factory("first")
-    worker_factory("second")
-    sources = [f"kiosk-{n}" for n in range(8)]
+    workers = [worker_factory("first"), worker_factory("second")]
+    await until_group_settles(settings, members=2)  # both hold partitions before the first probe
+    sources = [f"kiosk-{n}" for n in range(8)]  # their keys land on 3 of the 4 partitions: both get some
     feed = [item for source in sources for item in probes(source, range(25))]
     await send_all(settings.kafka_bootstrap, settings.topic("probe.v1"), feed)
 
@@ -73,3 +73,7 @@ async def test_two_workers_share_the_partitions_and_lose_nothing(
     assert {a["source"]: max(int(b["count"]) for b in got if b["source"] == a["source"]) for a in got} == {
         s: 25 for s in sources
     }
+    # Each worker's own word that it answered probes (its counter, which no rebalance resets).
+    await until_each_worker(
+        workers, lambda w: worker_metric(w, "jaring_events_processed_total", agent="probe") > 0
+    )

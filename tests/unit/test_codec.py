@@ -44,6 +44,7 @@ def one_of_each_type() -> list[Any]:
             raw=b"{oops",
             error=DecodeError("not_json", "not valid JSON"),
             event_time=T0,
+            max_message_bytes=1_000_000,
         )
     )
     by_type: dict[str, Any] = {}
@@ -162,6 +163,7 @@ def test_a_dead_letter_keeps_the_original_bytes_and_the_reason() -> None:
         raw=b"\x00garbage",
         error=DecodeError("not_json", "not valid JSON"),
         event_time=T0,
+        max_message_bytes=1_000_000,
     )
     assert letter.event_id == "deadletter:jaring.pledges.v1:3:99"
     assert (letter.reason, base64.b64decode(letter.original_b64)) == ("not_json", b"\x00garbage")

@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import SecretStr, ValidationError
 
-from jaring.kafka_security import client_kwargs, security_kwargs
+from deploy.kafka.runner import free_port
+from jaring.kafka_security import (
+    KafkaTlsError,
+    bootstrap_addresses,
+    check_tls,
+    client_kwargs,
+    security_kwargs,
+)
 from jaring.settings import Settings
 from streams.credentials import broker_credentials
 from tests.system_tools import system_tool
@@ -76,8 +85,42 @@ def test_mutual_tls_loads_an_encrypted_client_key_with_its_password(tmp_path: Pa
     wrong = settings.model_copy(update={"kafka_ssl_key_password": SecretStr("nope")})
 
     assert isinstance(client_kwargs(settings)["ssl_context"], ssl.SSLContext)
-    with pytest.raises(ssl.SSLError):
+    with pytest.raises(KafkaTlsError) as refused:
         client_kwargs(wrong)
+    assert str(refused.value).startswith("kafka_tls_files: cannot load the client certificate")
+    assert "JARING_KAFKA_SSL_KEY_PASSWORD" in str(refused.value) and "key-pw" not in str(refused.value)
+
+
+def test_an_unreadable_ca_file_is_a_coded_error_naming_the_setting(tmp_path: Path) -> None:
+    missing = Settings(kafka_security_protocol="SSL", kafka_ssl_cafile=str(tmp_path / "absent.pem"))
+    (tmp_path / "garbage.pem").write_text("not a certificate")
+    garbage = missing.model_copy(update={"kafka_ssl_cafile": str(tmp_path / "garbage.pem")})
+
+    for settings in (missing, garbage):
+        with pytest.raises(KafkaTlsError) as refused:
+            check_tls(settings)
+        assert str(refused.value).startswith(
+            f"kafka_tls_files: cannot read JARING_KAFKA_SSL_CAFILE={settings.kafka_ssl_cafile} ("
+        )
+
+
+def test_the_tls_preflight_is_a_no_op_without_tls_and_leaves_an_unreachable_cluster_to_the_clients(
+    tmp_path: Path,
+) -> None:
+    ca, _ = certificate(tmp_path, "ca")
+    closed = f"127.0.0.1:{free_port()}"  # nothing listens there
+    check_tls(Settings(kafka_bootstrap=closed))
+    check_tls(Settings(kafka_bootstrap=closed, kafka_security_protocol="SSL", kafka_ssl_cafile=str(ca)),
+              timeout=1.0)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["b1.example", "localhost", "10.0.0.7", "[::1]", "[fe80::1]"]),
+                          st.integers(1, 65535)), min_size=1, max_size=5))
+def test_bootstrap_servers_are_read_as_aiokafka_reads_them(servers: list[tuple[str, int]]) -> None:
+    bootstrap = " , ".join(f"{host}:{port}" for host, port in servers)
+
+    assert bootstrap_addresses(bootstrap) == [(host.strip("[]"), port) for host, port in servers]
+    assert bootstrap_addresses("b1.example,[::1]") == [("b1.example", 9092), ("::1", 9092)]
 
 
 def test_hostname_checking_can_be_turned_off_but_verification_stays(tmp_path: Path) -> None:

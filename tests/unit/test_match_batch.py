@@ -34,6 +34,7 @@ from streams.state import RegionStore
 KEY = b"test-pseudonym-key-0123456789abcdef"
 POLICY = CityPolicy(served_regencies=("74.71", "74.01"))
 TOPIC = "jaring.region-log.v1"
+MAX_MESSAGE_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Message:
 @dataclass(frozen=True)
 class Event:
     message: Message
-    value: bytes
+    value: bytes | None
+    key: bytes | None = b"74.71"
 
 
 class WorkerStoppedError(Exception):
@@ -73,6 +75,8 @@ class FakeFaust:
     fail_state: bool = False
     """The broker refuses the table records."""
     stops: list[str] = field(default_factory=list)
+    counted: list[DeadLetter] = field(default_factory=list)
+    """Dead letters counted and logged (``Shell.dead_lettered``), in order."""
     timeline: list[tuple[str, Any]] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
     """Events per batch written, in order."""
@@ -128,6 +132,10 @@ class FakeFaust:
         if self.on_ack is not None:
             self.on_ack(event)
 
+    def dead_lettered(self, letter: DeadLetter) -> None:
+        self.timeline.append(("counted", letter.event_id))
+        self.counted.append(letter)
+
     def stop(self, message: str) -> NoReturn:
         self.stops.append(message)
         raise WorkerStoppedError(message)
@@ -140,7 +148,9 @@ class FakeFaust:
             rejection=lambda message, raw, error: dead_letter(
                 source_topic=message.topic, partition=message.partition, offset=message.offset, raw=raw,
                 error=error, event_time=datetime.fromtimestamp(message.timestamp, tz=UTC),
+                max_message_bytes=MAX_MESSAGE_BYTES,
             ),
+            dead_lettered=self.dead_lettered,
             observe=lambda region, steps: None,
             written=self.sizes.append,
             stop=self.stop,
@@ -168,7 +178,8 @@ def as_records(events: list[Any], junk_every: int = 0) -> list[Event]:
     for n, event in enumerate(events):
         if junk_every and n % junk_every == junk_every - 1:
             records.append(Event(Message(TOPIC, 0, len(records), 1.7e9), b'{"type": "nonsense"'))
-        records.append(Event(Message(TOPIC, 0, len(records), 1.7e9), encode(event)))
+        key = region_of(event).encode()
+        records.append(Event(Message(TOPIC, 0, len(records), 1.7e9), encode(event), key))
     return records
 
 
@@ -413,3 +424,65 @@ def test_a_full_batch_waits_for_the_writer_to_take_it() -> None:
         assert len(batch) == 1
 
     asyncio.run(scenario())
+
+
+def bad_region_log_records(first_offset: int) -> list[Event]:
+    """What a foreign producer could append to the region log: none of it is an input the matcher takes."""
+    stray = applications(2, seed=99, id_prefix="stray")
+    bad: list[tuple[bytes | None, bytes | None]] = [
+        (None, b"74.71"),  # a NULL value: a tombstone
+        (b"", b"74.71"),
+        (b"\xff\xfe\x00\x01 binary", b"74.71"),
+        (b"{" * 2_000_000, b"74.71"),  # larger than a dead letter may be
+        (encode(stray[0]), b"74.01"),  # a valid event keyed by another region
+        (encode(stray[1]), None),
+    ]
+    return [Event(Message(TOPIC, 0, first_offset + n, 1.7e9), value, key)
+            for n, (value, key) in enumerate(bad)]
+
+
+def test_any_unreadable_region_log_record_is_dead_lettered_and_counted_only_once_delivered() -> None:
+    events = workload(seed=9, workers=6, seats=[2], months=1)
+    valid = as_records(events)
+    bad = bad_region_log_records(len(valid))
+    faust = FakeFaust(hold=True)
+    batch = MatchBatch(RegionStore({}, KEY, POLICY), faust.shell(), max_events=10_000)
+
+    async def scenario() -> None:
+        writer = asyncio.ensure_future(batch.write_batches())
+        for record in [*valid, *bad]:
+            await batch.take(record)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not faust.counted, "a dead letter was counted before the broker had it"
+        faust.release()
+        await drain(batch, writer)
+
+    asyncio.run(scenario())
+
+    letters = [o for o in faust.sent if isinstance(o, DeadLetter)]
+    reasons = ["null_value", "not_json", "not_json", "not_json", "wrong_key", "wrong_key"]
+    assert [(d.offset, d.reason) for d in letters] == [(len(valid) + n, r) for n, r in enumerate(reasons)]
+    assert faust.counted == letters
+    assert [d.original_null for d in letters] == [True, False, False, False, False, False]
+    assert letters[3].truncated and letters[3].original_size == 2_000_000
+    assert all(len(encode(d)) <= MAX_MESSAGE_BYTES for d in letters)
+    assert [o.event_id for o in faust.sent if not isinstance(o, DeadLetter)] == one_at_a_time(events)[0]
+    kinds = [kind for kind, _ in faust.timeline]
+    assert max(i for i, k in enumerate(kinds) if k == "send") < kinds.index("counted") < kinds.index("ack")
+    assert [x for kind, x in faust.timeline if kind == "ack"] == list(range(len(valid) + len(bad)))
+
+
+def test_a_dead_letter_the_broker_refuses_stops_the_worker_uncounted_and_unacknowledged() -> None:
+    faust = FakeFaust(fail=True)
+    batch = MatchBatch(RegionStore({}, KEY, POLICY), faust.shell(), max_events=100)
+
+    async def scenario() -> None:
+        for record in bad_region_log_records(0):
+            await batch.take(record)
+        await batch.write_next()
+
+    with pytest.raises(WorkerStoppedError, match="batch_unfinished: ConnectionError"):
+        asyncio.run(scenario())
+    assert faust.counted == []
+    assert {kind for kind, _ in faust.timeline} == {"send"}

@@ -63,7 +63,7 @@ def test_1500_workers_covered_for_12_months_pay_12_times_and_expire_once() -> No
     assert len(paid) == 12 * 1_500
     assert len(of(CoverageExpired, out)) == 1_500
     assert len({o.event_id for o in out}) == len(out)
-    assert m.ledger(m.pledge_ids()[0]).paid == 302_400_000
+    assert m.ledger(m.pledge_keys()[0]).paid == 302_400_000
 
 
 # ---------------------------------------------------------------- applications
@@ -240,7 +240,7 @@ def test_a_rejected_pledge_commits_nothing() -> None:
     [rejected] = run(m, pledge(amount_idr=SEAT - 1))
     assert isinstance(rejected, PledgeRejected)
     assert rejected.reason == "pledge_below_one_seat"
-    assert m.pledge_ids() == []
+    assert m.pledge_keys() == []
 
 
 def test_a_second_pledge_with_an_accepted_id_is_a_duplicate() -> None:
@@ -416,11 +416,11 @@ def test_output_ids_derive_from_their_cause() -> None:
     ids = [o.event_id for o in out]
     assert ids == [
         f"application.waiting:{app.event_id}",
-        "pledge.accepted:p1",
-        "funding.pledged:p1",
-        f"coverage.activated:p1:{worker}:1",
-        f"funding.committed:p1:{worker}:1",
-        f"funding.premium_paid:p1:{worker}:1:2025-01",
+        "pledge.accepted:dealer-kendari:p1",
+        "funding.pledged:dealer-kendari:p1",
+        f"coverage.activated:dealer-kendari:p1:{worker}:1",
+        f"funding.committed:dealer-kendari:p1:{worker}:1",
+        f"funding.premium_paid:dealer-kendari:p1:{worker}:1:2025-01",
     ]
 
 
@@ -430,7 +430,7 @@ def test_a_step_names_the_records_it_changed() -> None:
     run(m, app)
     step = m.handle(pledge(pledge_id="p1"))
     assert step.workers == (pseudonym(app.nik, KEY),)
-    assert step.pledges == ("p1",)
+    assert step.pledges == ("dealer-kendari:p1",)
     assert step.clock is True
 
 

@@ -3,7 +3,9 @@
 Like faust's assignor tests, but for money: whatever arrives, in whatever
 order, with duplicates and replays, no pledge overspends, no worker is lost
 or covered twice at once, priority is respected, and a restored matcher is
-indistinguishable from one that never stopped.
+indistinguishable from one that never stopped. Two sponsors draw pledge ids
+from one small pool (each sponsor's pledges are its own), and the city's
+pledge bounds are tight enough that some pledges cross them and are refused.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from factories import KEY, REGION, T0, application, pledge, tick
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from models.eligibility import CityPolicy
+from models.errors import Reason
 from models.events import (
     ApplicationRejected,
     ApplicationSubmitted,
@@ -24,8 +28,11 @@ from models.events import (
     CoverageExpired,
     CoverageRenewed,
     FundingMovement,
+    PledgeAccepted,
+    PledgeRejected,
     PledgeSubmitted,
     Targeting,
+    pledge_key,
 )
 from models.matcher import RegionMatcher
 from models.nik import Sex, pseudonym
@@ -37,6 +44,10 @@ from models.tariff import Package
 DISTRICTS = ("74.71.01", "74.71.02")
 OCCUPATIONS = (Occupation.FISHER, Occupation.TAILOR, Occupation.OJEK_DRIVER)
 START = period_index("2025-01")
+SPONSORS = ("dealer-kendari", "bank-sultra")
+POLICY = CityPolicy(max_pledge_idr=1_500_000, max_pledge_seats=3)
+"""Kendari's rules with bounds the drawn pledges cross: up to 4 seats of 12 months with JHT
+(Rp 1,766,400 and more) and ``max_workers`` up to 4."""
 
 
 def admits(p: PledgeRecord, w: WorkerRecord) -> bool:
@@ -60,8 +71,8 @@ def order(w: WorkerRecord) -> tuple[int, int, str, str]:
 class MatcherMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.m = RegionMatcher(REGION, KEY)
-        self.shadow = RegionMatcher(REGION, KEY)  # never restored
+        self.m = RegionMatcher(REGION, KEY, POLICY)
+        self.shadow = RegionMatcher(REGION, KEY, POLICY)  # never restored
         self.log: list[Any] = []
         self.outputs: list[Any] = []
         self.handled: list[Any] = []
@@ -113,6 +124,28 @@ class MatcherMachine(RuleBasedStateMachine):
         if isinstance(event, PledgeSubmitted) and not replay:
             taken = [o.worker for o in out if isinstance(o, CoverageActivated) and o.was_waiting]
             self.last_taken = (taken, event)
+            self.check_bounds(event, out)
+
+    def check_bounds(self, event: PledgeSubmitted, out: list[Any]) -> None:
+        """A pledge over a bound is never accepted; the amount and the cap are the first rules.
+
+        A duplicate is only ever a sponsor's own accepted pledge id, never another sponsor's.
+        """
+        over_amount = event.amount_idr > POLICY.max_pledge_idr
+        over_cap = event.max_workers is not None and event.max_workers > POLICY.max_pledge_seats
+        for o in out:
+            if isinstance(o, PledgeAccepted):
+                assert not (over_amount or over_cap), f"{o.event_id} accepted over the bounds"
+                assert o.seats <= POLICY.max_pledge_seats and o.amount_idr <= POLICY.max_pledge_idr
+            if isinstance(o, PledgeRejected) and o.reason == Reason.DUPLICATE_PLEDGE:
+                own = [r for r in self.m.snapshot().pledges if (r.sponsor_id, r.pledge_id) == (
+                    event.sponsor_id, event.pledge_id)]
+                assert own, f"{event.sponsor_id} told {event.pledge_id} is a duplicate of another's"
+            elif isinstance(o, PledgeRejected):
+                if over_amount:
+                    assert o.reason == Reason.PLEDGE_AMOUNT_ABOVE_LIMIT
+                elif over_cap:
+                    assert o.reason == Reason.PLEDGE_MAX_WORKERS_ABOVE_LIMIT
 
     def app_event(
         self,
@@ -167,6 +200,7 @@ class MatcherMachine(RuleBasedStateMachine):
         self.feed(event)
 
     @rule(
+        sponsor=st.sampled_from(SPONSORS),
         seats=st.integers(0, 4),
         spare=st.integers(0, 16_799),
         months=st.sampled_from([1, 3, 6, 12, 2]),
@@ -175,13 +209,14 @@ class MatcherMachine(RuleBasedStateMachine):
         | st.sampled_from([(Occupation.FISHER,), (Occupation.TAILOR, Occupation.OJEK_DRIVER)]),
         sexes=st.none() | st.sampled_from([(Sex.FEMALE,), (Sex.MALE,)]),
         max_decile=st.none() | st.integers(1, 5),
-        max_workers=st.none() | st.integers(1, 3),
+        max_workers=st.none() | st.integers(1, 4),
         opens_in=st.integers(0, 2),
         lasts=st.integers(0, 6),
         package=st.booleans(),
     )
     def pledge(
         self,
+        sponsor: str,
         seats: int,
         spare: int,
         months: int,
@@ -200,6 +235,7 @@ class MatcherMachine(RuleBasedStateMachine):
         event = pledge(
             event_id=f"pledge-evt-{self.n}",
             pledge_id=f"p{self.n % 17}",  # ids repeat: duplicates and resubmissions
+            sponsor_id=sponsor,  # ... and the other sponsor's pledges with the same ids
             amount_idr=max(seats * premium * months + spare, 1),
             months=months,
             package=Package.JKK_JKM_JHT if package else Package.JKK_JKM,
@@ -234,7 +270,7 @@ class MatcherMachine(RuleBasedStateMachine):
         shuffle(pledges)
         shuffle(seen)
         self.m = RegionMatcher.restore(
-            REGION, KEY, clock=snap.clock, workers=workers, pledges=pledges, seen=seen
+            REGION, KEY, clock=snap.clock, workers=workers, pledges=pledges, seen=seen, policy=POLICY
         )
         assert self.m.snapshot() == snap
 
@@ -247,6 +283,7 @@ class MatcherMachine(RuleBasedStateMachine):
             assert p.committed_idr == p.seats_filled * p.seat_cost_idr
             assert p.paid_idr <= p.committed_idr <= p.pledged_idr
             assert p.returned_idr <= p.pledged_idr - p.committed_idr
+            assert p.seats <= POLICY.max_pledge_seats and p.pledged_idr <= POLICY.max_pledge_idr
 
     @invariant()
     def no_worker_is_lost(self) -> None:
@@ -274,14 +311,15 @@ class MatcherMachine(RuleBasedStateMachine):
             return
         snap = self.m.snapshot()
         records = {w.worker: w for w in snap.workers}
-        p = next(r for r in snap.pledges if r.pledge_id == event.pledge_id)
+        key = pledge_key(event.sponsor_id, event.pledge_id)
+        p = next(r for r in snap.pledges if pledge_key(r.sponsor_id, r.pledge_id) == key)
         worst_taken = max(order(records[w]) for w in taken)
         for w in snap.workers:
             if w.coverage is None and admits(p, w):
                 assert order(w) > worst_taken, "a waiting worker outranks one the pledge took"
 
     def teardown(self) -> None:
-        again = RegionMatcher(REGION, KEY)
+        again = RegionMatcher(REGION, KEY, POLICY)
         replayed = [o for e in self.log for o in again.handle(e).outputs]
         assert replayed == self.outputs, "the same input gave different outputs"
         ids = [o.event_id for o in self.outputs]

@@ -8,10 +8,12 @@ import pytest
 from factories import KEY, make_nik
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum.exceptions import ValidationError
 from stdnum.id import nik as stdnum_nik
 
 from models.errors import NikError
 from models.nik import Sex, mask, parse, pseudonym
+from models.regions import is_issuing_regency, is_known_province
 
 TODAY = date(2025, 1, 10)
 
@@ -49,6 +51,32 @@ def test_a_regency_missing_from_stdnums_table_is_still_accepted() -> None:
     assert parse("7414011506850001", TODAY).regency == "74.14"  # Buton Tengah, created 2014
 
 
+@pytest.mark.parametrize(
+    "number",
+    [
+        "6571011506850001",  # Kota Tarakan, Kalimantan Utara (2012): stdnum's table has no province 65
+        "9601011506850001",  # Kabupaten Sorong, Papua Barat Daya (2022)
+        "9301011506850001",  # Kabupaten Merauke, Papua Selatan (2022)
+    ],
+)
+def test_a_nik_from_a_province_newer_than_stdnums_table_is_accepted(number: str) -> None:
+    assert parse(number, TODAY).number == number
+
+
+@pytest.mark.parametrize(
+    ("number", "before"),
+    [
+        ("9201011506850001", "96.01"),  # Sorong, issued before Papua Barat Daya: the NIK keeps 92.01
+        ("9101011506850001", "93.01"),  # Merauke, issued before Papua Selatan
+        ("7319011506850001", "76"),     # Sulawesi Barat, issued while it was still Sulawesi Selatan
+    ],
+)
+def test_a_nik_issued_under_a_regency_code_retired_by_a_split_is_accepted(number: str, before: str) -> None:
+    """A NIK is for life: a province split renumbers the regency, not the people's numbers."""
+    nik = parse(number, TODAY)
+    assert nik.regency == f"{number[:2]}.{number[2:4]}" != before
+
+
 def test_separators_people_type_are_ignored() -> None:
     assert parse("7471 0115 0685 0001", TODAY).number == "7471011506850001"
 
@@ -62,6 +90,9 @@ def test_separators_people_type_are_ignored() -> None:
         ("".join(chr(0xFF10 + int(c)) for c in "7471011506850001"), "nik_invalid_format"),  # full-width
         ("9971011506850001", "nik_unknown_region"),
         ("0071011506850001", "nik_unknown_region"),
+        ("7499011506850001", "nik_unknown_region"),  # Sulawesi Tenggara has no regency 99
+        ("7416011506850001", "nik_unknown_region"),  # nor 16: its regencies run 01-15, then 71-72
+        ("7400011506850001", "nik_unknown_region"),
         ("7471013206850001", "nik_invalid_birth_date"),
         ("7471011513850001", "nik_invalid_birth_date"),
         ("7471017206850001", "nik_invalid_birth_date"),
@@ -123,15 +154,31 @@ def test_every_nik_we_accept_python_stdnum_accepts(birth: date, sex: Sex, distri
     assert stdnum_nik.is_valid(number)
 
 
+def test_the_regency_error_says_which_digits_to_check() -> None:
+    with pytest.raises(NikError, match=r"^nik_unknown_region: digits 3-4 are not a regency or city"):
+        parse("7499011506850001", TODAY)
+
+
 @given(number=st.text(alphabet="0123456789", min_size=16, max_size=16))
-def test_parse_agrees_with_stdnum_except_that_days_above_71_are_refused(number: str) -> None:
+def test_parse_reads_dates_as_stdnum_does_and_regions_from_the_tables(number: str) -> None:
+    """stdnum decides the date; the region is the province table's and the issuing regencies'.
+
+    stdnum's own region check looks at the province only, in a table without the
+    provinces formed since 2012; Jaring checks the regency too, against Kemendagri's.
+    """
     try:
         parse(number, TODAY)
         ours = True
     except NikError:
         ours = False
+    try:
+        stdnum_nik.get_birth_date(number)
+        dated = True
+    except ValidationError:
+        dated = False
+    region = is_known_province(number[:2]) and is_issuing_regency(f"{number[:2]}.{number[2:4]}")
     # stdnum reads the day modulo 40, so it takes day 81 as the 1st; a woman's day ends at 71.
-    assert ours == (stdnum_nik.is_valid(number) and int(number[6:8]) <= 71)
+    assert ours == (dated and int(number[6:8]) <= 71 and region)
 
 
 @given(number=st.text(alphabet="0123456789", min_size=16, max_size=16))

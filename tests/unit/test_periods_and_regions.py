@@ -30,7 +30,7 @@ def test_first_and_last_days_bound_a_month() -> None:
 
 
 def test_kendari_is_74_71_in_sulawesi_tenggara() -> None:
-    assert regency_name("74.71") == "KENDARI"
+    assert regency_name("74.71") == "Kota Kendari"
     assert is_known_regency("74.71")
     assert is_known_province("74")
 

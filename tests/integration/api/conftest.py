@@ -1,15 +1,16 @@
 """A real sponsor API on a loopback port, with keys for two sponsors and an officer.
 
-``api_server`` runs the app under uvicorn in a thread of the test process
-(its metrics registry stays in reach); ``ApiProcess`` runs ``jaring api``
-as a child process, for the test that proves the command itself.
+``api_factory`` runs the app under uvicorn in a thread of the test process
+(its metrics registry stays in reach), on fixed clocks: receipts are stamped
+``RECEIVED`` and the rate limiter's time moves only when a test advances
+``RunningApi.clock``. ``api_process_factory`` runs ``jaring api`` as a child
+process, for the tests that prove the command itself. Both stop everything
+they started in a ``finally``, a start that failed included.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +27,11 @@ from prometheus_client import CollectorRegistry
 from api.app import create_app
 from api.keys import KeyFile, Role, issue
 from deploy.kafka.runner import free_port
+from jaring.processes import ServiceProcess
 from jaring.settings import Settings
+
+RECEIVED = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+"""The in-thread API's receipt time: the same month as every date the tests send."""
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,23 @@ def keys(tmp_path: Path) -> Keys:
         ("sponsor_b", Role.SPONSOR, "bank-sultra"),
         ("officer", Role.OFFICER, "kendari-desk-1"),
     ):
-        key, record = issue(role, subject, datetime.now(UTC))
+        key, record = issue(role, subject, RECEIVED)
         file.add(record)
         made[name] = key
     return Keys(file=file.path, **made)
+
+
+@dataclass
+class ManualClock:
+    """A monotonic clock that moves only when a test says so."""
+
+    now: float = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @dataclass
@@ -64,11 +82,19 @@ class RunningApi:
     url: str
     registry: CollectorRegistry
     settings: Settings
+    clock: ManualClock
     server: uvicorn.Server
     thread: threading.Thread = field(repr=False)
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.url, timeout=30.0)
+
+    def stop(self) -> None:
+        """Shut the server down (its producer and reader stop with it); returns once it has."""
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        if self.thread.is_alive():
+            raise RuntimeError(f"api_not_stopped: the server at {self.url} is still running after 30 s")
 
 
 def wait_ready(url: str, timeout: float = 60.0, alive: Callable[[], bool] = lambda: True) -> None:
@@ -90,33 +116,45 @@ ApiFactory = Callable[..., RunningApi]
 def api_factory(keys: Keys) -> Iterator[ApiFactory]:
     """Start the API for ``settings`` (plus overrides) under uvicorn in a thread; stopped at the end."""
     running: list[RunningApi] = []
+    sockets: list[socket.socket] = []
 
     def start(settings: Settings, ready: bool = True, **overrides: Any) -> RunningApi:
-        port = free_port()
+        # The server gets a socket already bound: a port merely found free could be taken by
+        # another process before uvicorn binds it, and the test would then talk to that one.
+        sock = socket.create_server(("127.0.0.1", 0))
+        sockets.append(sock)
+        port = sock.getsockname()[1]
         settings = settings.model_copy(
             update={"api_keys_file": str(keys.file), "api_port": port, **overrides}
         )
-        registry = CollectorRegistry()
+        registry, clock = CollectorRegistry(), ManualClock()
         config = uvicorn.Config(
-            create_app(settings, registry=registry),
+            create_app(settings, registry=registry, now=lambda: RECEIVED, monotonic=clock),
             host="127.0.0.1",
             port=port,
             log_level="warning",
             lifespan="on",
         )
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name=f"api-{port}", daemon=True)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"api-{port}", daemon=True
+        )
+        api = RunningApi(f"http://127.0.0.1:{port}", registry, settings, clock, server, thread)
+        running.append(api)  # before it starts: a start that fails is stopped below all the same
         thread.start()
-        api = RunningApi(f"http://127.0.0.1:{port}", registry, settings, server, thread)
-        running.append(api)
         if ready:
-            wait_ready(api.url)
+            wait_ready(api.url, alive=thread.is_alive)
         return api
 
-    yield start
-    for api in running:
-        api.server.should_exit = True
-        api.thread.join(timeout=15)
+    try:
+        yield start
+    finally:
+        for api in running:
+            api.server.should_exit = True
+        for api in running:
+            api.thread.join(timeout=30)
+        for sock in sockets:
+            sock.close()
 
 
 @pytest.fixture
@@ -124,36 +162,45 @@ def api(api_factory: ApiFactory, settings: Settings) -> RunningApi:
     return api_factory(settings)
 
 
-@dataclass
-class ApiProcess:
-    """``jaring api`` as a child process, its output in ``log_path``."""
+ApiProcessFactory = Callable[..., ServiceProcess]
 
-    env: dict[str, str]
-    log_path: Path
-    process: subprocess.Popen[bytes] | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.env['JARING_API_PORT']}"
+@pytest.fixture
+def api_process_factory(
+    settings: Settings, keys: Keys, tmp_path: Path
+) -> Iterator[ApiProcessFactory]:
+    """Start ``jaring api`` child processes (ready when ``/readyz`` answers 200); all stopped at the end.
 
-    def start(self) -> ApiProcess:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "jaring", "api"],
-                env={**os.environ, **self.env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        wait_ready(self.url, alive=lambda: self.process is not None and self.process.poll() is None)
-        return self
+    Each is registered before it starts, so one alive but never ready, or one whose start
+    failed any other way, is stopped here even if ``ServiceProcess.start`` did not stop it.
+    """
+    started: list[ServiceProcess] = []
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def start(ready_timeout: float = 60.0, **env: str) -> ServiceProcess:
+        port = free_port()
+        service = ServiceProcess(
+            ["api"],
+            env={
+                "JARING_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+                "JARING_NAMESPACE": settings.namespace,
+                "JARING_TOPIC_PARTITIONS": str(settings.topic_partitions),
+                "JARING_API_KEYS_FILE": str(keys.file),
+                "JARING_API_PORT": str(port),
+                **env,
+            },
+            log_path=tmp_path / f"api-{len(started)}.log",
+            ready_url=f"http://127.0.0.1:{port}/readyz",
+        )
+        started.append(service)
+        return service.start(ready_timeout=ready_timeout)
+
+    try:
+        yield start
+    finally:
+        for service in started:
+            service.stop()
+
+
+def base_url(service: ServiceProcess) -> str:
+    """The root URL of a service started by ``api_process_factory``."""
+    return service.ready_url.removesuffix("/readyz")

@@ -14,9 +14,15 @@ from pathlib import Path
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from pydantic import ValidationError
 
+from api.bodies import PledgeIn
+from api.intake import pledge_event
 from jaring.settings import Settings
-from tests.integration.api.conftest import ApiFactory, Keys, RunningApi, auth
+from models.eligibility import KENDARI, check_pledge_bounds
+from models.periods import period_of
+from models.tariff import BPU_TARIFF
+from tests.integration.api.conftest import RECEIVED, ApiFactory, Keys, RunningApi, auth
 
 pytestmark = [
     pytest.mark.kafka,
@@ -33,20 +39,35 @@ schema = schemathesis.openapi.from_dict(json.loads(COMMITTED.read_text(encoding=
 
 @pytest.fixture
 def served(api_factory: ApiFactory, settings: Settings) -> RunningApi:
-    # A generous rate: this test is about the contract, not the limiter.
-    return api_factory(settings, api_rate_burst=10_000, api_rate_per_s=10_000.0)
+    # Generous rates, keyed and anonymous (schemathesis also sends bad credentials, expecting
+    # 401): this test is about the contract, not the limiters.
+    return api_factory(
+        settings, api_rate_burst=10_000, api_rate_per_s=10_000.0,
+        api_anonymous_rate_burst=10_000, api_anonymous_rate_per_s=10_000.0,
+    )
 
 
 @schema.hook
 def filter_body(context: object, body: object) -> bool:
-    """A validity window that ends before it starts is refused (422) by a rule JSON Schema cannot say."""
+    """Rules JSON Schema cannot say, refused (422): a validity window that ends before it starts,
+    and a pledge whose amount buys more seats than the city's bound (``check_pledge_bounds``)."""
     if (
         isinstance(body, dict)
         and isinstance(body.get("valid_from"), str)
         and isinstance(body.get("valid_until"), str)
+        and body["valid_from"] > body["valid_until"]
     ):
-        return bool(body["valid_from"] <= body["valid_until"])
-    return True
+        return False
+    return _within_seat_bound(body)
+
+
+def _within_seat_bound(body: object) -> bool:
+    try:
+        pledge = PledgeIn.model_validate(body)
+    except ValidationError:
+        return True  # not a valid pledge body: the document alone decides its answer
+    event = pledge_event(pledge, sponsor_id="schemathesis", idempotency_key="k", now=RECEIVED)
+    return check_pledge_bounds(event, KENDARI, BPU_TARIFF, period_of(RECEIVED)) is None
 
 
 def fresh_idempotency_key(case: schemathesis.Case) -> None:

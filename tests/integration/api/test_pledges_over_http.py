@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from deploy.kafka.runner import free_port
 from jaring.demo import feed
+from jaring.processes import ServiceProcess
 from jaring.settings import Settings
 from jaring.topic_io import Record, read_until
 from models.codec import decode
 from models.events import CoverageActivated
 from tests.conftest import WorkerFactory
-from tests.integration.api.conftest import ApiProcess, Keys, auth
+from tests.integration.api.conftest import RECEIVED, ApiProcessFactory, Keys, auth, base_url
 from tests.unit.factories import application
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -27,7 +25,8 @@ SEAT = 16_800 * 12
 
 
 def pledge_body(**overrides: Any) -> dict[str, Any]:
-    today = datetime.now(UTC).date()
+    """A valid pledge, open from the day of ``RECEIVED``: fixed dates, never "today"."""
+    today = RECEIVED.date()
     body: dict[str, Any] = {
         "region": "74.71",
         "amount_idr": 2 * SEAT,
@@ -41,19 +40,8 @@ def pledge_body(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def api_process(settings: Settings, keys: Keys, tmp_path: Path) -> Iterator[ApiProcess]:
-    process = ApiProcess(
-        env={
-            "JARING_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-            "JARING_NAMESPACE": settings.namespace,
-            "JARING_TOPIC_PARTITIONS": str(settings.topic_partitions),
-            "JARING_API_KEYS_FILE": str(keys.file),
-            "JARING_API_PORT": str(free_port()),
-        },
-        log_path=tmp_path / "api.log",
-    )
-    yield process.start()
-    process.stop()
+def api_process(api_process_factory: ApiProcessFactory) -> ServiceProcess:
+    return api_process_factory()
 
 
 async def status_until(
@@ -71,9 +59,12 @@ async def status_until(
 
 
 async def test_a_pledge_posted_over_http_covers_waiting_workers_and_shows_in_the_sponsors_ledger(
-    settings: Settings, worker_factory: WorkerFactory, api_process: ApiProcess, keys: Keys
+    settings: Settings, worker_factory: WorkerFactory, api_process: ServiceProcess, keys: Keys
 ) -> None:
-    now = datetime.now(UTC)
+    # The region's month is its first event's: applications stamped in January 2026 make it
+    # January whatever today is, and the pledge (valid from 5 January) opens in it. The child
+    # process stamps its receipt with the real clock, which decides nothing here.
+    now = RECEIVED
     worker_factory()
     await feed(
         settings,
@@ -83,7 +74,7 @@ async def test_a_pledge_posted_over_http_covers_waiting_workers_and_shows_in_the
         ],
     )
 
-    async with httpx.AsyncClient(base_url=api_process.url, timeout=30.0) as client:
+    async with httpx.AsyncClient(base_url=base_url(api_process), timeout=30.0) as client:
         posted = await client.post("/v1/pledges", json=pledge_body(), headers=auth(keys.sponsor_a, "first"))
         assert posted.status_code == 202, posted.text
         pledge_id = posted.json()["pledge_id"]

@@ -211,9 +211,15 @@ async def test_each_key_is_rate_limited_on_its_own(
     async with api.client() as client:
         mine = [(await client.get("/v1/sponsors/me/pledges", headers=auth(keys.sponsor_a))) for _ in range(4)]
         theirs = await client.get("/v1/sponsors/me/pledges", headers=auth(keys.sponsor_b))
+        api.clock.advance(1.9)
+        early = await client.get("/v1/sponsors/me/pledges", headers=auth(keys.sponsor_a))
+        api.clock.advance(2.0)  # one token is back after 2 s at 0.5/s, whatever the 429s in between
+        refilled = await client.get("/v1/sponsors/me/pledges", headers=auth(keys.sponsor_a))
     assert [a.status_code for a in mine] == [200, 200, 200, 429]
     assert mine[-1].json()["code"] == "rate_limited" and mine[-1].headers["retry-after"] == "2"
     assert theirs.status_code == 200
+    assert (early.status_code, early.headers["retry-after"]) == (429, "1")
+    assert refilled.status_code == 200
 
 
 async def test_metrics_count_requests_by_route_template_never_by_id(api: RunningApi, keys: Keys) -> None:

@@ -1,4 +1,10 @@
-"""The dashboard's HTTP surface over real loopback HTTP, fed recorded events (no broker needed)."""
+"""The dashboard's HTTP surface over real loopback HTTP, fed recorded events (no broker needed).
+
+Its regions are the city's (``CityView(regions=...)``, from the policy): the
+recording is Kendari's, and a rejected pledge for ``00.00`` (the engine's
+real answer, from ``RegionMatcher``) is mixed in to show it never reaches
+the page.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +21,21 @@ from aiohttp.test_utils import TestClient, TestServer
 from dashboard.push import Hub
 from dashboard.read_model import CityView
 from dashboard.web import build_app
+from jaring.scenario import pledges
+from jaring.settings import DEV_PSEUDONYM_KEY
 from models.codec import decode, loads
-from models.events import Event
+from models.events import Event, OutputEvent
+from models.matcher import RegionMatcher
 
 RECORDING = Path(__file__).parents[2] / "unit" / "dashboard" / "recorded" / "kendari-mini.tsv"
 EVENTS: list[Event] = [decode(line.split("\t", 1)[1]) for line in RECORDING.read_text().splitlines()]
+
+
+def _fuzz_pledge_answer() -> list[OutputEvent]:
+    """The engine's answer to ``POST /v1/pledges {"region": "00.00", ...}``: a rejection keyed by 00.00."""
+    first = next(e for e in EVENTS)
+    offer = pledges([2], start=first.event_time, region="00.00", id_prefix="fuzz")[0]
+    return list(RegionMatcher("00.00", DEV_PSEUDONYM_KEY.encode()).handle(offer).outputs)
 
 
 @dataclass
@@ -30,8 +46,8 @@ class Served:
 
 
 @pytest.fixture
-async def served() -> AsyncIterator[Served]:
-    view = CityView()
+async def served(request: pytest.FixtureRequest) -> AsyncIterator[Served]:
+    view = CityView(regions=getattr(request, "param", ("74.71",)))
     ready = [False]
     hub = Hub(view, interval=0.05)
     app = build_app(view, hub, lambda: ready[0])
@@ -73,12 +89,79 @@ async def test_snapshot_serves_the_folded_view(served: Served) -> None:
     assert default == body  # with no region asked, the first region the view knows
 
 
-async def test_a_malformed_region_is_a_problem_with_a_stable_code(served: Served) -> None:
-    response = await served.client.get("/v1/snapshot?region=kendari")
+@pytest.mark.parametrize(
+    "query",
+    ["region=kendari", "region=74.71%0A", "region=%0A74.71", "region=74.71%20", "region=", "region=7471",
+     "region=74.71&region=74.72", "region=%EF%BC%97%EF%BC%94.71"],
+)
+@pytest.mark.parametrize("path", ["/", "/v1/snapshot", "/v1/stream"])
+async def test_a_malformed_region_is_a_problem_with_a_stable_code(
+    served: Served, path: str, query: str
+) -> None:
+    response = await served.client.get(f"{path}?{query}")
 
     assert response.status == 400
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert loads(await response.read())["type"] == "region_invalid"
+
+
+@pytest.mark.parametrize("path", ["/", "/v1/snapshot", "/v1/stream"])
+async def test_a_region_the_city_does_not_serve_is_refused_even_with_its_events(
+    served: Served, path: str
+) -> None:
+    for event in _fuzz_pledge_answer():
+        served.view.apply(event)
+
+    response = await served.client.get(f"{path}?region=00.00")
+
+    assert response.status == 404
+    body = loads(await response.read())
+    assert body["type"] == "region_not_served"
+    assert "74.71" in body["detail"]
+
+
+async def test_a_pledge_for_00_00_never_reaches_the_page_and_is_counted_for_the_operator(
+    served: Served,
+) -> None:
+    fuzz = _fuzz_pledge_answer()
+    assert fuzz and {e.region for e in fuzz} == {"00.00"}
+    for event in [*fuzz, *EVENTS]:
+        served.view.apply(event)
+
+    default = loads(await (await served.client.get("/v1/snapshot")).read())
+    health = loads(await (await served.client.get("/healthz")).read())
+    page = await (await served.client.get("/")).text()
+
+    assert (default["region"], default["regions"]) == ("74.71", ["74.71"])
+    assert default["region_name"] == "Kota Kendari"
+    assert default["totals"]["rejected"] == 2  # Kendari's own two, not the fuzzer's
+    assert (health["regions"], health["other_region_records"]) == (["74.71"], len(fuzz))
+    assert "00.00" not in page
+
+
+@pytest.mark.parametrize("served", [("74.72", "74.71")], indirect=True)
+async def test_with_several_regions_the_default_is_the_first_the_city_serves(served: Served) -> None:
+    for event in EVENTS:
+        served.view.apply(event)
+
+    default = loads(await (await served.client.get("/v1/snapshot")).read())
+    kendari = loads(await (await served.client.get("/v1/snapshot?region=74.71")).read())
+
+    assert (default["region"], default["regions"]) == ("74.72", ["74.72", "74.71"])
+    assert default["totals"]["waiting"] == 0  # Bau-Bau: nothing yet, though 74.71 sorts first
+    assert kendari["totals"]["waiting"] == 11
+    assert default["region_names"] == {"74.72": "Kota Bau Bau", "74.71": "Kota Kendari"}
+
+
+async def test_districts_are_served_with_their_names(served: Served) -> None:
+    for event in EVENTS:
+        served.view.apply(event)
+
+    body = loads(await (await served.client.get("/v1/snapshot")).read())
+
+    names = {row["key"]: row["name"] for row in body["districts"]}
+    assert names["74.71.01"] == "Mandonga" and names["74.71.07"] == "Wua-Wua"
+    assert all(a["district_name"] for a in body["recent"])
 
 
 async def test_the_stream_sends_the_view_now_then_each_change(served: Served) -> None:

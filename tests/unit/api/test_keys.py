@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,3 +78,58 @@ def test_jaring_keys_create_needs_the_subject_of_its_role(
     assert main(["keys", "create", "--role", "officer", "--sponsor-id", "dealer-kendari"]) == 2
     assert "keys_subject_missing" in capsys.readouterr().err
     assert not (tmp_path / "keys.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "flag", "subject"),
+    [
+        ("sponsor", "--sponsor-id", "bad:id"),
+        ("officer", "--officer-id", "desk 1"),
+        ("sponsor", "--sponsor-id", "x" * 65),
+    ],
+)
+def test_jaring_keys_create_refuses_an_invalid_id_in_one_line_with_a_code(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    role: str,
+    flag: str,
+    subject: str,
+) -> None:
+    monkeypatch.setenv("JARING_API_KEYS_FILE", str(tmp_path / "keys.json"))
+    assert main(["keys", "create", "--role", role, flag, subject]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"keys_subject_invalid: {flag} {subject!r} is not an id; use 1-64 letters")
+    assert err.count("\n") == 1
+    assert not (tmp_path / "keys.json").exists()
+
+
+def test_the_jaring_command_exits_2_without_a_traceback_for_an_invalid_id(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "jaring", "keys", "create", "--role", "sponsor", "--sponsor-id", "bad:id"],
+        env={**os.environ, "JARING_API_KEYS_FILE": str(tmp_path / "keys.json")},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.splitlines() == [
+        "keys_subject_invalid: --sponsor-id 'bad:id' is not an id; use 1-64 letters, digits, '.', '_' "
+        "or '-', starting with a letter or a digit (no ':')"
+    ]
+
+
+@pytest.mark.parametrize(
+    "action",
+    [["list"], ["revoke", "0123456789ab"], ["create", "--role", "sponsor", "--sponsor-id", "dealer-kendari"]],
+)
+def test_a_key_file_broken_by_hand_is_a_one_line_error_that_quotes_nothing_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], action: list[str]
+) -> None:
+    broken = tmp_path / "keys.json"
+    broken.write_text('{"keys": [{"key_id": "a", "salt": "5ec7e75a17"}]}')
+    monkeypatch.setenv("JARING_API_KEYS_FILE", str(broken))
+    assert main(["keys", *action]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"keys_file_invalid: {broken} is not a Jaring key file")
+    assert "5ec7e75a17" not in err and err.count("\n") == 1
+    assert broken.read_text() == '{"keys": [{"key_id": "a", "salt": "5ec7e75a17"}]}'  # left as it was

@@ -1,10 +1,11 @@
-"""The token bucket: a burst, then a steady rate, per key, with the time passed in."""
+"""The token bucket: a burst, then a steady rate, per key or client address, with the time passed in."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.auth import client_bucket
 from api.ratelimit import RateLimiter
 
 
@@ -34,3 +35,17 @@ def test_no_key_ever_gets_more_than_burst_plus_rate_times_elapsed(gaps: list[flo
         now += gap
         allowed += limiter.take("k", now) == 0.0
     assert allowed <= 5 + 4.0 * now + 1e-9
+
+
+def scope_from(host: str | None) -> dict[str, object]:
+    return {"type": "http", "client": None if host is None else (host, 50_000)}
+
+
+def test_anonymous_buckets_are_per_ipv4_address_and_per_ipv6_64() -> None:
+    assert client_bucket(scope_from("203.0.113.7")) == "203.0.113.7"
+    assert client_bucket(scope_from("203.0.113.8")) != client_bucket(scope_from("203.0.113.7"))
+    # One subscriber gets a /64 and can use any address in it: they share one bucket.
+    assert client_bucket(scope_from("2001:db8:1:2::1")) == client_bucket(scope_from("2001:db8:1:2:ffff::9"))
+    assert client_bucket(scope_from("2001:db8:1:2::1")) == "2001:db8:1:2::/64"
+    assert client_bucket(scope_from("2001:db8:1:3::1")) != client_bucket(scope_from("2001:db8:1:2::1"))
+    assert client_bucket(scope_from(None)) == client_bucket(scope_from(None))  # a unix socket: one bucket

@@ -39,9 +39,8 @@ def story() -> tuple[PledgeSubmitted, list[Event]]:
 
 def test_a_pledge_book_matches_the_engines_last_ledger_movement() -> None:
     p, events = story()
-    status = fold(events).pledge("dealer-kendari", "pl-1")
-    assert status is not None
-    out = status.out()
+    out = fold(events).pledge("dealer-kendari", "pl-1")
+    assert out is not None
     last = [e for e in events if isinstance(e, FundingMovement)][-1].balances
     assert (out.status, out.seats, out.seats_filled, out.workers_covered, out.workers_active) == (
         "accepted",
@@ -60,15 +59,15 @@ def test_a_pledge_book_matches_the_engines_last_ledger_movement() -> None:
 def test_a_submitted_pledge_is_visible_before_the_engine_answers() -> None:
     model = fold([pledge(pledge_id="pl-1")])
     book = model.pledge("dealer-kendari", "pl-1")
-    assert book is not None and book.out().status == "submitted" and book.out().pledged_idr == 0
+    assert book is not None and book.status == "submitted" and book.pledged_idr == 0
 
 
 def test_another_sponsors_pledge_is_invisible_even_with_the_same_id() -> None:
     _, events = story()
     model = fold([*events, pledge(pledge_id="pl-1", sponsor_id="bank-sultra", event_id="other")])
     assert model.pledge("bank-sultra", "pl-1") is not None
-    assert model.pledge("bank-sultra", "pl-1").out().status == "submitted"  # type: ignore[union-attr]
-    assert model.pledge("dealer-kendari", "pl-1").out().status == "accepted"  # type: ignore[union-attr]
+    assert model.pledge("bank-sultra", "pl-1").status == "submitted"  # type: ignore[union-attr]
+    assert model.pledge("dealer-kendari", "pl-1").status == "accepted"  # type: ignore[union-attr]
     assert model.sponsor("nobody").pledges == []
 
 
@@ -76,7 +75,7 @@ def test_a_duplicate_submission_rejected_by_the_engine_leaves_the_accepted_pledg
     p = pledge(pledge_id="pl-1")
     events = run(p, pledge(pledge_id="pl-1", event_id="again"))
     assert [e.type for e in events].count("pledge.rejected") == 1
-    assert fold(events).pledge("dealer-kendari", "pl-1").out().status == "accepted"  # type: ignore[union-attr]
+    assert fold(events).pledge("dealer-kendari", "pl-1").status == "accepted"  # type: ignore[union-attr]
 
 
 def test_the_sponsor_ledger_sums_its_pledges() -> None:

@@ -181,7 +181,7 @@ def test_input_events_and_unknown_regions_leave_the_view_empty() -> None:
     view = CityView()
 
     assert not any(view.apply(e) for e in story())
-    assert view.regions() == []
+    assert (view.regions(), view.events) == (["74.71"], 0)  # the city's region, shown empty
     empty = view.snapshot("74.71")
     assert (empty.totals.covered, empty.people, empty.money, empty.recent) == (0, [], [], [])
 

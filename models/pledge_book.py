@@ -1,0 +1,235 @@
+"""The one read model of pledges: decoded events folded into each pledge's book.
+
+The sponsor API (``api.readmodel``) and the city dashboard
+(``dashboard.read_model``) both say what became of a pledge. They used to
+fold the same events with two precedences and two keys, and disagreed
+about the same pledge; both now fold with this module and only format the
+books differently.
+
+Books are keyed by (sponsor, pledge) (``models.events.pledge_key``): a
+pledge id is its sponsor's own, so another sponsor's pledge with the same id
+is another book, and a reader shows a sponsor only books of theirs.
+
+One status precedence for every reader, ``submitted < rejected < accepted <
+exhausted < expired``, and a book's status is the highest any of its facts
+implies:
+
+- acceptance is implied by ``pledge.accepted`` and equally by a funding
+  movement or a coverage term on the pledge (only accepted pledges have them);
+- a rejection lifts only a book still ``submitted``: the rejection of a
+  duplicate submission (same sponsor, same id, another event) never
+  downgrades the accepted pledge, and a submission rejected, corrected and
+  resubmitted under the same id reads ``accepted`` once the engine accepts it.
+  ``reason`` and ``message`` are shown only while the book reads ``rejected``.
+
+Delivery is at-least-once, so an event id seen before is dropped. The
+topics are read in no defined order relative to each other, so every part of
+a book is either order-free (status as a maximum, counts of distinct events,
+the set of workers) or comes from one partition whose order Kafka keeps: the
+balances are the latest funding movement's (``funding.v1``, keyed by region),
+the rejection the latest rejection's (``pledge-status.v1``, keyed by pledge).
+The details (payer, package, months, amount) are the engine's acceptance's
+when it has been read, else the first submission's (``pledges.v1``, which only
+the API reads).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, TypeAlias
+
+from models.events import (
+    CoverageActivated,
+    CoverageExpired,
+    CoverageRenewed,
+    FundingMovement,
+    LedgerBalances,
+    PledgeAccepted,
+    PledgeExhausted,
+    PledgeExpired,
+    PledgeRejected,
+    PledgeSubmitted,
+    pledge_key,
+)
+
+__all__ = ["NO_BALANCES", "STATUS_RANK", "PledgeBook", "PledgeBooks", "PledgeFact", "PledgeState"]
+
+PledgeState = Literal["submitted", "accepted", "rejected", "exhausted", "expired"]
+
+STATUS_RANK: dict[PledgeState, int] = {
+    "submitted": 0,
+    "rejected": 1,
+    "accepted": 2,
+    "exhausted": 3,
+    "expired": 4,
+}
+"""A book's status is the highest-ranked one its facts imply; it never moves back."""
+
+PledgeFact: TypeAlias = (
+    PledgeSubmitted
+    | PledgeAccepted
+    | PledgeRejected
+    | PledgeExhausted
+    | PledgeExpired
+    | FundingMovement
+    | CoverageActivated
+    | CoverageRenewed
+    | CoverageExpired
+)
+"""Every event that says something about one pledge."""
+
+_FACTS = (
+    PledgeSubmitted,
+    PledgeAccepted,
+    PledgeRejected,
+    PledgeExhausted,
+    PledgeExpired,
+    FundingMovement,
+    CoverageActivated,
+    CoverageRenewed,
+    CoverageExpired,
+)
+
+NO_BALANCES = LedgerBalances(
+    pledged_idr=0, committed_idr=0, paid_idr=0, remainder_idr=0, returned_idr=0, runway_months=0
+)
+"""A pledge's ledger before the engine accepted it: nothing on it."""
+
+
+@dataclass(slots=True)
+class PledgeBook:
+    """What the topics have said so far about one sponsor's pledge."""
+
+    sponsor_id: str
+    pledge_id: str
+    region: str
+    updated_at: datetime
+    """Event time of the latest fact folded in."""
+    status: PledgeState = "submitted"
+    payer_id: str = ""
+    package: str = ""
+    months: int | None = None
+    amount_idr: int = 0
+    valid_from: date | None = None
+    """Only a submission carries it (the API reads ``pledges.v1``; the dashboard does not)."""
+    valid_until: date | None = None
+    seats: int | None = None
+    """None until the engine accepted the pledge."""
+    balances: LedgerBalances = NO_BALANCES
+    seats_filled: int = 0
+    """Terms started on this pledge (activations and renewals): one per seat filled."""
+    terms_ended: int = 0
+    workers: set[str] = field(default_factory=set)
+    """Distinct workers (pseudonyms) this pledge has covered."""
+    accepted_details: bool = False
+    """Whether the details are the engine's acceptance's rather than a submission's."""
+    rejection: tuple[str, str] | None = None
+    """The latest rejection's (reason, message); shown only while the status is ``rejected``."""
+
+    @property
+    def key(self) -> str:
+        return pledge_key(self.sponsor_id, self.pledge_id)
+
+    @property
+    def reason(self) -> str | None:
+        """The rejection code while the pledge reads ``rejected``, else None."""
+        return self.rejection[0] if self.status == "rejected" and self.rejection else None
+
+    @property
+    def message(self) -> str | None:
+        return self.rejection[1] if self.status == "rejected" and self.rejection else None
+
+    @property
+    def workers_active(self) -> int:
+        """Terms on this pledge that have not ended (a worker holds one term at a time)."""
+        return self.seats_filled - self.terms_ended
+
+    @property
+    def remaining_idr(self) -> int:
+        """Money still held for the pledge: pledged - paid - returned."""
+        b = self.balances
+        return b.pledged_idr - b.paid_idr - b.returned_idr
+
+    def lift(self, status: PledgeState) -> None:
+        if STATUS_RANK[status] > STATUS_RANK[self.status]:
+            self.status = status
+
+
+class PledgeBooks:
+    """Every pledge's book, keyed by (sponsor, pledge); ``apply`` is the only writer."""
+
+    def __init__(self, seen: set[str] | None = None) -> None:
+        """``seen``: event ids already folded. A reader that drops repeats itself for more
+        than pledges (the dashboard) passes its own set, so each id is held once."""
+        self._seen: set[str] = set() if seen is None else seen
+        self._books: dict[str, PledgeBook] = {}
+        self._by_sponsor: dict[str, dict[str, PledgeBook]] = {}
+        self._by_region: dict[str, dict[str, PledgeBook]] = {}
+
+    def apply(self, event: object) -> PledgeBook | None:
+        """Fold one event in; the book it changed, or None for a repeat or an event about no pledge."""
+        if not isinstance(event, _FACTS) or event.event_id in self._seen:
+            return None
+        self._seen.add(event.event_id)
+        book = self._book(event)
+        if event.event_time > book.updated_at:
+            book.updated_at = event.event_time
+        if isinstance(event, PledgeSubmitted):
+            if book.valid_from is None:  # a second submission of the same id is the engine's to reject
+                book.valid_from = event.valid_from
+                if not book.accepted_details:
+                    book.payer_id, book.package = event.payer_id, event.package.value
+                    book.months, book.amount_idr = event.months, event.amount_idr
+                    book.valid_until = event.valid_until
+        elif isinstance(event, PledgeAccepted):
+            book.lift("accepted")
+            book.accepted_details = True
+            book.payer_id, book.package = event.payer_id, event.package.value
+            book.months, book.amount_idr, book.seats = event.months, event.amount_idr, event.seats
+            book.valid_until = event.valid_until
+        elif isinstance(event, PledgeRejected):
+            book.lift("rejected")
+            book.rejection = (event.reason, event.message)
+        elif isinstance(event, PledgeExhausted):
+            book.lift("exhausted")
+        elif isinstance(event, PledgeExpired):
+            book.lift("expired")
+        elif isinstance(event, FundingMovement):
+            book.lift("accepted")
+            book.balances = event.balances
+        elif isinstance(event, CoverageActivated | CoverageRenewed):
+            book.lift("accepted")
+            book.seats_filled += 1
+            book.workers.add(event.worker)
+        else:
+            book.lift("accepted")
+            book.terms_ended += 1
+        return book
+
+    def book(self, sponsor_id: str, pledge_id: str) -> PledgeBook | None:
+        """One sponsor's pledge; None for an id this sponsor never used (whoever else did)."""
+        return self._by_sponsor.get(sponsor_id, {}).get(pledge_id)
+
+    def of_sponsor(self, sponsor_id: str) -> list[PledgeBook]:
+        """A sponsor's pledges by pledge id."""
+        return [b for _, b in sorted(self._by_sponsor.get(sponsor_id, {}).items())]
+
+    def in_region(self, region: str) -> list[PledgeBook]:
+        """A region's pledges by pledge id, then sponsor."""
+        books = self._by_region.get(region, {}).values()
+        return sorted(books, key=lambda b: (b.pledge_id, b.sponsor_id))
+
+    def __len__(self) -> int:
+        return len(self._books)
+
+    def _book(self, event: PledgeFact) -> PledgeBook:
+        key = pledge_key(event.sponsor_id, event.pledge_id)
+        found = self._books.get(key)
+        if found is None:
+            found = self._books[key] = PledgeBook(
+                event.sponsor_id, event.pledge_id, event.region, event.event_time
+            )
+            self._by_sponsor.setdefault(event.sponsor_id, {})[event.pledge_id] = found
+            self._by_region.setdefault(event.region, {})[key] = found
+        return found
