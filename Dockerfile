@@ -15,6 +15,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md LICENSE ./
 COPY models ./models
+COPY infra ./infra
 COPY streams ./streams
 COPY jaring ./jaring
 COPY api ./api

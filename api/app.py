@@ -33,7 +33,7 @@ from api.readmodel import ReadModel
 from api.routes import operations, probes
 from api.services import Services, utc_now
 from api.topics import INPUTS, OUTPUTS
-from jaring.settings import Settings
+from infra.settings import Settings
 
 __all__ = ["DESCRIPTION", "create_app", "openapi_document"]
 

@@ -16,8 +16,8 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from api.readmodel import ReadModel
-from jaring.kafka_security import client_kwargs
-from jaring.settings import Settings
+from infra.kafka_security import client_kwargs
+from infra.settings import Settings
 from models.codec import decode
 from models.errors import DecodeError
 

@@ -24,9 +24,9 @@ import logging
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
-from jaring.kafka_security import client_kwargs
-from jaring.settings import Settings
-from jaring.topic_admin import TopicCreateError, TopicSpec, ensure_topics
+from infra.kafka_security import client_kwargs
+from infra.settings import Settings
+from infra.topic_admin import TopicCreateError, TopicSpec, ensure_topics
 
 __all__ = ["KafkaUnavailableError", "Publisher"]
 

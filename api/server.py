@@ -13,8 +13,8 @@ from pathlib import Path
 import uvicorn
 
 from api.app import create_app
-from jaring.log_throttle import install as throttle_kafka_errors
-from jaring.settings import Settings
+from infra.log_throttle import install as throttle_kafka_errors
+from infra.settings import Settings
 
 __all__ = ["serve"]
 

@@ -18,7 +18,7 @@ from api.metrics import ApiMetrics
 from api.publisher import Publisher
 from api.ratelimit import RateLimiter
 from api.readmodel import ReadModel
-from jaring.settings import Settings
+from infra.settings import Settings
 from models.eligibility import KENDARI, CityPolicy
 
 __all__ = ["Services", "utc_now"]

@@ -2,7 +2,7 @@
 
 The API may start before any worker has created the namespace's topics, and
 brokers run with topic auto-creation off, so it creates what it needs with
-the same spec the worker uses (``jaring.topic_admin``): whichever process
+the same spec the worker uses (``infra.topic_admin``): whichever process
 comes first, the topics come out the same, and the other's attempt is a no-op.
 """
 

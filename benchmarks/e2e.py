@@ -49,13 +49,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from api.keys import KeyFile, Role, issue
 from deploy.kafka.runner import KafkaCluster, free_port
+from infra.settings import Settings
+from infra.topic_admin import TopicSpec, ensure_topics
+from infra.topic_io import Record, read_until, send_all
 from jaring.audit import Reader
 from jaring.demo import OUTPUT_TOPICS, engine_caught_up, feed
 from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import applications, pledges
-from jaring.settings import Settings
-from jaring.topic_admin import TopicSpec, ensure_topics
-from jaring.topic_io import Record, read_until, send_all
 from models.codec import encode, loads
 from models.nik import pseudonym
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from benchmarks.e2e import cpu_sample, create_topics, start_worker
 from deploy.kafka.runner import KafkaCluster
-from jaring.settings import Settings
+from infra.settings import Settings
 
 
 async def measure(settle: float, seconds: float) -> None:

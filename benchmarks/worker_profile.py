@@ -29,8 +29,8 @@ from deploy.kafka.runner import KafkaCluster
 # (component, substrings of a stack frame's file or function); the first that matches wins.
 COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pure core: matching, validation, encoding (models/, pydantic)", ("models/",)),
-    ("table writes: to the changelog, as Kafka batches (streams/changelog.py) or Faust's path",
-     ("streams/changelog.py", "faust/tables", "mode/utils/collections", "faust/transport/producer",
+    ("table writes: to the changelog, as Kafka batches (streams/repairs/changelog.py) or Faust's path",
+     ("streams/repairs/changelog.py", "faust/tables", "mode/utils/collections", "faust/transport/producer",
       "faust/topics.py")),
     ("consuming: fetch, Faust's delivery to agents, stream iteration",
      ("faust/transport/consumer", "faust/transport/conductor", "aiokafka/consumer", "faust/streams.py",

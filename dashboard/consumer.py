@@ -18,8 +18,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from dashboard.metrics import DashboardMetrics
 from dashboard.read_model import CityView
-from jaring.kafka_security import client_kwargs
-from jaring.settings import Settings
+from infra.kafka_security import client_kwargs
+from infra.settings import Settings
 from models.codec import decode
 from models.errors import DecodeError
 

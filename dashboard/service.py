@@ -23,8 +23,8 @@ from dashboard.metrics import DashboardMetrics
 from dashboard.push import Hub
 from dashboard.read_model import CityView
 from dashboard.web import build_app
-from jaring.log_throttle import install as throttle_kafka_errors
-from jaring.settings import Settings
+from infra.log_throttle import install as throttle_kafka_errors
+from infra.settings import Settings
 
 __all__ = ["run", "serve"]
 

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from jaring.topic_io import Record
+from infra.topic_io import Record
 from models.codec import INPUT_TYPES, decode, decode_input, encode
 from models.eligibility import KENDARI, CityPolicy
 from models.errors import JaringError

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 from jaring.health import SERVICES
 
 if TYPE_CHECKING:
-    from jaring.settings import Settings
+    from infra.settings import Settings
 
 __all__ = ["main"]
 
@@ -78,8 +78,8 @@ EXIT_CONFIG = 78
 
 
 def kafka_tls_refused(settings: Settings) -> bool:
-    """Run the TLS pre-flight (``jaring.kafka_security.check_tls``); print its coded error if it fails."""
-    from jaring.kafka_security import KafkaTlsError, check_tls
+    """Run the TLS pre-flight (``infra.kafka_security.check_tls``); print its coded error if it fails."""
+    from infra.kafka_security import KafkaTlsError, check_tls
 
     try:
         check_tls(settings)
@@ -90,7 +90,7 @@ def kafka_tls_refused(settings: Settings) -> bool:
 
 
 def _worker(args: argparse.Namespace) -> NoReturn:
-    from jaring.settings import Settings
+    from infra.settings import Settings
 
     if kafka_tls_refused(Settings()):
         raise SystemExit(EXIT_CONFIG)
@@ -98,23 +98,21 @@ def _worker(args: argparse.Namespace) -> NoReturn:
         import mode.loop
 
         mode.loop.use("uvloop")  # before Faust makes its loop
-    from streams.app import app, settings
+    from streams.worker import main, settings
 
-    argv = ["jaring-worker", "worker", "--loglevel", faust_log_level(settings.log_level)]
-    sys.argv = argv
-    app.main()  # runs until stopped, then exits the process
+    main(["jaring-worker", "worker", "--loglevel", faust_log_level(settings.log_level)])
 
 
 def _topics(args: argparse.Namespace) -> int:
     import asyncio
 
-    from jaring.settings import Settings
+    from infra.settings import Settings
 
-    # Before streams.app, whose import builds the clients' TLS context.
+    # Before streams.worker, whose import builds the clients' TLS context.
     if not args.dry_run and kafka_tls_refused(Settings()):
         return EXIT_CONFIG
-    from streams.app import settings
     from streams.provision import TopicMismatchError, create_all, required
+    from streams.worker import settings
 
     specs = required()
     if not args.dry_run:
@@ -134,15 +132,15 @@ def _topics(args: argparse.Namespace) -> int:
 
 
 def _health(args: argparse.Namespace) -> int:
+    from infra.settings import Settings
     from jaring.health import check
-    from jaring.settings import Settings
 
     return 0 if check(args.service, Settings()) else 1
 
 
 def _dashboard(args: argparse.Namespace) -> int:
     from dashboard.service import run
-    from jaring.settings import Settings
+    from infra.settings import Settings
 
     settings = Settings()
     if kafka_tls_refused(settings):
@@ -157,7 +155,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _api(args: argparse.Namespace) -> int:
-    from jaring.settings import Settings
+    from infra.settings import Settings
 
     if args.print_openapi:
         import json
@@ -179,7 +177,7 @@ def _keys(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from api.keys import SUBJECT_RULE, KeyFile, KeyFileInvalidError, Role, is_subject, issue
-    from jaring.settings import Settings
+    from infra.settings import Settings
 
     keys = KeyFile(Path(Settings().api_keys_file))
     try:

@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from deploy.kafka.runner import KafkaCluster, free_port
+from infra.settings import Settings
+from infra.topic_io import read_until, send_all, until_committed
 from jaring.audit import Audit, Reader
 from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import Scenario, kendari
-from jaring.settings import Settings
-from jaring.topic_io import read_until, send_all, until_committed
 from models.codec import encode
 from models.events import (
     ApplicationSubmitted,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 
-from jaring.settings import Settings
+from infra.settings import Settings
 
 __all__ = ["SERVICES", "check", "health_url"]
 

@@ -1,4 +1,7 @@
-"""The Faust application: the one place the app singleton is built.
+"""The Faust application class and its factory; building it is ``streams.engine``'s job.
+
+Importing this module builds nothing: ``create_app`` makes an app from the
+settings it is given (a test builds one without a worker's environment).
 
 Defaults that Faust gets wrong for this system are overridden here:
 
@@ -6,13 +9,13 @@ Defaults that Faust gets wrong for this system are overridden here:
   table, router, graph and stats views are off (Faust serves every table's
   contents at ``/table/...``);
 * producers wait for every in-sync replica with idempotence on
-  (``streams.producer``);
+  (``streams.repairs.producer``);
 * topics are created with the partitions, replication and
   ``min.insync.replicas`` the operator configured (``streams.topics``);
 * a crashed worker's partitions move after seconds, not a minute;
 * after table recovery the input partitions are repositioned before they
-  are fetched, or a restart can skip records (``streams.recovery``), and the
-  consumer never takes records of a paused partition (``streams.consumer``).
+  are fetched, or a restart can skip records (``streams.repairs.recovery``), and the
+  consumer never takes records of a paused partition (``streams.repairs.consumer``).
 """
 
 from __future__ import annotations
@@ -22,21 +25,34 @@ from typing import Any
 import faust
 from faust.types import ProducerT
 from faust.types.transports import TransportT
-from prometheus_client import CollectorRegistry
 
-from jaring.kafka_security import security_kwargs
-from jaring.settings import Settings
-from streams.consumer import ActiveOnlyTransport
+from infra.kafka_security import security_kwargs
+from infra.log_throttle import install as throttle_kafka_errors
+from infra.settings import Settings
+from infra.topic_admin import TopicSpec, ensure_topics
 from streams.credentials import broker_credentials
-from streams.metrics import EngineMetrics
-from streams.producer import DurableProducer
-from streams.sensor import setup_sensor
+from streams.repairs.consumer import ActiveOnlyTransport
+from streams.repairs.producer import DurableProducer
 
-__all__ = ["JaringApp", "app", "create_app", "metrics", "registry", "settings"]
+__all__ = ["JaringApp", "create_app"]
+
+
+_COMPACTED = {"cleanup.policy": "compact"}
+"""A table changelog keeps each key's latest value, as Faust's own changelogs do."""
 
 
 class JaringApp(faust.App):
     settings: Settings
+    declared: dict[str, TopicSpec]
+    """Topics declared by ``streams.topics.declare``, by name."""
+
+    def required_topics(self) -> list[TopicSpec]:
+        """The declared topics and every table's changelog (compacted), sorted by name, as configured."""
+        changelogs = [
+            TopicSpec.configured(self.settings, table.changelog_topic.get_topic_name(), **_COMPACTED)
+            for table in self.tables.values()
+        ]
+        return sorted([*self.declared.values(), *changelogs], key=lambda spec: spec.name)
 
     def _new_transport(self) -> TransportT:
         return ActiveOnlyTransport(self.conf.broker_consumer, self)
@@ -46,15 +62,11 @@ class JaringApp(faust.App):
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
-        from jaring.log_throttle import install as throttle_kafka_errors
-        from jaring.topic_admin import ensure_topics
-        from streams.provision import required
-
         # Faust configures logging itself; a filter on aiokafka's loggers outlives that.
         throttle_kafka_errors(self.settings.kafka_log_summary_s)
         # The tables' changelogs too: a worker that joins its group before its
         # changelog exists stops on Faust's PartitionsMismatch at the first event.
-        await ensure_topics(self.settings, required())
+        await ensure_topics(self.settings, self.required_topics())
 
 
 def create_app(settings: Settings) -> JaringApp:
@@ -97,20 +109,11 @@ def create_app(settings: Settings) -> JaringApp:
         "table_cleanup_interval": 60.0,
         "stream_wait_empty": True,
         # Seek the input partitions before resuming them after recovery;
-        # Faust's own order skips records after a restart (streams.recovery).
-        "TableManager": "streams.recovery:SeekFirstTableManager",
+        # Faust's own order skips records after a restart (streams.repairs.recovery).
+        "TableManager": "streams.repairs.recovery:SeekFirstTableManager",
     }
     app = JaringApp(settings.engine_group, **conf)
     app.settings = settings
+    app.declared = {}
     return app
 
-
-settings = Settings()
-app = create_app(settings)
-registry = CollectorRegistry()
-# /metrics serves Faust's sensor (faust_*, whatever the namespace) and Jaring's metrics.
-setup_sensor(app, registry)
-metrics = EngineMetrics.create(registry)
-
-# Agents register on the app when their modules are imported.
-from streams import matching, probe, router, views  # noqa: E402,F401

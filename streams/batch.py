@@ -6,7 +6,7 @@ hundred events a second. Here the agent handles events into an open batch
 while a writer task finishes the batch before it, and the writer takes the
 open batch whenever it is free, sends its outputs (one Kafka batch per
 partition), waits for them once, and sends each region's table records as
-one Kafka batch too (``streams.changelog``). Batches grow with the load by themselves: a
+one Kafka batch too (``streams.repairs.changelog``). Batches grow with the load by themselves: a
 quiet stream is written event by event, as fast as before, and a busy one in
 batches of up to ``max_events``.
 

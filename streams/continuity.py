@@ -2,7 +2,7 @@
 
 The region log is written without transactions, so its offsets are
 contiguous: every record from the last commit on must reach the matcher,
-in order. Faust has skipped records after a restart (``streams.recovery``
+in order. Faust has skipped records after a restart (``streams.repairs.recovery``
 fixes the cause we found), and log retention can delete records a stopped
 worker never read. Matching past a hole would change who gets a seat,
 irreversibly, so the worker stops instead: the offset commit never passed

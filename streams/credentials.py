@@ -3,7 +3,7 @@
 Faust turns its credentials back into aiokafka arguments
 (``faust.transport.drivers.aiokafka.credentials_to_aiokafka_auth``) for its
 consumer, producer and topic admin, so building them from
-``jaring.kafka_security.security_kwargs`` keeps the engine and the services
+``infra.kafka_security.security_kwargs`` keeps the engine and the services
 on one configuration.
 """
 

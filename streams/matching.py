@@ -21,13 +21,14 @@ from typing import Any, NoReturn, cast
 
 from faust.tables.base import Collection
 
-from streams import catalogue, changelog
-from streams.app import app, metrics, settings
+from streams import catalogue
 from streams.batch import MatchBatch, Shell
-from streams.changelog import TableData
 from streams.continuity import EXIT_INPUT_GAP, Continuity
+from streams.engine import app, metrics, settings
 from streams.outputs import dead_lettered, rejection, send
-from streams.producer import DurableProducer
+from streams.repairs import changelog
+from streams.repairs.changelog import TableData
+from streams.repairs.producer import DurableProducer
 from streams.state import RegionStore
 
 __all__ = ["EXIT_BATCH_UNFINISHED", "fail_stop", "match", "region_state", "store"]

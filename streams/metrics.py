@@ -4,7 +4,7 @@ Built against the registry it is given (the worker's own, or a fresh one in
 a test). Labels are bounded: topic, partition, region (a regency code),
 reason and outcome codes; never a NIK, a worker, a pledge or an event id.
 
-Faust's own sensor (``faust_*`` metrics, ``streams.sensor``: end and
+Faust's own sensor (``faust_*`` metrics, ``streams.repairs.sensor``: end and
 committed offsets, rebalances and their duration, commit latency, send
 errors) shares the registry and the ``/metrics`` page; the metrics here say
 what the messages meant: who applied, who was covered, where the money

@@ -24,8 +24,8 @@ from models.events import (
     pledge_key,
 )
 from streams import catalogue
-from streams.app import app, metrics, settings
-from streams.producer import DurableProducer
+from streams.engine import app, metrics, settings
+from streams.repairs.producer import DurableProducer
 
 __all__ = ["dead_lettered", "destination", "publish", "reject", "rejection", "send"]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import faust
 
-from streams.app import app, metrics, settings
+from streams.engine import app, metrics, settings
 from streams.topics import declare
 
 __all__ = ["Probe", "ProbeAck", "acks_topic", "probe_agent", "probe_counts", "probes_topic"]

@@ -13,16 +13,11 @@ from __future__ import annotations
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from jaring.kafka_security import client_kwargs
-from jaring.topic_admin import TopicSpec, ensure_topics
-from streams.app import app, settings
-from streams.topics import declared
+from infra.kafka_security import client_kwargs
+from infra.topic_admin import TopicSpec, ensure_topics
+from streams.engine import app, settings
 
 __all__ = ["TopicMismatchError", "create_all", "required"]
-
-
-_COMPACTED = {"cleanup.policy": "compact"}
-"""A table changelog keeps each key's latest value, as Faust's own changelogs do."""
 
 
 class TopicMismatchError(RuntimeError):
@@ -31,11 +26,7 @@ class TopicMismatchError(RuntimeError):
 
 def required() -> list[TopicSpec]:
     """The declared topics and every table's changelog (compacted), sorted by name, as configured."""
-    changelogs = [
-        TopicSpec.configured(settings, table.changelog_topic.get_topic_name(), **_COMPACTED)
-        for table in app.tables.values()
-    ]
-    return sorted([*declared(), *changelogs], key=lambda spec: spec.name)
+    return app.required_topics()
 
 
 async def create_all() -> list[str]:

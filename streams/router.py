@@ -30,7 +30,7 @@ from models.codec import RECORD_TOO_LARGE, decode_input, fits
 from models.errors import JaringError
 from models.events import ApplicationSubmitted, Input, MonthTick, PledgeSubmitted, region_of
 from streams import catalogue
-from streams.app import app, metrics, settings
+from streams.engine import app, metrics, settings
 from streams.matching import EXIT_BATCH_UNFINISHED, fail_stop
 from streams.outputs import reject
 

@@ -17,7 +17,7 @@ off. A head that did not land means no record of that step landed either
 The store applies a write to the table's local data and returns the
 records in the order the changelog must receive them; the caller sends
 them, in that order, to the region's one changelog partition
-(``streams.changelog``). A journal completed on restore is sent ahead of
+(``streams.repairs.changelog``). A journal completed on restore is sent ahead of
 the region's next write: its records land before any chunk of a later
 step, which is what lets a later chunk prove the earlier step complete.
 

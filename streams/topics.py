@@ -5,7 +5,7 @@ accident gets the broker's default partition count, and a table's changelog
 must have exactly its source topic's partitions (co-partitioning). Faust
 itself creates an "internal" topic only once a consumer subscribes to it, so
 an output-only topic would never be made; every topic Jaring reads or
-writes is therefore declared here and created by ``jaring.topic_admin.ensure_topics``.
+writes is therefore declared here and created by ``infra.topic_admin.ensure_topics``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,10 @@ from typing import Any
 
 import faust
 
-from jaring.topic_admin import TopicSpec
-from streams.app import app, settings
+from infra.topic_admin import TopicSpec
+from streams.engine import app, settings
 
 __all__ = ["declare", "declared"]
-
-_declared: dict[str, TopicSpec] = {}
-
 
 def declare(name: str, *, value_type: Any = None, key_type: Any = str, raw: bool = False) -> faust.TopicT:
     """Declare ``<namespace>.<name>`` with the configured partitions and replication.
@@ -29,7 +26,7 @@ def declare(name: str, *, value_type: Any = None, key_type: Any = str, raw: bool
     so a record that does not decode can be dead-lettered byte for byte.
     """
     spec = TopicSpec.configured(settings, settings.topic(name))
-    _declared[spec.name] = spec
+    app.declared[spec.name] = spec
     serializers: dict[str, Any] = (
         {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
         if raw
@@ -45,4 +42,4 @@ def declare(name: str, *, value_type: Any = None, key_type: Any = str, raw: bool
 
 
 def declared() -> list[TopicSpec]:
-    return sorted(_declared.values(), key=lambda spec: spec.name)
+    return sorted(app.declared.values(), key=lambda spec: spec.name)

@@ -16,7 +16,7 @@ from faust.web import Request, Response, View
 from pydantic import TypeAdapter, ValidationError
 
 from models.regions import RegencyCode
-from streams.app import app
+from streams.engine import app
 from streams.matching import store
 
 __all__ = ["PledgeLedgers", "RegionSeries"]

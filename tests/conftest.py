@@ -23,12 +23,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.kafka.runner import KafkaCluster, free_port
+from infra.kafka_security import client_kwargs
+from infra.settings import Settings
+from infra.topic_io import read_until
 from jaring.audit import replay
 from jaring.demo import engine_caught_up, outputs_until
-from jaring.kafka_security import client_kwargs
 from jaring.processes import ServiceProcess, WorkerProcess
-from jaring.settings import Settings
-from jaring.topic_io import read_until
 from models.eligibility import KENDARI, CityPolicy
 from tests.process_table import Proc, descendants, is_broker_jvm, is_jaring, kill_all, names_path, processes
 

@@ -19,12 +19,12 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from deploy.kafka.runner import KafkaCluster, free_port
+from infra.settings import Settings
+from infra.topic_io import read_until
 from jaring.audit import Reader
 from jaring.demo import OUTPUT_TOPICS, feed
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications, pledges
-from jaring.settings import Settings
-from jaring.topic_io import read_until
 from models.events import ApplicationRejected, ApplicationSubmitted, ApplicationWaiting, CoverageActivated
 from models.nik import pseudonym
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from deploy.kafka.runner import KafkaCluster
+from infra.settings import Settings
 from jaring.audit import Audit
 from jaring.demo import feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
-from jaring.settings import Settings
 from models.events import ApplicationSubmitted
 from tests.chaos.conftest import ChaosPlan
 from tests.conftest import WorkerFactory, assert_same_as_replay

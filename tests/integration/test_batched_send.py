@@ -7,10 +7,10 @@ import asyncio
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from jaring.settings import Settings
-from jaring.topic_admin import TopicSpec, ensure_topics
-from jaring.topic_io import read_until
-from streams.producer import key_partition, send_batched
+from infra.settings import Settings
+from infra.topic_admin import TopicSpec, ensure_topics
+from infra.topic_io import read_until
+from streams.repairs.producer import key_partition, send_batched
 
 pytestmark = [pytest.mark.kafka]
 

@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from deploy.kafka.runner import LAYOUT_FILE, KafkaCluster, free_port_pair
-from jaring.topic_io import read_until
+from infra.topic_io import read_until
 from tests.process_table import Proc, java_under, kill_all, wait_until_none
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

@@ -21,10 +21,10 @@ from aiokafka.errors import KafkaConnectionError
 from pydantic import SecretStr
 
 from deploy.kafka.runner import KafkaCluster
+from infra.kafka_security import client_kwargs
+from infra.settings import Settings
 from jaring.demo import feed, outputs_until
-from jaring.kafka_security import client_kwargs
 from jaring.scenario import applications, pledges
-from jaring.settings import Settings
 from tests.conftest import WorkerFactory
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

@@ -32,12 +32,12 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.structs import RecordMetadata
 
+from infra.settings import Settings
+from infra.topic_io import read_until
 from jaring.audit import replay
 from jaring.demo import engine_caught_up, outputs_until
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications
-from jaring.settings import Settings
-from jaring.topic_io import read_until
 from models.codec import decode, dumps, encode, loads
 from models.events import ApplicationWaiting, DeadLetter
 from tests.conftest import WorkerFactory

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
+from infra.settings import Settings
 from jaring.cli import build_parser
-from jaring.settings import Settings
 from tests.system_tools import system_tool
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,11 +21,11 @@ from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
 from aiokafka.errors import CommitFailedError
 from aiokafka.structs import OffsetAndMetadata
 
+from infra.settings import Settings
+from infra.topic_io import send_all
 from jaring.demo import feed, outputs_until
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications
-from jaring.settings import Settings
-from jaring.topic_io import send_all
 from models.codec import encode
 from models.events import ApplicationSubmitted
 from streams.continuity import EXIT_INPUT_GAP

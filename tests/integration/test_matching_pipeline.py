@@ -11,12 +11,12 @@ from urllib.request import urlopen
 
 import pytest
 
+from infra.settings import Settings
+from infra.topic_io import read_until
 from jaring.audit import Reader
 from jaring.demo import feed, outputs_until
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications, kendari, pledges
-from jaring.settings import Settings
-from jaring.topic_io import read_until
 from models.codec import decode, loads
 from models.events import CoverageActivated, CoverageExpired
 from models.matcher import RegionMatcher
@@ -124,7 +124,7 @@ async def test_short_pledges_leave_the_lowest_priority_waiting_and_a_later_pledg
 async def test_malformed_records_are_dead_lettered_and_nothing_else_is_lost(
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
-    from jaring.topic_io import send_all
+    from infra.topic_io import send_all
     from models.codec import decode
 
     worker_factory()

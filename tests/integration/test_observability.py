@@ -15,11 +15,11 @@ from urllib.request import Request, urlopen
 import pytest
 
 from deploy.kafka.runner import free_port
+from infra.settings import Settings
+from infra.topic_io import send_all
 from jaring.demo import feed, outputs_until
 from jaring.processes import ServiceProcess
 from jaring.scenario import applications, month_ticks, pledges
-from jaring.settings import Settings
-from jaring.topic_io import send_all
 from models.codec import loads
 from tests.conftest import DashboardFactory, WorkerFactory
 from tests.system_tools import system_tool

@@ -20,11 +20,11 @@ import pytest
 from aiokafka.partitioner import murmur2
 
 from deploy.kafka.runner import KafkaCluster
+from infra.settings import Settings
 from jaring.audit import Audit, Reader
 from jaring.demo import feed, outputs_until
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications, month_ticks, pledges
-from jaring.settings import Settings
 from models.codec import dumps
 from models.events import CoverageActivated, FundingMovement
 from models.regions import districts_of

@@ -8,7 +8,7 @@ real ``jaring`` command configured only through ``JARING_*`` variables.
 
 A wrong CA, a host the certificate does not name and a missing client
 certificate must stop each command at once with exit status 78 and one
-coded sentence (``jaring.kafka_security.check_tls``), not leave it
+coded sentence (``infra.kafka_security.check_tls``), not leave it
 retrying with aiokafka's "Unable to bootstrap".
 """
 
@@ -33,12 +33,12 @@ from pydantic import SecretStr
 from api.keys import KeyFile, Role, issue
 from deploy.kafka.runner import KafkaCluster, free_port
 from deploy.kafka.tls import Pki, make_ca, make_pki
+from infra.kafka_security import client_kwargs
+from infra.settings import Settings
+from infra.topic_io import read_until
 from jaring.demo import feed, outputs_until
-from jaring.kafka_security import client_kwargs
 from jaring.processes import ServiceProcess
 from jaring.scenario import applications, pledges
-from jaring.settings import Settings
-from jaring.topic_io import read_until
 from models.codec import decode
 from models.events import CoverageActivated, PledgeSubmitted
 from tests.conftest import WorkerFactory

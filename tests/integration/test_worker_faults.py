@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from infra.settings import Settings
 from jaring.audit import Audit, Reader
 from jaring.demo import feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
-from jaring.settings import Settings
 from models.codec import dumps
 from models.events import CoverageActivated, Input
 from models.regions import districts_of

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jaring.settings import Settings
-from jaring.topic_io import Record, read_until, send_all
+from infra.settings import Settings
+from infra.topic_io import Record, read_until, send_all
 from models.codec import dumps, loads
 from tests.conftest import WorkerFactory, until_each_worker, until_group_settles, worker_metric
 

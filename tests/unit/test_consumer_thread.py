@@ -15,9 +15,9 @@ from typing import Any
 
 from faust.types import TP
 
-from jaring.settings import Settings
+from infra.settings import Settings
 from streams.app import create_app
-from streams.consumer import _ActiveOnlyThread
+from streams.repairs.consumer import _ActiveOnlyThread
 
 LOG = TP("t.region-log.v1", 2)
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from streams.consumer import _ActiveOnlyConsumer
-from streams.delivery import Delivered, Suspended, first_step
+from streams.repairs.consumer import _ActiveOnlyConsumer
+from streams.repairs.delivery import Delivered, Suspended, first_step
 
 where = contextvars.ContextVar("where", default="outside")
 

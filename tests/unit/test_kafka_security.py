@@ -13,14 +13,14 @@ from hypothesis import strategies as st
 from pydantic import SecretStr, ValidationError
 
 from deploy.kafka.runner import free_port
-from jaring.kafka_security import (
+from infra.kafka_security import (
     KafkaTlsError,
     bootstrap_addresses,
     check_tls,
     client_kwargs,
     security_kwargs,
 )
-from jaring.settings import Settings
+from infra.settings import Settings
 from streams.credentials import broker_credentials
 from tests.system_tools import system_tool
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jaring.log_throttle import ANNOUNCER, ErrorThrottle, KafkaErrorFilter, Line, install, kafka_logger_names
+from infra.log_throttle import ANNOUNCER, ErrorThrottle, KafkaErrorFilter, Line, install, kafka_logger_names
 
 ERROR, WARNING = logging.ERROR, logging.WARNING
 

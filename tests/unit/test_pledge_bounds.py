@@ -16,7 +16,7 @@ from factories import KEY, REGION, application, pledge
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jaring.settings import Settings
+from infra.settings import Settings
 from models.eligibility import KENDARI, CityPolicy, PledgeTerms, Rejection, check_pledge, check_pledge_bounds
 from models.errors import Reason
 from models.events import PledgeAccepted, PledgeRejected

@@ -14,8 +14,8 @@ from typing import Any
 
 from factories import KEY, REGION, application, pledge, tick
 
+from infra.topic_io import Record
 from jaring.audit import audit
-from jaring.topic_io import Record
 from models.codec import encode
 from models.eligibility import KENDARI
 from models.events import (

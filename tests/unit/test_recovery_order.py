@@ -3,7 +3,7 @@
 Faust resumed them first and sought second, while its fetcher was already
 running for the changelogs: records fetched in between confused its
 read-offset bookkeeping, and a block of the region log was skipped after a
-restart (``streams.recovery``). No broker here: the order of the calls is the
+restart (``streams.repairs.recovery``). No broker here: the order of the calls is the
 behaviour under test, and it is Faust's, not Kafka's.
 """
 
@@ -14,7 +14,7 @@ import asyncio
 import faust
 from faust.types import TP
 
-from streams.recovery import SeekFirstRecovery, SeekFirstTableManager
+from streams.repairs.recovery import SeekFirstRecovery, SeekFirstTableManager
 
 STREAM = TP("t.region-log.v1", 0)
 

@@ -8,7 +8,7 @@ from faust.sensors.prometheus import FaustMetrics
 from faust.types import TP
 from prometheus_client import CollectorRegistry
 
-from streams.sensor import LeanPrometheusMonitor
+from streams.repairs.sensor import LeanPrometheusMonitor
 
 
 def test_per_message_hooks_cost_nothing_and_offsets_rebalances_and_errors_are_still_measured() -> None:

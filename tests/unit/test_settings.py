@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from jaring.settings import Settings
+from infra.settings import Settings
 
 
 def test_development_runs_with_the_development_key() -> None:

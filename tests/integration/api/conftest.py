@@ -27,8 +27,8 @@ from prometheus_client import CollectorRegistry
 from api.app import create_app
 from api.keys import KeyFile, Role, issue
 from deploy.kafka.runner import free_port
+from infra.settings import Settings
 from jaring.processes import ServiceProcess
-from jaring.settings import Settings
 
 RECEIVED = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 """The in-thread API's receipt time: the same month as every date the tests send."""

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from jaring.settings import Settings
+from infra.settings import Settings
 from tests.integration.api.conftest import ApiFactory, Keys, RunningApi, auth
 from tests.integration.api.test_pledges_over_http import pledge_body
 

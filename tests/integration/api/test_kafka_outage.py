@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from deploy.kafka.runner import KafkaCluster, free_port
+from infra.settings import Settings
+from infra.topic_io import read_until
 from jaring.processes import ServiceProcess, WorkerProcess
-from jaring.settings import Settings
-from jaring.topic_io import read_until
 from models.codec import decode
 from tests.integration.api.conftest import ApiFactory, Keys, auth, wait_ready
 from tests.integration.api.test_pledges_over_http import pledge_body

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from api.bodies import PledgeIn
 from api.intake import pledge_event
-from jaring.settings import Settings
+from infra.settings import Settings
 from models.eligibility import KENDARI, check_pledge_bounds
 from models.periods import period_of
 from models.tariff import BPU_TARIFF

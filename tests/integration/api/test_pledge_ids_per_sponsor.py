@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
+from infra.settings import Settings
+from infra.topic_io import Record, read_until
 from jaring.demo import feed
-from jaring.settings import Settings
-from jaring.topic_io import Record, read_until
 from models.codec import decode
 from models.events import (
     ApplicationWaiting,

@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from infra.settings import Settings
+from infra.topic_io import Record, read_until
 from jaring.demo import feed
 from jaring.processes import ServiceProcess
-from jaring.settings import Settings
-from jaring.topic_io import Record, read_until
 from models.codec import decode
 from models.events import CoverageActivated
 from tests.conftest import WorkerFactory

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from jaring.settings import Settings
-from jaring.topic_io import Record, read_until
+from infra.settings import Settings
+from infra.topic_io import Record, read_until
 from models.codec import decode
 from tests.integration.api.conftest import ApiFactory, Keys, RunningApi, auth
 from tests.integration.api.test_pledges_over_http import pledge_body

@@ -25,9 +25,9 @@ import pytest
 from aiohttp import ClientSession
 from playwright.async_api import Browser, Page
 
+from infra.settings import Settings
 from jaring.demo import feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
-from jaring.settings import Settings
 from tests.conftest import DashboardFactory, WorkerFactory
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

@@ -21,8 +21,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from dashboard.push import Hub
 from dashboard.read_model import CityView
 from dashboard.web import build_app
+from infra.settings import DEV_PSEUDONYM_KEY
 from jaring.scenario import pledges
-from jaring.settings import DEV_PSEUDONYM_KEY
 from models.codec import decode, loads
 from models.events import Event, OutputEvent
 from models.matcher import RegionMatcher

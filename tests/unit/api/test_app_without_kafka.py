@@ -9,7 +9,7 @@ import httpx
 
 from api.app import create_app
 from api.keys import KeyFile, Role, issue
-from jaring.settings import Settings
+from infra.settings import Settings
 
 
 async def test_without_kafka_a_pledge_gets_503_with_retry_after_every_time(tmp_path: Path) -> None:

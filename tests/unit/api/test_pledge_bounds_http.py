@@ -18,7 +18,7 @@ import pytest
 
 from api.app import create_app, openapi_document
 from api.keys import KeyFile, Role, issue
-from jaring.settings import Settings
+from infra.settings import Settings
 
 SMALL_CITY = '{"name": "Kota Contoh", "max_pledge_idr": 5000000, "max_pledge_seats": 20}'
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from infra.settings import DEV_PSEUDONYM_KEY
 from jaring.scenario import applications, month_ticks, pledges
-from jaring.settings import DEV_PSEUDONYM_KEY
 from models.codec import encode
 from models.events import (
     ApplicationRejected,

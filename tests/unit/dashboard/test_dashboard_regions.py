@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dashboard.read_model import CityView
+from infra.settings import DEV_PSEUDONYM_KEY
 from jaring.scenario import applications, pledges
-from jaring.settings import DEV_PSEUDONYM_KEY
 from models.codec import decode
 from models.events import ApplicationRejected, CoverageActivated, Event, OutputEvent, PledgeRejected
 from models.matcher import RegionMatcher

@@ -3,7 +3,7 @@
 Producers wait for every in-sync replica with idempotence on, and readers
 see only committed records, the same guarantees the engine itself uses.
 Where to connect is a bootstrap string (a test broker on loopback) or
-``Settings``, whose SASL/TLS configuration then applies (``jaring.kafka_security``).
+``Settings``, whose SASL/TLS configuration then applies (``infra.kafka_security``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from jaring.kafka_security import client_kwargs
-from jaring.settings import Settings
+from infra.kafka_security import client_kwargs
+from infra.settings import Settings
 
 __all__ = ["Kafka", "Record", "read_until", "send_all", "until_committed"]
 

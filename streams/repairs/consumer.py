@@ -23,7 +23,7 @@ broker both idle for a second every few seconds. The wait is
 ``JARING_FETCH_MAX_WAIT_MS`` here (100 ms by default).
 
 The consumer also delivers each record without four asyncio tasks when its
-delivery does not wait (``streams/delivery.py``).
+delivery does not wait (``streams/repairs/delivery.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from faust.types import TP
 from mode.services import WaitArgT, WaitResults
 from mode.utils.times import Seconds
 
-from streams.delivery import Delivered, first_step
+from streams.repairs.delivery import Delivered, first_step
 
 __all__ = ["ActiveOnlyTransport"]
 

@@ -1,7 +1,7 @@
 """Settings to Kafka client arguments: the one place every client learns how to connect.
 
 The engine (Faust), the API's producer, admin and read-model consumer, the
-dashboard's consumer, the topic tool and ``jaring.topic_io`` all build their
+dashboard's consumer, the topic tool and ``infra.topic_io`` all build their
 aiokafka clients from :func:`client_kwargs`, so a cluster that needs SASL/SCRAM
 or TLS is configured once (``JARING_KAFKA_*``) and no client is left behind
 speaking plaintext. aiokafka's defaults (``PLAINTEXT``, no SASL) are what a
@@ -22,7 +22,7 @@ import ssl
 import struct
 from typing import Any
 
-from jaring.settings import Settings
+from infra.settings import Settings
 
 __all__ = [
     "KafkaTlsError", "bootstrap_addresses", "check_tls", "client_kwargs", "security_kwargs", "ssl_context",

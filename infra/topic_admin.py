@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from jaring.kafka_security import client_kwargs
-from jaring.settings import Settings
+from infra.kafka_security import client_kwargs
+from infra.settings import Settings
 
 __all__ = ["TopicCreateError", "TopicSpec", "ensure_topics"]
 

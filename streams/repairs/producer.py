@@ -15,7 +15,7 @@ Two gaps in Faust's at-least-once guarantee are closed here:
 
 It also sends a group of records as one batch per partition
 (``send_batched``), without a future and a hash per record: the matcher's
-outputs, and its table records (``streams.changelog``), whose deliveries
+outputs, and its table records (``streams.repairs.changelog``), whose deliveries
 ``flush`` waits for in the same way.
 """
 

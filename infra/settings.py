@@ -34,7 +34,7 @@ class Settings(BaseSettings):
         description="Prefix of every topic and the consumer group; several cities can share a cluster.",
     )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
-        "PLAINTEXT", description="How every Kafka client connects (jaring/kafka_security.py)."
+        "PLAINTEXT", description="How every Kafka client connects (infra/kafka_security.py)."
     )
     kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
     kafka_sasl_username: str | None = Field(None, description="SASL user (SASL_PLAINTEXT, SASL_SSL).")
@@ -87,7 +87,7 @@ class Settings(BaseSettings):
     kafka_log_summary_s: float = Field(
         60.0, ge=1.0, le=3600.0,
         description="Repeated Kafka client errors (an outage) are logged as one summary per this many "
-        "seconds; a whole period without one logs 'Kafka reachable again' (jaring/log_throttle.py).",
+        "seconds; a whole period without one logs 'Kafka reachable again' (infra/log_throttle.py).",
     )
     policy_file: str | None = Field(
         None, description="JSON file of the city's rules (models.eligibility.CityPolicy); default Kendari."

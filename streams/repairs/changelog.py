@@ -20,7 +20,7 @@ from typing import Any
 
 from faust.tables.base import Collection
 
-from streams.producer import DurableProducer
+from streams.repairs.producer import DurableProducer
 
 __all__ = ["TableData", "send"]
 
