@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -29,13 +29,25 @@ from api.metrics import ApiMetrics, MetricsMiddleware
 from api.problems import PROBLEM_MEDIA_TYPE, InternalErrorMiddleware, install_handlers
 from api.publisher import Publisher
 from api.ratelimit import RateLimiter
-from api.readmodel import ReadModel
+from api.read_model import ReadModel
 from api.routes import operations, probes
 from api.services import Services, utc_now
-from api.topics import INPUTS, OUTPUTS
 from infra.settings import Settings
+from models.events import ApplicationSubmitted, PledgeSubmitted
+from models.pledge_book import PledgeFact
+from models.topics import carrying
 
-__all__ = ["DESCRIPTION", "create_app", "openapi_document"]
+__all__ = ["DESCRIPTION", "READS", "WRITES", "create_app", "openapi_document"]
+
+WRITES = carrying(PledgeSubmitted, ApplicationSubmitted)
+"""The topics the API produces to."""
+READS = carrying(*get_args(PledgeFact))
+"""The topics its read model folds (``models.pledge_book``): submissions, pledge status, funding, coverage.
+
+The API may start before any worker has created the namespace's topics, and
+brokers run with topic auto-creation off, so the publisher creates these and
+``WRITES`` with the worker's spec (``infra.topic_admin``): whichever process
+comes first, the topics come out the same."""
 
 DESCRIPTION = """\
 Sponsors pledge money for informal workers' BPJS Ketenagakerjaan premiums
@@ -69,11 +81,11 @@ def create_app(
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
     readmodel = ReadModel()
-    read_topics = [settings.topic(t) for t in ("pledges.v1", *OUTPUTS)]
+    read_topics = [settings.topic(t.name) for t in READS]
     svc = Services(
         settings=settings,
         keys=KeyFile(Path(settings.api_keys_file)),
-        publisher=Publisher(settings, [settings.topic(t) for t in (*INPUTS, *OUTPUTS)]),
+        publisher=Publisher(settings, [settings.topic(t.name) for t in dict.fromkeys((*WRITES, *READS))]),
         feed=LedgerFeed(settings, read_topics, readmodel),
         readmodel=readmodel,
         idempotency=IdempotencyStore(ttl_s=settings.api_idempotency_ttl_s),

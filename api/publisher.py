@@ -27,6 +27,7 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError
 from infra.kafka_security import client_kwargs
 from infra.settings import Settings
 from infra.topic_admin import TopicCreateError, TopicSpec, ensure_topics
+from streams.repairs.producer_abort import abort  # aiokafka only; see its docstring
 
 __all__ = ["KafkaUnavailableError", "Publisher"]
 
@@ -111,16 +112,9 @@ class Publisher:
         self.start()
 
     async def _abort(self, producer: AIOKafkaProducer) -> None:
-        """Drop what is queued, then close.
-
-        aiokafka has no public abort, and ``stop()`` flushes: with the broker down it keeps
-        retrying a queued batch (its expiry applies only while the leader is unknown) and
-        would deliver, once the broker is back, a record whose sender was told 503. So the
-        sender task is cancelled and every queued batch failed before closing.
-        """
+        """Drop what is queued, then close: ``stop()`` alone would deliver it once the broker is back."""
         with contextlib.suppress(Exception):
-            await producer._sender.close()
-            producer._message_accumulator.fail_all(KafkaTimeoutError())
+            await abort(producer, KafkaTimeoutError())
         await self._close(producer)
 
     async def _close(self, producer: AIOKafkaProducer) -> None:

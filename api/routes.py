@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Response
 from fastapi.responses import JSONResponse
+from fastapi.types import DecoratedCallable
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.auth import Officer, Sponsor, services
@@ -25,6 +27,7 @@ from models.eligibility import Rejection, check_pledge_bounds
 from models.errors import Reason
 from models.periods import period_of
 from models.tariff import BPU_TARIFF
+from models.topics import APPLICATIONS, PLEDGES
 
 __all__ = ["operations", "probes"]
 
@@ -44,13 +47,19 @@ operations = APIRouter(prefix="/v1")
 probes = APIRouter()
 
 
-@operations.post(
-    "/pledges",
-    status_code=202,
-    response_model=PledgeReceipt,
-    tags=["sponsors"],
-    summary="Pledge money for workers' BPJS Ketenagakerjaan premiums in one regency",
-    responses=responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
+def _write(
+    path: str, receipt: type[Any], tag: str, summary: str
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A write: 202 once the broker holds the event, and the same problems for every write endpoint."""
+    return operations.post(
+        path, status_code=202, response_model=receipt, tags=[tag], summary=summary,
+        responses=responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
+    )
+
+
+@_write(
+    "/pledges", PledgeReceipt, "sponsors",
+    "Pledge money for workers' BPJS Ketenagakerjaan premiums in one regency",
 )
 async def submit_pledge(
     body: PledgeIn, idempotency_key: IdempotencyKey, who: Sponsor, svc: Svc
@@ -72,7 +81,7 @@ async def submit_pledge(
     )
     return await submit(
         svc, scope=("pledges", who.subject, idempotency_key), fingerprint=fingerprint(body), event=event,
-        topic=svc.settings.topic("pledges.v1"), key=event.region, receipt=receipt,
+        topic=svc.settings.topic(PLEDGES.name), key=event.region, receipt=receipt,
         location=receipt.status_url,
     )
 
@@ -116,13 +125,9 @@ async def my_pledges(who: Sponsor, svc: Svc) -> SponsorLedgerOut:
     return svc.readmodel.sponsor(who.subject)
 
 
-@operations.post(
-    "/applications",
-    status_code=202,
-    response_model=ApplicationReceipt,
-    tags=["officers"],
-    summary="Submit a worker's application (enrolment officers and kiosks)",
-    responses=responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
+@_write(
+    "/applications", ApplicationReceipt, "officers",
+    "Submit a worker's application (enrolment officers and kiosks)",
 )
 async def submit_application(
     body: ApplicationIn, idempotency_key: IdempotencyKey, who: Officer, svc: Svc
@@ -133,7 +138,7 @@ async def submit_application(
     receipt = ApplicationReceipt(application_id=event.application_id, event_id=event.event_id)
     return await submit(
         svc, scope=("applications", who.subject, idempotency_key), fingerprint=fingerprint(body),
-        event=event, topic=svc.settings.topic("applications.v1"), key=event.regency, receipt=receipt,
+        event=event, topic=svc.settings.topic(APPLICATIONS.name), key=event.regency, receipt=receipt,
     )
 
 

@@ -17,7 +17,7 @@ from api.keys import KeyFile
 from api.metrics import ApiMetrics
 from api.publisher import Publisher
 from api.ratelimit import RateLimiter
-from api.readmodel import ReadModel
+from api.read_model import ReadModel
 from infra.settings import Settings
 from models.eligibility import KENDARI, CityPolicy
 

@@ -188,13 +188,9 @@ def prefill(size: int, seed: int) -> tuple[RegionMatcher, Workload]:
     """A matcher whose waiting list holds about ``size`` workers (untimed)."""
     workload = Workload(seed)
     matcher = RegionMatcher(REGION, KEY)
-    while matcher_waiting(matcher) < size:
+    while matcher.waiting_count() < size:
         matcher.handle(workload.application())
     return matcher, workload
-
-
-def matcher_waiting(matcher: RegionMatcher) -> int:
-    return matcher._pool.count
 
 
 def run_size(
@@ -204,7 +200,7 @@ def run_size(
     stream = list(workload.mixed(events, tick_every, pledge_share))
     gc.collect()
     gc.freeze()  # what the stream layer should do after a restore: old state is not garbage
-    before = matcher_waiting(matcher)
+    before = matcher.waiting_count()
     outputs = 0
     handle = matcher.handle
     clock = time.perf_counter
@@ -235,7 +231,7 @@ def run_size(
         outputs,
         seconds,
         before,
-        matcher_waiting(matcher),
+        matcher.waiting_count(),
         pipeline_us,
         per_application_us=spent["application.submitted"] / max(counts["application.submitted"], 1) * 1e6,
         per_seat_us=spent["pledge.submitted"] / max(seats, 1) * 1e6,
@@ -270,12 +266,12 @@ def memory_per_worker(size: int, seed: int) -> float:
     tracemalloc.start()
     baseline = tracemalloc.get_traced_memory()[0]
     matcher = RegionMatcher(REGION, KEY)
-    while matcher_waiting(matcher) < size:
+    while matcher.waiting_count() < size:
         matcher.handle(workload.application())
     gc.collect()
     used = tracemalloc.get_traced_memory()[0] - baseline
     tracemalloc.stop()
-    return used / matcher_waiting(matcher)
+    return used / matcher.waiting_count()
 
 
 def main(argv: list[str] | None = None) -> int:

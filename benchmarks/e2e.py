@@ -58,6 +58,7 @@ from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import applications, pledges
 from models.codec import encode, loads
 from models.nik import pseudonym
+from models.topics import APPLICATIONS, COVERAGE
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -287,7 +288,7 @@ async def match_latency(bootstrap: str, workdir: Path, rate: float, seconds: flo
         started = time.perf_counter()
         for n, app in enumerate(apps):
             await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
-            metadata = await producer.send_and_wait(settings.topic("applications.v1"), encode(app),
+            metadata = await producer.send_and_wait(settings.topic(APPLICATIONS.name), encode(app),
                                                     key=app.regency.encode())
             sent[pseudonym(app.nik, key)] = metadata.timestamp
         await producer.stop()
@@ -298,7 +299,7 @@ async def match_latency(bootstrap: str, workdir: Path, rate: float, seconds: flo
             if event.get("type") == "coverage.activated":
                 activated[event["worker"]] = record.timestamp_ms
 
-        await read_until(bootstrap, [settings.topic("coverage.v1")], lambda _: len(activated) >= count,
+        await read_until(bootstrap, [settings.topic(COVERAGE.name)], lambda _: len(activated) >= count,
                          timeout=600, on_record=see)
         return [(activated[w] - sent[w]) / 1000 for w in sent if w in activated]
     finally:

@@ -99,20 +99,13 @@ class _Worker:
 
 
 def _row(book: PledgeBook) -> PledgeRow:
-    b = book.balances
     return PledgeRow(
+        **book.money(),
         pledge_id=book.pledge_id,
         sponsor_id=book.sponsor_id,
         status=book.status,
         months=book.months,
         seats=book.seats or 0,
-        seats_filled=book.seats_filled,
-        pledged_idr=b.pledged_idr,
-        committed_idr=b.committed_idr,
-        paid_idr=b.paid_idr,
-        remaining_idr=book.remaining_idr,
-        returned_idr=b.returned_idr,
-        runway_months=b.runway_months,
         valid_until=None if book.valid_until is None else book.valid_until.isoformat(),
         reason=book.reason,
     )

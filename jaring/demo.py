@@ -24,32 +24,23 @@ from jaring.audit import Audit, Reader
 from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import Scenario, kendari
 from models.codec import encode
-from models.events import (
-    ApplicationSubmitted,
-    CoverageActivated,
-    FundingMovement,
-    Input,
-    PledgeSubmitted,
-    pledge_key,
-)
+from models.events import CoverageActivated, FundingMovement, Input, pledge_key
+from models.topics import OUTPUTS, TOPICS, Role, route
 
 __all__ = ["ENGINE_READS", "OUTPUT_TOPICS", "engine_caught_up", "feed", "play", "run_demo"]
 
-OUTPUT_TOPICS = ("application-status.v1", "coverage.v1", "pledge-status.v1", "funding.v1", "deadletter.v1")
-ENGINE_READS = ("applications.v1", "pledges.v1", "clock.v1", "region-log.v1")
+OUTPUT_TOPICS = tuple(t.name for t in OUTPUTS)
+"""Every topic the workers write for others, dead letters included."""
+ENGINE_READS = tuple(t.name for t in TOPICS if t.role in (Role.INPUT, Role.INTERNAL))
 """Every topic the workers consume: the three inputs (router) and the region log (matcher)."""
 
 
 async def feed(settings: Settings, events: Sequence[Input]) -> None:
     """Produce inputs to their topics, keyed by region, as kiosks, sponsors and the clock would."""
-    by_topic: dict[str, list[tuple[bytes, bytes]]] = {}
+    by_topic: dict[str, list[tuple[bytes | None, bytes]]] = {}
     for event in events:
-        if isinstance(event, ApplicationSubmitted):
-            topic, region = "applications.v1", event.regency
-        else:
-            topic = "pledges.v1" if isinstance(event, PledgeSubmitted) else "clock.v1"
-            region = event.region
-        by_topic.setdefault(topic, []).append((region.encode(), encode(event)))
+        topic, key = route(event)
+        by_topic.setdefault(topic, []).append((key, encode(event)))
     for topic, records in by_topic.items():
         await send_all(settings, settings.topic(topic), records)
 

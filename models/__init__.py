@@ -12,12 +12,14 @@ Code map:
   and the occupation list with hazard classes.
 - ``nik``: NIK parsing, keyed pseudonyms, masking.
 - ``tariff``: the BPU premium table, dated.
-- ``events``: every event on every topic; ``codec``: their bytes.
+- ``events``: every event on every topic; ``codec``: their bytes;
+  ``topics``: which topic each event travels on, and its key.
 - ``eligibility``: the city policy and its admission rules for applications
   and pledges; ``priority``: who goes first and why.
 - ``ledger``: per-pledge money and the dashboard fold;
   ``records``: the per-entity state the stream layer persists;
-  ``matcher``: the per-region state machine tying it together.
+  ``matcher``: the per-region state machine tying it together (its package
+  docstring is the matching rules).
 """
 
 __all__: list[str] = []

@@ -6,7 +6,8 @@ The exception tree (raised: something is wrong with the input or the call)::
     ├── DecodeError              bytes that are not a known event (codec)
     ├── NikError                 a NIK that does not parse (nik)
     ├── TariffError              no premium in force for a date (tariff)
-    ├── RegionMismatchError           an event routed to another region's matcher
+    ├── RegionMismatchError      an event routed to another region's matcher
+    ├── UnroutableError          an event type no topic carries (models.topics; a bug, never input)
     └── LedgerError              a money invariant would break (a bug, never input)
 
 Rejections are not exceptions: an ineligible application or an unfundable
@@ -27,6 +28,7 @@ __all__ = [
     "Reason",
     "RegionMismatchError",
     "TariffError",
+    "UnroutableError",
 ]
 
 
@@ -104,3 +106,7 @@ class Reason(StrEnum):
     PLEDGE_MAX_WORKERS_ABOVE_LIMIT = "pledge_max_workers_above_limit"
     # areas: Kemendagri's table (models.regions); an application's district, a pledge's targeted districts
     DISTRICT_UNKNOWN = "district_unknown"
+
+
+class UnroutableError(JaringError):
+    """An event type that no topic carries (``unroutable_event``): a bug, never bad input."""

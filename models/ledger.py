@@ -2,15 +2,15 @@
 
 A pledge's ledger, in integer rupiah:
 
-- ``pledged``: the amount accepted;
-- ``committed``: seats filled x months x monthly premium, bound to terms;
-- ``paid``: premiums that fell due so far (one month per term per tick);
-- ``remainder = pledged - committed``: refundable, never spent on cover
+- ``pledged_idr``: the amount accepted;
+- ``committed_idr``: seats filled x months x monthly premium, bound to terms;
+- ``paid_idr``: premiums that fell due so far (one month per term per tick);
+- ``remainder_idr = pledged - committed``: refundable, never spent on cover
   unless a seat is filled from it;
-- ``returned``: the part of the remainder handed back to the payer when the
-  pledge expired; nothing is committed after that.
+- ``returned_idr``: the part of the remainder handed back to the payer when
+  the pledge expired; nothing is committed after that.
 
-Invariants after every operation (DESIGN.md, Funding over time):
+Invariants after every operation (docs/domain.md, Funding over time):
 ``committed + remainder == pledged``, ``paid <= committed``,
 ``committed <= pledged``, ``returned <= remainder``. An operation that would
 break one raises ``LedgerError``: that is a bug, never bad input, and the
@@ -41,62 +41,71 @@ __all__ = ["Dashboard", "Ledger", "SeriesPoint", "fold"]
 
 @dataclass(slots=True)
 class Ledger:
-    """One pledge's money; mutate only through the methods, which keep the invariants."""
+    """One pledge's money; mutate only through the methods, which keep the invariants.
 
-    pledged: int = 0
-    committed: int = 0
-    paid: int = 0
-    returned: int = 0
+    Field names are ``PledgeRecord``'s and ``LedgerBalances``'s, so the ledger is
+    persisted and published without renaming anything.
+    """
+
+    pledged_idr: int = 0
+    committed_idr: int = 0
+    paid_idr: int = 0
+    returned_idr: int = 0
 
     @property
-    def remainder(self) -> int:
+    def remainder_idr(self) -> int:
         """Refundable: pledged minus committed."""
-        return self.pledged - self.committed
+        return self.pledged_idr - self.committed_idr
 
     @property
-    def available(self) -> int:
+    def available_idr(self) -> int:
         """What may still be committed: the remainder not yet returned."""
-        return self.remainder - self.returned
+        return self.remainder_idr - self.returned_idr
 
     def pledge(self, amount: int) -> None:
         """Accept the pledged amount (once, when the pledge is accepted)."""
-        if amount <= 0 or self.pledged:
+        if amount <= 0 or self.pledged_idr:
             raise LedgerError("ledger_pledge_invalid", "a ledger is opened once, with a positive amount")
-        self.pledged = amount
+        self.pledged_idr = amount
 
     def commit(self, amount: int) -> None:
         """Bind a term's premiums to a filled seat."""
-        if amount <= 0 or amount > self.available:
+        if amount <= 0 or amount > self.available_idr:
             raise LedgerError(
-                "ledger_overcommit", f"cannot commit {amount}: only {self.available} is available"
+                "ledger_overcommit", f"cannot commit {amount}: only {self.available_idr} is available"
             )
-        self.committed += amount
+        self.committed_idr += amount
 
     def pay(self, amount: int) -> None:
         """A month's premium fell due and is paid from committed money."""
-        if amount <= 0 or self.paid + amount > self.committed:
-            raise LedgerError("ledger_overpay", f"cannot pay {amount}: {self.committed - self.paid} unpaid")
-        self.paid += amount
+        if amount <= 0 or self.paid_idr + amount > self.committed_idr:
+            raise LedgerError(
+                "ledger_overpay", f"cannot pay {amount}: {self.committed_idr - self.paid_idr} unpaid"
+            )
+        self.paid_idr += amount
 
     def return_remainder(self) -> int:
         """Hand back what was never committed; returns the amount."""
-        amount = self.available
-        self.returned += amount
+        amount = self.available_idr
+        self.returned_idr += amount
         return amount
 
     def check(self) -> None:
         """Raise ``LedgerError`` if an invariant is broken (for tests and restore)."""
-        if not (0 <= self.paid <= self.committed <= self.pledged and 0 <= self.returned <= self.remainder):
+        if not (
+            0 <= self.paid_idr <= self.committed_idr <= self.pledged_idr
+            and 0 <= self.returned_idr <= self.remainder_idr
+        ):
             raise LedgerError("ledger_invariant", f"invariant broken: {self}")
 
     def balances(self, runway_months: int) -> LedgerBalances:
         """The balances as carried on ``FundingMovement``."""
         return LedgerBalances(
-            pledged_idr=self.pledged,
-            committed_idr=self.committed,
-            paid_idr=self.paid,
-            remainder_idr=self.remainder,
-            returned_idr=self.returned,
+            pledged_idr=self.pledged_idr,
+            committed_idr=self.committed_idr,
+            paid_idr=self.paid_idr,
+            remainder_idr=self.remainder_idr,
+            returned_idr=self.returned_idr,
             runway_months=runway_months,
         )
 

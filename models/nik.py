@@ -8,7 +8,7 @@ the reference date (the application date): a NIK cannot belong to someone not
 yet born, and nobody enrolling for work insurance is over a hundred.
 
 The issuing region is *not* where the worker lives now: the application's
-stated district decides which region serves them (DESIGN.md, Workers). It is
+stated district decides which region serves them (docs/domain.md, Workers). It is
 checked down to the regency: the province must be in Kemendagri's table and
 the regency must be one a NIK can carry (``models.regions.is_issuing_regency``:
 in force, retired by a split since, or in python-stdnum's older table), so

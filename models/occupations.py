@@ -2,7 +2,7 @@
 
 The classes rank how likely work is to end in an accident or death (the risk
 JKK and JKM insure): Kendari's programme put fishers, online motorbike-taxi
-drivers and construction workers first, and DESIGN.md ranks "fishers and
+drivers and construction workers first, and docs/domain.md ranks "fishers and
 construction workers above tailors". Class 3 is the most hazardous. This is
 the city's judgement, kept in one table so it can be argued with.
 """

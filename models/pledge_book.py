@@ -1,6 +1,6 @@
 """The one read model of pledges: decoded events folded into each pledge's book.
 
-The sponsor API (``api.readmodel``) and the city dashboard
+The sponsor API (``api.read_model``) and the city dashboard
 (``dashboard.read_model``) both say what became of a pledge. They used to
 fold the same events with two precedences and two keys, and disagreed
 about the same pledge; both now fold with this module and only format the
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypedDict
 
 from models.events import (
     CoverageActivated,
@@ -97,6 +97,18 @@ NO_BALANCES = LedgerBalances(
 """A pledge's ledger before the engine accepted it: nothing on it."""
 
 
+class PledgeMoney(TypedDict):
+    """A pledge's seats and money as every reader shows them (``PledgeBook.money``)."""
+
+    seats_filled: int
+    pledged_idr: int
+    committed_idr: int
+    paid_idr: int
+    returned_idr: int
+    remaining_idr: int
+    runway_months: int
+
+
 @dataclass(slots=True)
 class PledgeBook:
     """What the topics have said so far about one sponsor's pledge."""
@@ -150,6 +162,19 @@ class PledgeBook:
         """Money still held for the pledge: pledged - paid - returned."""
         b = self.balances
         return b.pledged_idr - b.paid_idr - b.returned_idr
+
+    def money(self) -> PledgeMoney:
+        """The ledger's figures every reader shows, under the names both the API and the dashboard use."""
+        b = self.balances
+        return PledgeMoney(
+            seats_filled=self.seats_filled,
+            pledged_idr=b.pledged_idr,
+            committed_idr=b.committed_idr,
+            paid_idr=b.paid_idr,
+            returned_idr=b.returned_idr,
+            remaining_idr=self.remaining_idr,
+            runway_months=b.runway_months,
+        )
 
     def lift(self, status: PledgeState) -> None:
         if STATUS_RANK[status] > STATUS_RANK[self.status]:

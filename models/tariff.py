@@ -12,7 +12,7 @@ formula, because regulators change amounts, tiers and dates independently:
 a new regulation is a new ``Schedule`` appended to ``BPU_TARIFF``, and old
 pledges keep the price they were accepted at.
 
-Sponsored workers are put on the lowest tier (DESIGN.md, Money), so matching
+Sponsored workers are put on the lowest tier (docs/domain.md, Money), so matching
 only ever reads the first row: Rp 16,800 a month for JKK+JKM, Rp 36,800 with
 JHT. Only the two end rows of the published appendix are transcribed here;
 an income between them is priced at the highest listed tier not above it.

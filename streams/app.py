@@ -9,7 +9,7 @@ Defaults that Faust gets wrong for this system are overridden here:
   table, router, graph and stats views are off (Faust serves every table's
   contents at ``/table/...``);
 * producers wait for every in-sync replica with idempotence on
-  (``streams.repairs.producer``);
+  (``streams.repairs.producer``, wired in by ``streams.repairs.app``);
 * topics are created with the partitions, replication and
   ``min.insync.replicas`` the operator configured (``streams.topics``);
 * a crashed worker's partitions move after seconds, not a minute;
@@ -22,17 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import faust
-from faust.types import ProducerT
-from faust.types.transports import TransportT
-
 from infra.kafka_security import security_kwargs
 from infra.log_throttle import install as throttle_kafka_errors
 from infra.settings import Settings
 from infra.topic_admin import TopicSpec, ensure_topics
 from streams.credentials import broker_credentials
-from streams.repairs.consumer import ActiveOnlyTransport
-from streams.repairs.producer import DurableProducer
+from streams.repairs.app import TABLE_MANAGER, RepairedApp
 
 __all__ = ["JaringApp", "create_app"]
 
@@ -41,7 +36,7 @@ _COMPACTED = {"cleanup.policy": "compact"}
 """A table changelog keeps each key's latest value, as Faust's own changelogs do."""
 
 
-class JaringApp(faust.App):
+class JaringApp(RepairedApp):
     settings: Settings
     declared: dict[str, TopicSpec]
     """Topics declared by ``streams.topics.declare``, by name."""
@@ -53,12 +48,6 @@ class JaringApp(faust.App):
             for table in self.tables.values()
         ]
         return sorted([*self.declared.values(), *changelogs], key=lambda spec: spec.name)
-
-    def _new_transport(self) -> TransportT:
-        return ActiveOnlyTransport(self.conf.broker_consumer, self)
-
-    def _new_producer(self) -> ProducerT:
-        return DurableProducer(self.transport, loop=self.loop, beacon=self.beacon)
 
     async def on_first_start(self) -> None:
         await super().on_first_start()
@@ -110,7 +99,7 @@ def create_app(settings: Settings) -> JaringApp:
         "stream_wait_empty": True,
         # Seek the input partitions before resuming them after recovery;
         # Faust's own order skips records after a restart (streams.repairs.recovery).
-        "TableManager": "streams.repairs.recovery:SeekFirstTableManager",
+        "TableManager": TABLE_MANAGER,
     }
     app = JaringApp(settings.engine_group, **conf)
     app.settings = settings

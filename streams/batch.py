@@ -31,7 +31,7 @@ the writer finishes the open batch without the agent. (Faust's
 batch even when the agent failed.)
 
 Faust is reached only through ``Shell``, so this is tested without a broker
-(``tests/unit/test_match_batch.py``).
+(``tests/unit/streams/test_batch.py``).
 """
 
 from __future__ import annotations

@@ -19,8 +19,6 @@ import os
 import time
 from typing import Any, NoReturn, cast
 
-from faust.tables.base import Collection
-
 from streams import catalogue
 from streams.batch import MatchBatch, Shell
 from streams.continuity import EXIT_INPUT_GAP, Continuity
@@ -28,6 +26,7 @@ from streams.engine import app, metrics, settings
 from streams.outputs import dead_lettered, rejection, send
 from streams.repairs import changelog
 from streams.repairs.changelog import TableData
+from streams.repairs.offsets import committed_offset
 from streams.repairs.producer import DurableProducer
 from streams.state import RegionStore
 
@@ -41,9 +40,8 @@ could not be written."""
 
 
 region_state = app.Table("region-state", default=None, partitions=settings.topic_partitions)
-_region_table = cast(Collection, region_state)  # the concrete class: its store and serializers
 store = RegionStore(
-    TableData(_region_table), settings.pseudonym_key.get_secret_value().encode(), settings.city_policy()
+    TableData(region_state), settings.pseudonym_key.get_secret_value().encode(), settings.city_policy()
 )
 
 
@@ -65,8 +63,7 @@ def fail_stop(code: int, message: str) -> NoReturn:
 
 def _stop_at_hole(message: Any) -> None:
     """Stop rather than match past records never delivered."""
-    consumer: Any = app.consumer
-    committed = consumer._committed_offset.get(message.tp)  # where Faust sought this partition to
+    committed = committed_offset(app.consumer, message.tp)  # where Faust sought this partition to
     hole = continuity.check(message.topic, message.partition, message.offset, committed)
     if hole is not None:
         fail_stop(EXIT_INPUT_GAP, str(hole))
@@ -77,7 +74,7 @@ app.on_partitions_assigned.connect(_forget_on_rebalance)
 
 
 async def _persist(message: Any, records: list[tuple[str, Any]]) -> list[asyncio.Future[Any]]:
-    return await changelog.send(_region_table, cast(DurableProducer, app.producer), message, records)
+    return await changelog.send(region_state, cast(DurableProducer, app.producer), message, records)
 
 
 def _shell(stream: Any) -> Shell:

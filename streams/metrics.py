@@ -36,12 +36,10 @@ from models.events import (
     CoverageRenewed,
     FundingMovement,
     OutputEvent,
-    PledgeAccepted,
-    PledgeExhausted,
-    PledgeExpired,
     PledgeRejected,
     pledge_key,
 )
+from models.topics import PLEDGE_STATUS
 
 __all__ = ["BATCH_BUCKETS", "DEAD_LETTER_REASONS", "LATENCY_BUCKETS", "EngineMetrics"]
 
@@ -53,6 +51,10 @@ BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 """Events per matcher batch: 1 on a quiet stream, up to ``JARING_BATCH_MAX`` when catching up."""
 
 _MONEY = ("pledged_idr", "committed_idr", "paid_idr", "returned_idr")
+
+_PLEDGE_STATUSES = {kind: str(kind.model_fields["type"].default).removeprefix("pledge.")
+                    for kind in PLEDGE_STATUS.carries}
+"""``jaring_pledges`` counts every event on the pledge-status topic, by its type: accepted, rejected..."""
 
 DEAD_LETTER_REASONS = (
     NOT_JSON, NULL_VALUE, UNKNOWN_TYPE, UNSUPPORTED_SCHEMA_VERSION, INVALID_FIELD,
@@ -132,7 +134,7 @@ class EngineMetrics:
             metrics.applications.labels(outcome)
         for kind in ("activated", "renewed"):
             metrics.matches.labels(kind)
-        for status in ("accepted", "rejected", "exhausted", "expired"):
+        for status in _PLEDGE_STATUSES.values():
             metrics.pledges.labels(status)
         return metrics
 
@@ -153,8 +155,8 @@ class EngineMetrics:
                     self.match_latency.observe(max(0.0, latency_s))
             elif isinstance(event, CoverageExpired):
                 self.expiries.labels(event.outcome).inc()
-            elif isinstance(event, PledgeAccepted | PledgeRejected | PledgeExhausted | PledgeExpired):
-                self.pledges.labels(event.type.removeprefix("pledge.")).inc()
+            elif (status := _PLEDGE_STATUSES.get(type(event))) is not None:
+                self.pledges.labels(status).inc()
                 if isinstance(event, PledgeRejected):
                     self.pledge_rejections.labels(event.reason).inc()
 

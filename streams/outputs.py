@@ -1,4 +1,4 @@
-"""Where each output event goes, and sending a step's outputs durably."""
+"""Sending a step's outputs durably, each where ``models.topics`` routes it."""
 
 from __future__ import annotations
 
@@ -8,21 +8,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-import faust
-
 from models.codec import dead_letter, encode
 from models.errors import JaringError
-from models.events import (
-    ApplicationRejected,
-    ApplicationWaiting,
-    CoverageActivated,
-    CoverageExpired,
-    CoverageRenewed,
-    DeadLetter,
-    FundingMovement,
-    OutputEvent,
-    pledge_key,
-)
+from models.events import DeadLetter, OutputEvent
+from models.topics import route
 from streams import catalogue
 from streams.engine import app, metrics, settings
 from streams.repairs.producer import DurableProducer
@@ -32,17 +21,10 @@ __all__ = ["dead_lettered", "destination", "publish", "reject", "rejection", "se
 log = logging.getLogger(__name__)
 
 
-def destination(event: OutputEvent | DeadLetter) -> tuple[faust.TopicT, bytes | None]:
-    """The topic and key of an output: by region, except pledge status (by ``pledge_key``)."""
-    if isinstance(event, DeadLetter):
-        return catalogue.deadletter, None
-    if isinstance(event, ApplicationWaiting | ApplicationRejected):
-        return catalogue.application_status, event.region.encode()
-    if isinstance(event, CoverageActivated | CoverageRenewed | CoverageExpired):
-        return catalogue.coverage, event.region.encode()
-    if isinstance(event, FundingMovement):
-        return catalogue.funding, event.region.encode()
-    return catalogue.pledge_status, pledge_key(event.sponsor_id, event.pledge_id).encode()
+def destination(event: OutputEvent | DeadLetter) -> tuple[str, bytes | None]:
+    """The full topic name and the key of an output, as ``models.topics.route`` decides them."""
+    name, key = route(event)
+    return catalogue.full_name(name), key
 
 
 def rejection(message: Any, raw: bytes | None, error: JaringError) -> DeadLetter:
@@ -92,7 +74,7 @@ async def send(events: Sequence[OutputEvent | DeadLetter]) -> list[asyncio.Futur
     records = []
     for event in events:
         topic, key = destination(event)
-        records.append((topic.get_topic_name(), key, encode(event)))
+        records.append((topic, key, encode(event)))
     return await cast(DurableProducer, app.producer).send_batched(records)
 
 

@@ -28,7 +28,8 @@ from typing import Any, cast
 
 from models.codec import RECORD_TOO_LARGE, decode_input, fits
 from models.errors import JaringError
-from models.events import ApplicationSubmitted, Input, MonthTick, PledgeSubmitted, region_of
+from models.events import Input, region_of
+from models.topics import INPUTS, inputs_on
 from streams import catalogue
 from streams.engine import app, metrics, settings
 from streams.matching import EXIT_BATCH_UNFINISHED, fail_stop
@@ -36,11 +37,8 @@ from streams.outputs import reject
 
 __all__ = ["route"]
 
-_EXPECTED: dict[str, tuple[type[Input], ...]] = {
-    catalogue.applications.get_topic_name(): (ApplicationSubmitted,),
-    catalogue.pledges.get_topic_name(): (PledgeSubmitted,),
-    catalogue.clock.get_topic_name(): (MonthTick,),
-}
+_EXPECTED: dict[str, tuple[type[Input], ...]] = {catalogue.full_name(t.name): inputs_on(t) for t in INPUTS}
+"""Which input types each input topic may hold (``models.topics``); any other is dead-lettered."""
 
 
 inputs = app.topic(

@@ -30,6 +30,7 @@ from jaring.audit import replay
 from jaring.demo import engine_caught_up, outputs_until
 from jaring.processes import ServiceProcess, WorkerProcess
 from models.eligibility import KENDARI, CityPolicy
+from models.topics import REGION_LOG
 from tests.process_table import Proc, descendants, is_broker_jvm, is_jaring, kill_all, names_path, processes
 
 _BASETEMP = pytest.StashKey[Path]()
@@ -225,7 +226,7 @@ async def assert_same_as_replay(settings: Settings, policy_file: str | None = No
     emits something else. Returns how many outputs were compared.
     """
     await engine_caught_up(settings)
-    log = await read_until(settings, [settings.topic("region-log.v1")], lambda _: True)
+    log = await read_until(settings, [settings.topic(REGION_LOG.name)], lambda _: True)
     emitted = (await outputs_until(settings, lambda _: True)).values
     policy = KENDARI if policy_file is None else CityPolicy.model_validate_json(Path(policy_file).read_text())
     expected = replay(log, settings.pseudonym_key.get_secret_value().encode(), policy)

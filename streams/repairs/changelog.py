@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, MutableMapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from faust.tables.base import Collection
+from faust.types import TableT
 
 from streams.repairs.producer import DurableProducer
 
@@ -28,8 +29,8 @@ __all__ = ["TableData", "send"]
 class TableData(MutableMapping[str, Any]):
     """The table's local store: reads and writes that send nothing to the changelog."""
 
-    def __init__(self, table: Collection) -> None:
-        self._table = table
+    def __init__(self, table: TableT[Any, Any]) -> None:
+        self._table = cast(Collection, table)  # the concrete class: its store
 
     def __getitem__(self, key: str) -> Any:
         return self._table.data[key]
@@ -51,17 +52,18 @@ class TableData(MutableMapping[str, Any]):
 
 
 async def send(
-    table: Collection, producer: DurableProducer, source: Any, records: Sequence[tuple[str, Any]]
+    table: TableT[Any, Any], producer: DurableProducer, source: Any, records: Sequence[tuple[str, Any]]
 ) -> list[asyncio.Future[Any]]:
     """Send ``records`` to the changelog partition of ``source`` (the message that caused them), in order.
 
     Returns once they are in the producer's queue, with their deliveries; the
     producer's ``flush`` (before each offset commit) waits for those.
     """
-    table._verify_source_topic_partitions(source.topic)  # as Faust's own writes do
-    topic = table.changelog_topic
+    collection = cast(Collection, table)  # the concrete class: its serializers and partition check
+    collection._verify_source_topic_partitions(source.topic)  # as Faust's own writes do
+    topic = collection.changelog_topic
     name = topic.get_topic_name()
-    keys, values = table.key_serializer, table.value_serializer
+    keys, values = collection.key_serializer, collection.value_serializer
     prepared = [(name, topic.prepare_key(key, keys)[0], topic.prepare_value(value, values)[0])
                 for key, value in records]
     return await producer.send_batched(prepared, partition=source.partition)

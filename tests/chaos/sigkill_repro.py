@@ -27,6 +27,7 @@ from jaring.processes import WorkerProcess
 from jaring.scenario import applications, pledges
 from models.events import ApplicationRejected, ApplicationSubmitted, ApplicationWaiting, CoverageActivated
 from models.nik import pseudonym
+from models.topics import REGION_LOG
 
 
 async def one_run(count: int = 6_000, kill_at: int = 2_000) -> int:
@@ -70,7 +71,7 @@ async def explain(settings: Settings, apps: list[ApplicationSubmitted], final: R
     with_outcome = {getattr(e, "worker", None) for e in final.result.events
                     if isinstance(e, ApplicationWaiting | ApplicationRejected | CoverageActivated)}
     lost = {a.event_id: a for a in apps if pseudonym(a.nik, key) not in with_outcome}
-    log_topic = settings.topic("region-log.v1")
+    log_topic = settings.topic(REGION_LOG.name)
     records = await read_until(settings, [log_topic], lambda _: True, 60)
     copies: dict[str, list[tuple[int, int]]] = {}
     for r in records:

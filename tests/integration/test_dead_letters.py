@@ -40,6 +40,7 @@ from jaring.processes import WorkerProcess
 from jaring.scenario import applications
 from models.codec import decode, dumps, encode, loads
 from models.events import ApplicationWaiting, DeadLetter
+from models.topics import APPLICATIONS, DEADLETTER, REGION_LOG
 from tests.conftest import WorkerFactory
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -150,7 +151,7 @@ def _wait_for_exit(worker: WorkerProcess, timeout: float = 60) -> int | None:
 async def _dead_letters(settings: Settings) -> list[DeadLetter]:
     """Every record on the dead-letter topic, once the workers have committed all they read."""
     await engine_caught_up(settings)
-    records = await read_until(settings, [settings.topic("deadletter.v1")], lambda _: True)
+    records = await read_until(settings, [settings.topic(DEADLETTER.name)], lambda _: True)
     letters = [decode(r.value) for r in records]
     assert all(isinstance(letter, DeadLetter) for letter in letters)
     return letters  # type: ignore[return-value]
@@ -160,7 +161,7 @@ async def test_every_bad_record_becomes_exactly_one_dead_letter_and_the_next_is_
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
     worker = _started(settings, worker_factory)
-    topic = settings.topic("applications.v1")
+    topic = settings.topic(APPLICATIONS.name)
     await _set_max_message_bytes(settings, topic, "3000000")  # the tenant's input topic takes 3 MB
     stray, valid_wrong_key, valid_no_key, bloated_base, last = applications(5, seed=21)
     huge_invalid = dumps({"type": "application.submitted", "schema_version": 1, "padding": "x" * 900_000})
@@ -178,7 +179,7 @@ async def test_every_bad_record_becomes_exactly_one_dead_letter_and_the_next_is_
     sent = await _produce(settings, topic, [(key, value) for key, value, _ in bad] + [(REGION, encode(last))],
                           max_request_size=4_000_000)
     # What a foreign producer could append to the region log itself: the matcher's to refuse.
-    log_topic = settings.topic("region-log.v1")
+    log_topic = settings.topic(REGION_LOG.name)
     log_bad = [(REGION, None, "null_value"), (b"74.01", encode(stray), "wrong_key")]
     log_sent = await _produce(settings, log_topic, [(key, value) for key, value, _ in log_bad])
 
@@ -227,7 +228,7 @@ async def test_a_dead_letter_the_broker_refuses_stops_the_worker_until_the_cause
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
     worker = _started(settings, worker_factory)
-    topic, deadletters = settings.topic("applications.v1"), settings.topic("deadletter.v1")
+    topic, deadletters = settings.topic(APPLICATIONS.name), settings.topic(DEADLETTER.name)
     first, second = applications(2, seed=22)
     await _produce(settings, topic, [(REGION, encode(first))])
     await outputs_until(settings, lambda r: r.accounted >= 1)
@@ -262,7 +263,7 @@ async def test_a_region_log_copy_the_broker_refuses_stops_the_worker_until_the_c
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
     worker = _started(settings, worker_factory)
-    topic, region_log = settings.topic("applications.v1"), settings.topic("region-log.v1")
+    topic, region_log = settings.topic(APPLICATIONS.name), settings.topic(REGION_LOG.name)
     await _set_max_message_bytes(settings, region_log, "200")  # below any application's size
     (application,) = applications(1, seed=23)
     (meta,) = await _produce(settings, topic, [(REGION, encode(application))])

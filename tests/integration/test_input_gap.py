@@ -28,6 +28,7 @@ from jaring.processes import WorkerProcess
 from jaring.scenario import applications
 from models.codec import encode
 from models.events import ApplicationSubmitted
+from models.topics import REGION_LOG
 from streams.continuity import EXIT_INPUT_GAP
 from tests.conftest import WorkerFactory
 
@@ -39,7 +40,7 @@ async def _end(settings: Settings) -> tuple[TopicPartition, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
     await consumer.start()
     try:
-        topic = settings.topic("region-log.v1")
+        topic = settings.topic(REGION_LOG.name)
         tps = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
         ends = await consumer.end_offsets(tps)
     finally:

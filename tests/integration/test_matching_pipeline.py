@@ -20,6 +20,7 @@ from jaring.scenario import applications, kendari, pledges
 from models.codec import decode, loads
 from models.events import CoverageActivated, CoverageExpired
 from models.matcher import RegionMatcher
+from models.topics import APPLICATIONS, REGION_LOG
 from tests.conftest import WorkerFactory
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -94,7 +95,7 @@ async def test_kendari_covers_all_1500_in_priority_order_then_pays_twelve_months
 
     # Same input log, same output: replaying the region log through a fresh
     # pure matcher reproduces every output on the topics, id for id.
-    log = await read_until(settings.kafka_bootstrap, [settings.topic("region-log.v1")],
+    log = await read_until(settings.kafka_bootstrap, [settings.topic(REGION_LOG.name)],
                            lambda records: len(records) >= 1503 + 12)
     replay = RegionMatcher("74.71", settings.pseudonym_key.get_secret_value().encode())
     replayed = {o.event_id: o for r in log for o in replay.handle(decode(r.value)).outputs}  # type: ignore[arg-type]
@@ -137,7 +138,7 @@ async def test_malformed_records_are_dead_lettered_and_nothing_else_is_lost(
     ]
     apps = applications(50, seed=3)
     await feed(settings, apps[:25])
-    await send_all(settings.kafka_bootstrap, settings.topic("applications.v1"), junk)
+    await send_all(settings.kafka_bootstrap, settings.topic(APPLICATIONS.name), junk)
     await feed(settings, apps[25:])
 
     result = await outputs_until(

@@ -21,6 +21,7 @@ from jaring.demo import feed, outputs_until
 from jaring.processes import ServiceProcess
 from jaring.scenario import applications, month_ticks, pledges
 from models.codec import loads
+from models.topics import PLEDGES
 from tests.conftest import DashboardFactory, WorkerFactory
 from tests.system_tools import system_tool
 
@@ -138,7 +139,7 @@ async def test_prometheus_answers_match_what_the_scenario_did(
     # tick routed before a pledge closes its month unpaid (CI saw exactly that once).
     await outputs_until(settings, lambda r: r.result.counts["coverage.activated"] >= 200)
     await feed(settings, month_ticks("2026-01", 2))
-    await send_all(settings.kafka_bootstrap, settings.topic("pledges.v1"), [(b"74.71", b"{not json")] * 2)
+    await send_all(settings.kafka_bootstrap, settings.topic(PLEDGES.name), [(b"74.71", b"{not json")] * 2)
     audit = await outputs_until(
         settings,
         lambda r: r.result.counts["funding.premium_paid"] >= 400 and r.result.counts["deadletter"] >= 2,

@@ -41,6 +41,7 @@ from jaring.processes import ServiceProcess
 from jaring.scenario import applications, pledges
 from models.codec import decode
 from models.events import CoverageActivated, PledgeSubmitted
+from models.topics import COVERAGE, PLEDGES
 from tests.conftest import WorkerFactory
 from tests.unit.factories import application
 
@@ -160,10 +161,10 @@ async def test_a_city_on_scram_over_tls_runs_worker_api_and_dashboard_end_to_end
                                    headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "tls-1"})
     assert posted.status_code == 202, posted.text
     pledge_id = posted.json()["pledge_id"]
-    pledged = await read_until(settings, [settings.topic("pledges.v1")], lambda records: len(records) >= 1)
+    pledged = await read_until(settings, [settings.topic(PLEDGES.name)], lambda records: len(records) >= 1)
     submitted = [e for r in pledged if isinstance(e := decode(r.value), PledgeSubmitted)]
     assert [(e.pledge_id, e.sponsor_id) for e in submitted] == [(pledge_id, "dealer-kendari")]
-    covered = await read_until(settings, [settings.topic("coverage.v1")], lambda records: len(records) >= 2)
+    covered = await read_until(settings, [settings.topic(COVERAGE.name)], lambda records: len(records) >= 2)
     activated = [e for r in covered if isinstance(e := decode(r.value), CoverageActivated)]
     assert [e.pledge_id for e in activated] == [pledge_id, pledge_id]
     snapshot = await dashboard_snapshot(dashboard_port, lambda body: body["totals"]["covered"] == 2)

@@ -22,6 +22,7 @@ from infra.settings import Settings
 from infra.topic_io import read_until
 from jaring.processes import ServiceProcess, WorkerProcess
 from models.codec import decode
+from models.topics import PLEDGES
 from tests.integration.api.conftest import ApiFactory, Keys, auth, wait_ready
 from tests.integration.api.test_pledges_over_http import pledge_body
 
@@ -71,7 +72,7 @@ async def test_a_stopped_broker_gives_503_and_the_topic_holds_exactly_the_acknow
     # Once the API has stopped, its producer can deliver nothing more: the topic read to its
     # end is then all it will ever hold from this API.
     await asyncio.to_thread(api.stop)
-    records = await read_until(settings.kafka_bootstrap, [settings.topic("pledges.v1")], lambda _: True)
+    records = await read_until(settings.kafka_bootstrap, [settings.topic(PLEDGES.name)], lambda _: True)
     assert sorted(decode(r.value).event_id for r in records) == sorted(accepted)
 
 

@@ -31,6 +31,7 @@ from models.events import (
     PledgeSubmitted,
     pledge_key,
 )
+from models.topics import APPLICATION_STATUS, COVERAGE, PLEDGE_STATUS, PLEDGES
 from tests.conftest import WorkerFactory
 from tests.integration.api.conftest import RECEIVED, ApiFactory, Keys, auth
 from tests.unit.factories import application
@@ -91,7 +92,7 @@ async def test_a_second_sponsor_can_neither_probe_nor_squat_another_s_pledge_ids
         ],
     )
     await read_until(
-        settings, [settings.topic("application-status.v1")], lambda rs: count(ApplicationWaiting, rs) == 3
+        settings, [settings.topic(APPLICATION_STATUS.name)], lambda rs: count(ApplicationWaiting, rs) == 3
     )
 
     async with api.client() as client:
@@ -120,7 +121,7 @@ async def test_a_second_sponsor_can_neither_probe_nor_squat_another_s_pledge_ids
 
         # Five submissions reached the engine: five answers, read before any status is polled.
         statuses = await read_until(
-            settings, [settings.topic("pledge-status.v1")],
+            settings, [settings.topic(PLEDGE_STATUS.name)],
             lambda rs: count(PledgeAccepted, rs) + count(PledgeRejected, rs) == 5,
         )
         answers = [(r.key, decode(r.value)) for r in statuses]
@@ -163,13 +164,13 @@ async def test_a_second_sponsor_can_neither_probe_nor_squat_another_s_pledge_ids
     }
 
     coverage = await read_until(
-        settings, [settings.topic("coverage.v1")], lambda rs: count(CoverageActivated, rs) == 3
+        settings, [settings.topic(COVERAGE.name)], lambda rs: count(CoverageActivated, rs) == 3
     )
     covered = [e for r in coverage if isinstance(e := decode(r.value), CoverageActivated)]
     assert sorted(e.coverage_id.rsplit(":", 2)[0] for e in covered) == [
         "bank-sultra:shared-1", "dealer-kendari:probe-1", "dealer-kendari:shared-1"
     ]
     submitted = await read_until(
-        settings, [settings.topic("pledges.v1")], lambda rs: count(PledgeSubmitted, rs) == 5
+        settings, [settings.topic(PLEDGES.name)], lambda rs: count(PledgeSubmitted, rs) == 5
     )
     assert {decode(r.value).pledge_id for r in submitted} == {"shared-1", "probe-1"}  # type: ignore[union-attr]

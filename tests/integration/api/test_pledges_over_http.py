@@ -15,6 +15,7 @@ from jaring.demo import feed
 from jaring.processes import ServiceProcess
 from models.codec import decode
 from models.events import CoverageActivated
+from models.topics import COVERAGE
 from tests.conftest import WorkerFactory
 from tests.integration.api.conftest import RECEIVED, ApiProcessFactory, Keys, auth, base_url
 from tests.unit.factories import application
@@ -89,7 +90,7 @@ async def test_a_pledge_posted_over_http_covers_waiting_workers_and_shows_in_the
                 >= 2
             )
 
-        records = await read_until(settings.kafka_bootstrap, [settings.topic("coverage.v1")], two_covered)
+        records = await read_until(settings.kafka_bootstrap, [settings.topic(COVERAGE.name)], two_covered)
         covered = [e for r in records if isinstance(e := decode(r.value), CoverageActivated)]
         assert {e.sponsor_id for e in covered} == {"dealer-kendari"}
 

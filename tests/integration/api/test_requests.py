@@ -12,6 +12,7 @@ import pytest
 from infra.settings import Settings
 from infra.topic_io import Record, read_until
 from models.codec import decode
+from models.topics import APPLICATIONS, PLEDGES
 from tests.integration.api.conftest import ApiFactory, Keys, RunningApi, auth
 from tests.integration.api.test_pledges_over_http import pledge_body
 from tests.unit.factories import make_nik
@@ -63,7 +64,7 @@ async def test_concurrent_retries_with_one_key_give_one_record_and_one_answer(
     assert (retried.status_code, retried.json()) == (202, first)
     assert (other.status_code, other.json()["code"]) == (422, "idempotency_key_reused")
     assert theirs.status_code == 202 and theirs.json()["pledge_id"] != first["pledge_id"]
-    records = await records_on(settings, "pledges.v1", 2)
+    records = await records_on(settings, PLEDGES.name, 2)
     assert sorted(decode(r.value).event_id for r in records) == sorted(
         [first["event_id"], theirs.json()["event_id"]]
     )
@@ -199,7 +200,7 @@ async def test_an_officer_submits_an_application_and_neither_nik_nor_name_is_log
     assert body["nik"] not in bad.text and body["name"] not in bad.text
     assert good.json()["application_id"] in logged  # the API logged the submission ...
     assert body["nik"] not in logged and body["name"] not in logged  # ... but never who it was about
-    [record] = await records_on(settings, "applications.v1", 1)
+    [record] = await records_on(settings, APPLICATIONS.name, 1)
     event = decode(record.value)
     assert (event.event_id, record.key) == (good.json()["event_id"], b"74.71")
 

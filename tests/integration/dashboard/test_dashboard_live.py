@@ -26,7 +26,7 @@ from aiohttp import ClientSession
 from playwright.async_api import Browser, Page
 
 from infra.settings import Settings
-from jaring.demo import feed, outputs_until
+from jaring.demo import engine_caught_up, feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
 from tests.conftest import DashboardFactory, WorkerFactory
 
@@ -138,6 +138,8 @@ async def test_a_restarted_dashboard_rebuilds_the_same_view_and_the_example_read
     await feed(settings, pledges([30], start=apps[-1].event_time + timedelta(hours=1), months=1))
     await outputs_until(settings, lambda r: r.result.counts["coverage.activated"] >= 30)
     await feed(settings, month_ticks("2026-01", 1))  # only now: input topics have no order between them
+    # The month close's outputs span topics; read once all are on the broker, not at the first seen.
+    await engine_caught_up(settings)
     audit = await outputs_until(settings, lambda r: r.result.counts["coverage.expired"] >= 30)
 
     before = await _snapshot(first.ready_url, events=len(audit.events))

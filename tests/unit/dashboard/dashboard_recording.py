@@ -20,33 +20,14 @@ from pathlib import Path
 from infra.settings import DEV_PSEUDONYM_KEY
 from jaring.scenario import applications, month_ticks, pledges
 from models.codec import encode
-from models.events import (
-    ApplicationRejected,
-    ApplicationWaiting,
-    CoverageActivated,
-    CoverageExpired,
-    CoverageRenewed,
-    FundingMovement,
-    InputEvent,
-    OutputEvent,
-)
+from models.events import InputEvent
 from models.matcher import RegionMatcher
+from models.topics import route
 
-__all__ = ["RECORDING", "story", "topic_of"]
+__all__ = ["RECORDING", "story"]
 
 RECORDING = Path(__file__).parent / "recorded" / "kendari-mini.tsv"
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
-
-
-def topic_of(event: OutputEvent) -> str:
-    """The output topic an event travels on (``streams.outputs.destination``, without Faust)."""
-    if isinstance(event, ApplicationWaiting | ApplicationRejected):
-        return "application-status.v1"
-    if isinstance(event, CoverageActivated | CoverageRenewed | CoverageExpired):
-        return "coverage.v1"
-    if isinstance(event, FundingMovement):
-        return "funding.v1"
-    return "pledge-status.v1"
 
 
 def story() -> list[InputEvent]:
@@ -78,7 +59,7 @@ def record(path: Path = RECORDING) -> int:
     lines = []
     for event in story():
         for output in matcher.handle(event).outputs:
-            lines.append(f"{topic_of(output)}\t{encode(output).decode()}\n")
+            lines.append(f"{route(output)[0]}\t{encode(output).decode()}\n")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(lines))
     return len(lines)

@@ -1,0 +1,100 @@
+"""Every event Jaring reads or writes, as frozen pydantic models; a new type is added here.
+
+Common to all: ``type`` (dotted, the discriminator), ``schema_version``
+(1), ``event_id`` and ``event_time`` (aware, normalised to UTC).
+
+Compatibility rules, so producers and consumers can upgrade apart:
+
+- unknown fields are ignored on input (a newer producer may add fields);
+  a newer ``schema_version`` of a known type is refused, since its meaning
+  may have changed (``unsupported_schema_version``);
+- types are strict otherwise (no ``"5"`` for 5, no ``1`` for ``true``);
+- rejection reasons are plain strings on the wire so an old consumer can
+  read a new code (``models.errors.Reason`` lists today's).
+
+Output ids are derived from their cause (``coverage.activated:{coverage_id}``,
+``funding.premium_paid:{coverage_id}:{period}``...), so a replay produces the
+same ids and downstream consumers drop repeats. Output ``event_time`` is the
+causing event's time; ``period`` is the region's event-time month
+(``models.matcher`` explains the clock).
+
+A pledge id belongs to its sponsor: the engine identifies a pledge by
+``pledge_key(sponsor_id, pledge_id)`` (``{sponsor}:{pledge}``), so two sponsors
+choosing the same ``pledge_id`` have two independent pledges, and one sponsor
+can neither probe nor squat another's ids. Events keep ``sponsor_id`` and
+``pledge_id`` as separate fields; ids derived from a pledge embed the key:
+``pledge.accepted:{sponsor}:{pledge}``, ``funding.pledged:{sponsor}:{pledge}``,
+and ``coverage_id`` is ``{sponsor}:{pledge}:{worker}:{term_no}``.
+
+Modules: ``base`` (the header every event shares, id and money types,
+``pledge_key``), ``inputs`` (what the engine reads), ``outputs`` (what it
+says about applications, coverage and pledges), ``funding`` (ledger
+movements), ``dead_letter``. Import from this package: ``from models.events
+import CoverageActivated``. Which topic each type travels on, and its key,
+is ``models.topics``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from models.events.base import EventId, Identifier, UtcDatetime, pledge_key
+from models.events.dead_letter import DeadLetter
+from models.events.funding import FundingKind, FundingMovement, LedgerBalances
+from models.events.inputs import (
+    ApplicationSubmitted,
+    Channel,
+    Input,
+    InputEvent,
+    MonthTick,
+    PledgeSubmitted,
+    Targeting,
+    region_of,
+)
+from models.events.outputs import (
+    ApplicationRejected,
+    ApplicationWaiting,
+    CoverageActivated,
+    CoverageExpired,
+    CoverageRenewed,
+    OutputEvent,
+    PledgeAccepted,
+    PledgeExhausted,
+    PledgeExpired,
+    PledgeRejected,
+)
+
+__all__ = [
+    "ApplicationRejected",
+    "ApplicationSubmitted",
+    "ApplicationWaiting",
+    "Channel",
+    "CoverageActivated",
+    "CoverageExpired",
+    "CoverageRenewed",
+    "DeadLetter",
+    "Event",
+    "EventId",
+    "FundingKind",
+    "FundingMovement",
+    "Identifier",
+    "Input",
+    "InputEvent",
+    "LedgerBalances",
+    "MonthTick",
+    "OutputEvent",
+    "PledgeAccepted",
+    "PledgeExhausted",
+    "PledgeExpired",
+    "PledgeRejected",
+    "PledgeSubmitted",
+    "Targeting",
+    "UtcDatetime",
+    "pledge_key",
+    "region_of",
+]
+
+Event = Annotated[Input | OutputEvent | DeadLetter, Field(discriminator="type")]
+"""Any event on any Jaring topic."""

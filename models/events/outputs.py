@@ -1,0 +1,179 @@
+"""What the engine emits about applications, coverage and pledges.
+
+Output ids are derived from their cause (``coverage.activated:{coverage_id}``,
+``pledge.expired:{sponsor}:{pledge}``...), so a replay produces the same ids
+and downstream consumers drop repeats. Output ``event_time`` is the causing
+event's time; ``period`` is the region's event-time month (``models.matcher``
+explains the clock). Which topic each goes to, and its key, is
+``models.topics``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from models.events.base import Identifier, OutputBase, Rupiah
+from models.events.funding import FundingMovement
+from models.occupations import Occupation
+from models.periods import Period
+from models.priority import Priority
+from models.regions import DistrictCode
+from models.tariff import Package
+
+__all__ = [
+    "ApplicationRejected",
+    "ApplicationWaiting",
+    "CoverageActivated",
+    "CoverageExpired",
+    "CoverageRenewed",
+    "OutputEvent",
+    "PledgeAccepted",
+    "PledgeExhausted",
+    "PledgeExpired",
+    "PledgeRejected",
+]
+
+
+class ApplicationWaiting(OutputBase):
+    """Eligible, no seat yet: the worker joins the region's waiting list."""
+
+    type: Literal["application.waiting"] = "application.waiting"
+    application_id: Identifier
+    worker: str
+    """The keyed pseudonym (``models.nik.pseudonym``); never the NIK or name."""
+    district: DistrictCode
+    occupation: Occupation
+    priority: Priority
+
+
+class ApplicationRejected(OutputBase):
+    """Not eligible, or a duplicate; ``reason`` is a stable code, ``message`` says what to do."""
+
+    type: Literal["application.rejected"] = "application.rejected"
+    application_id: Identifier
+    worker: str | None
+    """Pseudonym when the NIK parsed, else None."""
+    reason: str
+    message: str
+
+
+class _CoverageTerm(OutputBase):
+    coverage_id: str
+    """``{sponsor_id}:{pledge_id}:{worker}:{term_no}``: one id per paid term."""
+    worker: str
+    pledge_id: Identifier
+    sponsor_id: Identifier
+    district: DistrictCode
+    occupation: Occupation
+    package: Package
+    monthly_premium_idr: Rupiah
+    months: int
+    term_no: int
+    """1 for the worker's first term, +1 per term (renewal or later activation)."""
+    start_period: Period
+    """First month of cover; cover starts when the registration is accepted."""
+    end_period: Period
+    """Last month of cover, inclusive: ``start_period + months - 1``."""
+    membership_since: Period
+    """Start of unbroken membership, for benefit clocks (JKM needs 3 months)."""
+    priority: Priority
+
+
+class CoverageActivated(_CoverageTerm):
+    """A worker gets a seat on a pledge."""
+
+    type: Literal["coverage.activated"] = "coverage.activated"
+    was_waiting: bool
+    """False when matched on arrival, True when taken from the waiting list."""
+
+
+class CoverageRenewed(_CoverageTerm):
+    """A term ended and the worker was re-seated with no gap."""
+
+    type: Literal["coverage.renewed"] = "coverage.renewed"
+    previous_coverage_id: str
+
+
+class CoverageExpired(OutputBase):
+    """A term's last month was paid; ``outcome`` says whether a renewal follows."""
+
+    type: Literal["coverage.expired"] = "coverage.expired"
+    coverage_id: str
+    worker: str
+    pledge_id: Identifier
+    sponsor_id: Identifier
+    district: DistrictCode
+    occupation: Occupation
+    end_period: Period
+    months_paid: int
+    outcome: Literal["renewed", "waiting"]
+
+
+class PledgeAccepted(OutputBase):
+    """The engine took the pledge: its seats, what they cost, and when they open."""
+
+    type: Literal["pledge.accepted"] = "pledge.accepted"
+    pledge_id: Identifier
+    sponsor_id: Identifier
+    payer_id: Identifier
+    package: Package
+    months: int
+    amount_idr: Rupiah
+    monthly_premium_idr: Rupiah
+    seat_cost_idr: Rupiah
+    """``monthly_premium_idr * months``: the money one seat binds."""
+    seats: int
+    capacity_idr: Rupiah
+    """``seats * seat_cost_idr``: the most this pledge can ever commit."""
+    remainder_idr: Rupiah
+    """``amount_idr - capacity_idr``: never committable, returned at expiry."""
+    opens_period: Period
+    """First month seats can be filled (later than ``period`` if ``valid_from`` is ahead)."""
+    valid_until: date
+
+
+class PledgeRejected(OutputBase):
+    """A pledge that cannot be accepted; nothing was committed."""
+
+    type: Literal["pledge.rejected"] = "pledge.rejected"
+    pledge_id: Identifier
+    sponsor_id: Identifier
+    reason: str
+    message: str
+
+
+class PledgeExhausted(OutputBase):
+    """Every seat is filled; the pledge keeps paying its terms until they end."""
+
+    type: Literal["pledge.exhausted"] = "pledge.exhausted"
+    pledge_id: Identifier
+    sponsor_id: Identifier
+    seats: int
+
+
+class PledgeExpired(OutputBase):
+    """The validity window closed: free seats released, remainder returned to the payer."""
+
+    type: Literal["pledge.expired"] = "pledge.expired"
+    pledge_id: Identifier
+    sponsor_id: Identifier
+    seats: int
+    seats_filled: int
+    seats_released: int
+    returned_idr: Rupiah
+
+
+OutputEvent = (
+    ApplicationWaiting
+    | ApplicationRejected
+    | CoverageActivated
+    | CoverageRenewed
+    | CoverageExpired
+    | PledgeAccepted
+    | PledgeRejected
+    | PledgeExhausted
+    | PledgeExpired
+    | FundingMovement
+)
+"""What ``RegionMatcher.handle`` returns."""

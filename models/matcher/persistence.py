@@ -1,0 +1,152 @@
+"""Entities to records and back (``models.records`` is the persistence contract).
+
+An entity and its record hold the same fields under the same names, so
+each direction copies those by name and converts only what is represented
+differently: months (indexes in memory, names in records), targeting (sets
+in memory, sorted tuples in records), a worker's term and a pledge's ledger
+(objects in memory, a nested record and four columns in records), and the
+region (a record's, implied by the matcher in memory). A field added to one
+side without the other stops the import, naming it, instead of being lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from operator import attrgetter
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from models.ledger import Ledger
+from models.matcher.entities import Pledge, Term, Worker
+from models.periods import period_index, period_name
+from models.records import ClockRecord, CoverageRecord, PledgeRecord, WorkerRecord
+
+__all__ = [
+    "Snapshot",
+    "coverage_record",
+    "pledge_from_record",
+    "pledge_record",
+    "term_from_record",
+    "worker_from_record",
+    "worker_record",
+]
+
+_T = TypeVar("_T", bound=str)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every record of a region: what ``RegionMatcher.restore`` takes."""
+
+    clock: ClockRecord
+    workers: tuple[WorkerRecord, ...]
+    pledges: tuple[PledgeRecord, ...]
+    seen: tuple[str, ...]
+
+
+class _Fields:
+    """Named fields, read off any object that has them."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = tuple(names)
+        self._get = attrgetter(*self.names)
+
+    def of(self, source: object) -> dict[str, Any]:
+        return dict(zip(self.names, self._get(source), strict=True))
+
+
+def _shared(entity: type, record: type[BaseModel], converted: Iterable[str]) -> _Fields:
+    """The fields an entity and its record hold alike; any other field must be in ``converted``."""
+    own = {f.name for f in fields(entity) if f.init}
+    unmatched = (own ^ set(record.model_fields)) - set(converted)
+    if unmatched:
+        raise TypeError(
+            f"{entity.__name__} and {record.__name__} differ in {sorted(unmatched)}: "
+            "name the field alike on both sides, or convert it in models.matcher.persistence"
+        )
+    return _Fields(sorted((own & set(record.model_fields)) - set(converted)))
+
+
+_LEDGER = _Fields(f.name for f in fields(Ledger))
+_WORKER = _shared(Worker, WorkerRecord, ("region", "last_end_period", "membership_since", "coverage"))
+_TERM = _shared(Term, CoverageRecord, ("start_period", "membership_since"))
+_PLEDGE = _shared(
+    Pledge, PledgeRecord,
+    ("region", "districts", "occupations", "sexes", "opens_period", "ledger", *_LEDGER.names),
+)
+
+
+def _name(month: int | None) -> str | None:
+    return None if month is None else period_name(month)
+
+
+def _index(period: str | None) -> int | None:
+    return None if period is None else period_index(period)
+
+
+def _sorted(values: frozenset[_T] | None) -> tuple[_T, ...] | None:
+    return None if values is None else tuple(sorted(values))
+
+
+def _set(values: tuple[_T, ...] | None) -> frozenset[_T] | None:
+    return None if values is None else frozenset(values)
+
+
+def coverage_record(t: Term) -> CoverageRecord:
+    return CoverageRecord(
+        **_TERM.of(t),
+        start_period=period_name(t.start_period),
+        membership_since=period_name(t.membership_since),
+    )
+
+
+def term_from_record(r: CoverageRecord) -> Term:
+    return Term(
+        **_TERM.of(r),
+        start_period=period_index(r.start_period),
+        membership_since=period_index(r.membership_since),
+    )
+
+
+def worker_record(w: Worker, region: str) -> WorkerRecord:
+    return WorkerRecord(
+        **_WORKER.of(w),
+        region=region,
+        last_end_period=_name(w.last_end_period),
+        membership_since=_name(w.membership_since),
+        coverage=None if w.coverage is None else coverage_record(w.coverage),
+    )
+
+
+def worker_from_record(r: WorkerRecord) -> Worker:
+    return Worker(
+        **_WORKER.of(r),
+        last_end_period=_index(r.last_end_period),
+        membership_since=_index(r.membership_since),
+        coverage=None if r.coverage is None else term_from_record(r.coverage),
+    )
+
+
+def pledge_record(p: Pledge, region: str) -> PledgeRecord:
+    return PledgeRecord(
+        **_PLEDGE.of(p),
+        **_LEDGER.of(p.ledger),
+        region=region,
+        districts=_sorted(p.districts),
+        occupations=_sorted(p.occupations),
+        sexes=_sorted(p.sexes),
+        opens_period=period_name(p.opens_period),
+    )
+
+
+def pledge_from_record(r: PledgeRecord) -> Pledge:
+    return Pledge(
+        **_PLEDGE.of(r),
+        ledger=Ledger(**_LEDGER.of(r)),
+        districts=_set(r.districts),
+        occupations=_set(r.occupations),
+        sexes=_set(r.sexes),
+        opens_period=period_index(r.opens_period),
+    )

@@ -1,0 +1,240 @@
+"""The matcher's outputs and records for fixed input logs, pinned byte for byte.
+
+A refactoring of ``models.matcher`` must not change what a region emits or
+stores for any input log: the stream layer's replay check compares workers'
+outputs with the pure core's, and records written by one version are
+restored by the next. These digests were taken from the matcher before it
+was split into a package (commit 7dc513c) and must never move. A digest
+that changes is a change of behaviour: it needs its own reason, a
+CHANGELOG line and new digests, never a silent update.
+
+Two logs: the Kendari programme (``jaring.scenario.kendari``, 300 workers)
+and a seeded adversarial log exercising every output type and rejection
+path the matcher has (replays, duplicate NIKs and pledge ids, refused and
+scheduled pledges, targeting, stale and month-skipping ticks). The digest
+covers every output's bytes, every ``Step`` field and every changed record,
+and is taken again with the matcher rebuilt from its own records every 97
+inputs, which pins the persistence mapping in both directions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from jaring.scenario import kendari
+from models.codec import encode
+from models.eligibility import CityPolicy
+from models.events import (
+    ApplicationSubmitted,
+    Channel,
+    FundingKind,
+    InputEvent,
+    MonthTick,
+    PledgeSubmitted,
+    Targeting,
+)
+from models.matcher import RegionMatcher
+from models.nik import Sex
+from models.occupations import Occupation
+from models.periods import last_day, period_index, period_name
+from models.tariff import Package
+
+REGION = "74.71"
+KEY = b"golden-pseudonym-key-0123456789abcdef"
+DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
+OCCUPATIONS = tuple(Occupation)
+POLICY = CityPolicy(max_pledge_idr=40_000_000, max_pledge_seats=40)
+
+KENDARI_DIGEST = "6ddd9ba5a972e750c317723966a7aaec6810a28e1218c81acce9e9c55fef701f"
+ADVERSARIAL_DIGEST = "0524c6c5cd14fb749968c3fe4176e360fe878228f0f5b2aa496435e5001a7b9a"
+
+
+def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:
+    birth = date(1975, 1, 1) + timedelta(days=(i * 37) % 9_000)
+    day = birth.day + (40 if sex is Sex.FEMALE else 0)
+    nik = f"{district.replace('.', '')}{day:02d}{birth.month:02d}{birth.year % 100:02d}{i % 10_000:04d}"
+    return nik, birth
+
+
+def adversarial(seed: int, count: int) -> Iterator[InputEvent]:
+    """Applications (duplicates, replays, bad NIKs, ineligible), pledges (targeted, scheduled,
+    refused, duplicate ids, replays, two sponsors sharing ids) and ticks (skipping months, stale)."""
+    rng = random.Random(seed)
+    clock = datetime(2025, 1, 6, 3, 0, tzinfo=UTC)
+    month = period_index("2025-01")
+    workers = 0
+    sent: list[InputEvent] = []
+    pledge_ids: list[tuple[str, str]] = []
+    for n in range(count):
+        clock += timedelta(minutes=rng.randint(1, 600))
+        roll = rng.random()
+        if sent and roll < 0.04:
+            yield rng.choice(sent)  # a replay: same event id
+            continue
+        if roll < 0.55 or roll >= 0.83:
+            if workers and rng.random() < 0.05:
+                i = rng.randrange(workers)
+            else:
+                i = workers
+                workers += 1
+            district = DISTRICTS[i % len(DISTRICTS)]
+            sex = Sex.FEMALE if rng.random() < 0.45 else Sex.MALE
+            nik, birth = _nik(i, district, sex)
+            if rng.random() < 0.02:
+                nik = nik[:10]
+            event: InputEvent = ApplicationSubmitted(
+                event_id=f"a{n}",
+                event_time=clock,
+                application_id=f"app{n}",
+                nik=nik,
+                name="Pekerja Contoh",
+                birth_date=birth,
+                sex=sex,
+                regency=REGION,
+                district=district,
+                occupation=rng.choice(OCCUPATIONS),
+                declared_income_idr=rng.choice((800_000, 1_500_000, 9_000_000)),
+                dependants=rng.randrange(6),
+                breadwinner=rng.random() < 0.6,
+                welfare_decile=rng.choice((None, 1, 2, 3, 4, 5, 9)),
+                disability=rng.random() < 0.05,
+                already_covered=rng.random() < 0.02,
+                channel=rng.choice(tuple(Channel)),
+                submitted_at=clock - timedelta(seconds=rng.randrange(3600)),
+            )
+        elif roll < 0.80:
+            months = rng.choice((1, 3, 6, 12, 7))
+            package = rng.choice(tuple(Package))
+            seats = rng.randint(0, 30)
+            amount = max(1, seats * 16_800 * months + rng.randrange(50_000))
+            kind = rng.randrange(6)
+            targeting = Targeting()
+            if kind == 0:
+                targeting = Targeting(districts=tuple(rng.sample(DISTRICTS, rng.randint(1, 3))))
+            elif kind == 1:
+                targeting = Targeting(occupations=tuple(rng.sample(OCCUPATIONS, 2)))
+            elif kind == 2:
+                targeting = Targeting(sexes=(Sex.FEMALE,))
+            elif kind == 3:
+                targeting = Targeting(max_welfare_decile=rng.randint(1, 4))
+            start_month = month + rng.choice((0, 0, 0, 1, 2))
+            if pledge_ids and rng.random() < 0.1:
+                sponsor, pid = rng.choice(pledge_ids)
+                sponsor = sponsor if rng.random() < 0.5 else f"other-{sponsor}"
+            else:
+                sponsor, pid = f"sponsor{rng.randrange(4)}", f"pledge{n}"
+                pledge_ids.append((sponsor, pid))
+            event = PledgeSubmitted(
+                event_id=f"p{n}",
+                event_time=clock,
+                pledge_id=pid,
+                sponsor_id=sponsor,
+                payer_id=f"payer{rng.randrange(3)}",
+                region=REGION,
+                amount_idr=amount,
+                months=months,
+                package=package,
+                targeting=targeting,
+                max_workers=rng.choice((None, None, 2, 5, 50)),
+                valid_from=date.fromisoformat(f"{period_name(start_month)}-01"),
+                valid_until=last_day(start_month + rng.randint(0, 5)),
+            )
+        else:
+            step = rng.choice((1, 1, 1, 1, 1, 2, 3, 0))
+            if step == 0:
+                stale = period_name(month - 2)
+                event = MonthTick(event_id=f"t{n}", event_time=clock, region=REGION, period=stale)
+            else:
+                month += step
+                clock = max(clock, datetime.fromisoformat(f"{period_name(month)}-01T00:05:00+00:00"))
+                event = MonthTick(
+                    event_id=f"t{n}", event_time=clock, region=REGION, period=period_name(month - 1)
+                )
+        sent.append(event)
+        yield event
+
+
+def digest(events: list[InputEvent], *, restore_every: int = 0, policy: CityPolicy = POLICY) -> str:
+    """SHA-256 over every output's bytes, every Step field and every changed record, in order.
+
+    With ``restore_every``, the matcher is rebuilt from its snapshot that often (the persistence
+    round trip), so the records both ways are part of what is pinned.
+    """
+    h = hashlib.sha256()
+    m = RegionMatcher(REGION, KEY, policy)
+    for n, event in enumerate(events, 1):
+        step = m.handle(event)
+        h.update(f"#{n} {event.event_id}\n".encode())
+        for out in step.outputs:
+            h.update(encode(out) + b"\n")
+        h.update(repr((step.workers, step.pledges, step.seen, step.clock)).encode())
+        for w in step.workers:
+            h.update(m.worker_record(w).model_dump_json().encode())
+        for p in step.pledges:
+            h.update(m.pledge_record(p).model_dump_json().encode())
+        if step.clock:
+            h.update(m.clock_record().model_dump_json().encode())
+        if restore_every and n % restore_every == 0:
+            snap = m.snapshot()
+            m = RegionMatcher.restore(
+                REGION, KEY, clock=snap.clock, workers=reversed(snap.workers),
+                pledges=reversed(snap.pledges), seen=snap.seen, policy=policy,
+            )
+    snap = m.snapshot()
+    h.update(snap.clock.model_dump_json().encode())
+    for rec in (*snap.workers, *snap.pledges):
+        h.update(rec.model_dump_json().encode())
+    h.update(repr((snap.seen, m.waiting(), m.covered(), m.current_period)).encode())
+    return h.hexdigest()
+
+
+
+@pytest.fixture(scope="module")
+def adversarial_log() -> list[InputEvent]:
+    return list(adversarial(15, 3000))
+
+
+def test_the_kendari_programme_gives_the_pinned_outputs_and_records() -> None:
+    s = kendari(workers=300)
+    assert digest([*s.applications, *s.pledges, *s.ticks], policy=CityPolicy()) == KENDARI_DIGEST
+
+
+def test_the_adversarial_log_gives_the_pinned_outputs_and_records(adversarial_log: list[InputEvent]) -> None:
+    assert digest(adversarial_log) == ADVERSARIAL_DIGEST
+
+
+def test_a_matcher_rebuilt_from_its_records_every_97_inputs_gives_the_same(
+    adversarial_log: list[InputEvent],
+) -> None:
+    assert digest(adversarial_log, restore_every=97) == ADVERSARIAL_DIGEST
+
+
+def test_the_adversarial_log_reaches_every_output_and_rejection_path(
+    adversarial_log: list[InputEvent],
+) -> None:
+    """What the pin is worth: a log that never took a path could not notice it changed."""
+    seen: Counter[str] = Counter()
+    m = RegionMatcher(REGION, KEY, POLICY)
+    for event in adversarial_log:
+        for out in m.handle(event).outputs:
+            seen[out.type] += 1
+            for attr in ("kind", "reason", "outcome", "was_waiting"):
+                if hasattr(out, attr):
+                    seen[f"{out.type} {attr}={getattr(out, attr)}"] += 1
+    expected = {
+        "application.waiting", "application.rejected", "coverage.activated", "coverage.renewed",
+        "coverage.expired", "pledge.accepted", "pledge.rejected", "pledge.exhausted", "pledge.expired",
+        "funding.movement",
+        *(f"funding.movement kind={kind}" for kind in FundingKind),
+        "application.rejected reason=duplicate_worker", "application.rejected reason=nik_invalid_length",
+        "pledge.rejected reason=duplicate_pledge", "coverage.expired outcome=renewed",
+        "coverage.expired outcome=waiting", "coverage.activated was_waiting=True",
+        "coverage.activated was_waiting=False",
+    }
+    assert expected <= set(seen), sorted(expected - set(seen))
