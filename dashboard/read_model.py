@@ -56,7 +56,10 @@ from models.events import (
     ApplicationRejected,
     ApplicationWaiting,
     CoverageActivated,
+    CoverageCancelled,
+    CoverageCommitted,
     CoverageExpired,
+    CoverageLapsed,
     CoverageRenewed,
     Event,
     FundingMovement,
@@ -64,6 +67,7 @@ from models.events import (
     PledgeExhausted,
     PledgeExpired,
     PledgeRejected,
+    PledgeReopened,
 )
 from models.ledger import Dashboard
 from models.periods import period_index, period_name
@@ -79,6 +83,8 @@ _COVERED, _WAITING = "covered", "waiting"
 _SHOWN = (
     ApplicationWaiting, ApplicationRejected, CoverageActivated, CoverageRenewed, CoverageExpired,
     PledgeAccepted, PledgeExhausted, PledgeExpired, PledgeRejected, FundingMovement,
+    # the pledge book's seats and status (issue 16): folded by ``PledgeBooks`` alone
+    CoverageCommitted, CoverageCancelled, CoverageLapsed, PledgeReopened,
 )
 
 

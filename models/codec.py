@@ -40,7 +40,11 @@ from models.events import (
     Event,
     Input,
     MonthTick,
+    PaymentReported,
     PledgeSubmitted,
+    RefundSettled,
+    RegistrationConfirmed,
+    RegistrationRejected,
     region_of,
 )
 
@@ -74,7 +78,10 @@ WRONG_TOPIC = "wrong_topic"
 WRONG_KEY = "wrong_key"
 RECORD_TOO_LARGE = "record_too_large"
 
-INPUT_TYPES: tuple[type[Input], ...] = (ApplicationSubmitted, PledgeSubmitted, MonthTick)
+INPUT_TYPES: tuple[type[Input], ...] = (
+    ApplicationSubmitted, PledgeSubmitted, MonthTick,
+    RegistrationConfirmed, RegistrationRejected, PaymentReported, RefundSettled,
+)
 """Every input type: what the region log may hold."""
 
 RECORD_OVERHEAD = 128

@@ -98,7 +98,15 @@ class CityPolicy(BaseModel):
     seats (a large amount for one month, say) must cap them with ``max_workers``.
     """
     lapse_after_unpaid_months: int = Field(default=3, ge=1)
-    """BPJS: membership lapses after this many consecutive unpaid months; a shorter gap keeps it."""
+    """BPJS: membership lapses after this many consecutive unpaid months; a shorter gap keeps it.
+
+    Also the arrears window: a bill line for month Q is in arrears from the close
+    of Q + 1 and may be paid until the close of Q + this + 1, which lapses its
+    term (or, for a term already ended, writes the line off) if it is still unpaid."""
+    registration_deadline_months: int = Field(default=2, ge=1)
+    """A committed seat not confirmed by BPJS by the close of its commit month + this - 1 is cancelled."""
+    bill_due_day: int = Field(default=15, ge=1, le=28)
+    """A bill for month P is due on this day of the month after P (28 at most: every month has it)."""
     priority: PriorityWeights = PriorityWeights()
 
     @model_validator(mode="after")

@@ -70,7 +70,8 @@ class LedgerError(JaringError):
 
 
 class Reason(StrEnum):
-    """Why an application or a pledge was rejected (``reason`` on the event)."""
+    """Why an input had the outcome it had (``reason`` on the event): rejected applications and
+    pledges, registration answers, reconciled payments, refund settlements."""
 
     # NIK (Permendagri on population numbers; see models.nik)
     NIK_INVALID_LENGTH = "nik_invalid_length"
@@ -106,6 +107,21 @@ class Reason(StrEnum):
     PLEDGE_MAX_WORKERS_ABOVE_LIMIT = "pledge_max_workers_above_limit"
     # areas: Kemendagri's table (models.regions); an application's district, a pledge's targeted districts
     DISTRICT_UNKNOWN = "district_unknown"
+    # registration answers (registration.unmatched) and cancelled seats (coverage.cancelled)
+    REGISTRATION_UNKNOWN = "registration_unknown"
+    REGISTRATION_NOT_PENDING = "registration_not_pending"
+    REGISTRATION_REJECTED = "registration_rejected"
+    REGISTRATION_EXPIRED = "registration_expired"
+    # reconciliation (payment.reconciled): one reason per outcome
+    PAYMENT_EXACT = "payment_exact"
+    PAYMENT_SHORT = "payment_short"
+    PAYMENT_OVER = "payment_over"
+    PAYMENT_DUPLICATE = "payment_duplicate"
+    BILL_UNKNOWN = "bill_unknown"
+    BILL_OF_ANOTHER_PAYER = "bill_of_another_payer"
+    # refund settlements (refund.rejected)
+    REFUND_UNKNOWN = "refund_unknown"
+    REFUND_OVER_OWED = "refund_over_owed"
 
 
 class UnroutableError(JaringError):

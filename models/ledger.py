@@ -1,20 +1,24 @@
 """Money: one ledger per pledge, and the dashboard series folded from events.
 
-A pledge's ledger, in integer rupiah:
+A pledge's ledger, in integer rupiah, records what was paid, not what was decided:
 
 - ``pledged_idr``: the amount accepted;
-- ``committed_idr``: seats filled x months x monthly premium, bound to terms;
-- ``paid_idr``: premiums that fell due so far (one month per term per tick);
-- ``remainder_idr = pledged - committed``: refundable, never spent on cover
-  unless a seat is filled from it;
-- ``returned_idr``: the part of the remainder handed back to the payer when
-  the pledge expired; nothing is committed after that.
+- ``committed_idr``: bound to seats (committed or active terms, and ended ones'
+  billed months); a cancelled or lapsed term's not-yet-billed money is released
+  back out of it;
+- ``billed_idr``: bill lines issued for the pledge's active terms, one month each;
+- ``paid_idr``: lines a payment paid;
+- ``arrears_idr``: lines unpaid after their due date;
+- ``written_off_idr``: lines unpaid past the arrears window (a lapse);
+- ``returned_idr``: uncommitted money handed back after the pledge expired.
 
-Invariants after every operation (docs/domain.md, Funding over time):
-``committed + remainder == pledged``, ``paid <= committed``,
-``committed <= pledged``, ``returned <= remainder``. An operation that would
-break one raises ``LedgerError``: that is a bug, never bad input, and the
-matcher checks money before it moves it.
+Derived: ``remainder_idr`` (uncommitted) ``= pledged - committed``;
+``not_yet_billed_idr = committed - billed``; ``outstanding_idr = billed - paid -
+written_off``; ``due_idr = outstanding - arrears``. Invariants after every
+operation (docs/domain.md, Funding over time): every one of those is >= 0, and
+``returned <= remainder``. An operation that would break one raises
+``LedgerError``: that is a bug, never bad input, and the matcher checks money
+before it moves it.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ from models.errors import LedgerError
 from models.events import (
     ApplicationWaiting,
     CoverageActivated,
+    CoverageCancelled,
+    CoverageCommitted,
     CoverageExpired,
+    CoverageLapsed,
     CoverageRenewed,
-    FundingKind,
     FundingMovement,
     LedgerBalances,
     OutputEvent,
+    pledge_key,
 )
 
 __all__ = ["Dashboard", "Ledger", "SeriesPoint", "fold"]
@@ -49,18 +56,39 @@ class Ledger:
 
     pledged_idr: int = 0
     committed_idr: int = 0
+    billed_idr: int = 0
     paid_idr: int = 0
+    arrears_idr: int = 0
+    written_off_idr: int = 0
     returned_idr: int = 0
 
     @property
     def remainder_idr(self) -> int:
-        """Refundable: pledged minus committed."""
+        """Uncommitted: pledged minus committed."""
         return self.pledged_idr - self.committed_idr
 
     @property
     def available_idr(self) -> int:
         """What may still be committed: the remainder not yet returned."""
         return self.remainder_idr - self.returned_idr
+
+    @property
+    def not_yet_billed_idr(self) -> int:
+        return self.committed_idr - self.billed_idr
+
+    @property
+    def outstanding_idr(self) -> int:
+        """Billed, neither paid nor written off."""
+        return self.billed_idr - self.paid_idr - self.written_off_idr
+
+    @property
+    def due_idr(self) -> int:
+        """Outstanding and not yet past its due date."""
+        return self.outstanding_idr - self.arrears_idr
+
+    def _refuse(self, code: str, amount: int, limit: int, what: str) -> None:
+        if amount <= 0 or amount > limit:
+            raise LedgerError(code, f"cannot {what} {amount}: only {limit} can be")
 
     def pledge(self, amount: int) -> None:
         """Accept the pledged amount (once, when the pledge is accepted)."""
@@ -69,23 +97,43 @@ class Ledger:
         self.pledged_idr = amount
 
     def commit(self, amount: int) -> None:
-        """Bind a term's premiums to a filled seat."""
-        if amount <= 0 or amount > self.available_idr:
-            raise LedgerError(
-                "ledger_overcommit", f"cannot commit {amount}: only {self.available_idr} is available"
-            )
+        """Bind a seat's premiums (remainder -> committed)."""
+        self._refuse("ledger_overcommit", amount, self.available_idr, "commit")
         self.committed_idr += amount
 
-    def pay(self, amount: int) -> None:
-        """A month's premium fell due and is paid from committed money."""
-        if amount <= 0 or self.paid_idr + amount > self.committed_idr:
+    def release(self, amount: int) -> None:
+        """Unbind a cancelled or lapsed term's not-yet-billed money (committed -> remainder)."""
+        self._refuse("ledger_overrelease", amount, self.not_yet_billed_idr, "release")
+        self.committed_idr -= amount
+
+    def bill(self, amount: int) -> None:
+        """Bill lines of active terms (not yet billed -> due)."""
+        self._refuse("ledger_overbill", amount, self.not_yet_billed_idr, "bill")
+        self.billed_idr += amount
+
+    def fall_due(self, amount: int) -> None:
+        """Lines unpaid at their due date (due -> in arrears)."""
+        self._refuse("ledger_overdue", amount, self.due_idr, "move to arrears")
+        self.arrears_idr += amount
+
+    def pay(self, amount: int, *, in_arrears: int) -> None:
+        """A payment paid ``amount`` of lines, ``in_arrears`` of it lines past due (-> paid)."""
+        self._refuse("ledger_overpay", amount, self.outstanding_idr, "pay")
+        if in_arrears < 0 or in_arrears > min(amount, self.arrears_idr) or amount - in_arrears > self.due_idr:
             raise LedgerError(
-                "ledger_overpay", f"cannot pay {amount}: {self.committed_idr - self.paid_idr} unpaid"
+                "ledger_overpay", f"cannot pay {in_arrears} of arrears out of {self.arrears_idr}"
             )
         self.paid_idr += amount
+        self.arrears_idr -= in_arrears
+
+    def write_off(self, amount: int) -> None:
+        """Lines past the arrears window (in arrears -> written off)."""
+        self._refuse("ledger_overwrite", amount, self.arrears_idr, "write off")
+        self.arrears_idr -= amount
+        self.written_off_idr += amount
 
     def return_remainder(self) -> int:
-        """Hand back what was never committed; returns the amount."""
+        """Hand back what is not committed; returns the amount (0 when nothing is left)."""
         amount = self.available_idr
         self.returned_idr += amount
         return amount
@@ -93,7 +141,11 @@ class Ledger:
     def check(self) -> None:
         """Raise ``LedgerError`` if an invariant is broken (for tests and restore)."""
         if not (
-            0 <= self.paid_idr <= self.committed_idr <= self.pledged_idr
+            0 <= self.committed_idr <= self.pledged_idr
+            and 0 <= self.billed_idr <= self.committed_idr
+            and self.paid_idr >= 0
+            and self.written_off_idr >= 0
+            and 0 <= self.arrears_idr <= self.outstanding_idr
             and 0 <= self.returned_idr <= self.remainder_idr
         ):
             raise LedgerError("ledger_invariant", f"invariant broken: {self}")
@@ -103,7 +155,13 @@ class Ledger:
         return LedgerBalances(
             pledged_idr=self.pledged_idr,
             committed_idr=self.committed_idr,
+            billed_idr=self.billed_idr,
+            not_yet_billed_idr=self.not_yet_billed_idr,
             paid_idr=self.paid_idr,
+            outstanding_idr=self.outstanding_idr,
+            due_idr=self.due_idr,
+            arrears_idr=self.arrears_idr,
+            written_off_idr=self.written_off_idr,
             remainder_idr=self.remainder_idr,
             returned_idr=self.returned_idr,
             runway_months=runway_months,
@@ -113,9 +171,10 @@ class Ledger:
 class SeriesPoint(BaseModel):
     """Levels at the end of a month that saw a change; ``sponsor_id`` None is the whole region.
 
-    Money and ``covered`` are per sponsor and summed in the region row;
-    ``waiting`` is regional (a waiting worker has no sponsor yet), so sponsor
-    rows carry 0. Months without changes are absent: carry levels forward.
+    Money and seats are per sponsor and summed in the region row; ``waiting``
+    is regional (a waiting worker has no sponsor yet), so sponsor rows carry 0.
+    Months without changes are absent: carry levels forward. Money levels are
+    the sums of the sponsor's pledges' latest balances (``MONEY``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -125,18 +184,27 @@ class SeriesPoint(BaseModel):
     period: str
     pledged_idr: int = 0
     committed_idr: int = 0
+    billed_idr: int = 0
     paid_idr: int = 0
+    due_idr: int = 0
+    arrears_idr: int = 0
+    written_off_idr: int = 0
     returned_idr: int = 0
+    registering: int = 0
+    """Seats committed, waiting for BPJS's registration confirmation."""
     covered: int = 0
+    lapsed: int = 0
     waiting: int = 0
 
 
-_MONEY_FIELD = {
-    FundingKind.PLEDGED: "pledged_idr",
-    FundingKind.COMMITTED: "committed_idr",
-    FundingKind.PREMIUM_PAID: "paid_idr",
-    FundingKind.RETURNED: "returned_idr",
-}
+MONEY = (
+    "pledged_idr", "committed_idr", "billed_idr", "paid_idr", "due_idr", "arrears_idr", "written_off_idr",
+    "returned_idr",
+)
+"""The money levels, each a ``LedgerBalances`` field summed over pledges."""
+
+_PLEDGE_ROW = "@"
+"""Rows ``(region, "@{pledge key}")`` hold a pledge's latest balances (sponsor ids have no ``@``)."""
 
 
 class Dashboard:
@@ -150,7 +218,7 @@ class Dashboard:
         self._points: dict[tuple[str, str | None, str], SeriesPoint] = {}
 
     def levels(self) -> dict[tuple[str, str | None], dict[str, int]]:
-        """Current levels per (region, sponsor or None): all that is needed to carry on folding."""
+        """Current levels per (region, sponsor or None, or a pledge's row): all that is needed to carry on."""
         return {row: dict(values) for row, values in self._levels.items()}
 
     def totals(self, region: str) -> dict[str, int]:
@@ -159,23 +227,7 @@ class Dashboard:
 
     def apply(self, event: OutputEvent) -> list[SeriesPoint]:
         """Account for one event; returns the points it changed. A region's events come in log order."""
-        deltas: list[tuple[str | None, str, int]] = []
-        if isinstance(event, FundingMovement):
-            field = _MONEY_FIELD.get(event.kind)
-            if field is not None:
-                deltas.append((event.sponsor_id, field, event.amount_idr))
-        elif isinstance(event, CoverageActivated):
-            deltas.append((event.sponsor_id, "covered", 1))
-            if event.was_waiting:
-                deltas.append((None, "waiting", -1))
-        elif isinstance(event, CoverageRenewed):
-            deltas.append((event.sponsor_id, "covered", 1))
-        elif isinstance(event, CoverageExpired):
-            deltas.append((event.sponsor_id, "covered", -1))
-            if event.outcome == "waiting":
-                deltas.append((None, "waiting", 1))
-        elif isinstance(event, ApplicationWaiting):
-            deltas.append((None, "waiting", 1))
+        deltas = self._deltas(event)
         changed: list[SeriesPoint] = []
         for sponsor, field, delta in deltas:
             rows = [None] if sponsor is None else [sponsor, None]
@@ -186,6 +238,39 @@ class Dashboard:
                 self._points[(event.region, row, event.period)] = point
                 changed.append(point)
         return changed
+
+    def _deltas(self, event: OutputEvent) -> list[tuple[str | None, str, int]]:
+        deltas: list[tuple[str | None, str, int]] = []
+        if isinstance(event, FundingMovement):
+            row = (event.region, _PLEDGE_ROW + pledge_key(event.sponsor_id, event.pledge_id))
+            last = self._levels.setdefault(row, {})
+            now = event.balances.model_dump(include=set(MONEY))
+            for field in MONEY:
+                if now[field] != last.get(field, 0):
+                    deltas.append((event.sponsor_id, field, now[field] - last.get(field, 0)))
+                last[field] = now[field]
+        elif isinstance(event, CoverageCommitted):
+            deltas.append((event.sponsor_id, "registering", 1))
+            if event.was_waiting:
+                deltas.append((None, "waiting", -1))
+        elif isinstance(event, CoverageActivated):
+            deltas += [(event.sponsor_id, "registering", -1), (event.sponsor_id, "covered", 1)]
+        elif isinstance(event, CoverageRenewed):
+            deltas.append((event.sponsor_id, "covered", 1))
+        elif isinstance(event, CoverageExpired):
+            deltas.append((event.sponsor_id, "covered", -1))
+            if event.outcome == "waiting":
+                deltas.append((None, "waiting", 1))
+        elif isinstance(event, CoverageCancelled):
+            deltas.append((event.sponsor_id, "registering", -1))
+            if event.outcome == "waiting":
+                deltas.append((None, "waiting", 1))
+        elif isinstance(event, CoverageLapsed):
+            deltas += [(event.sponsor_id, "covered", -1), (event.sponsor_id, "lapsed", 1)]
+            deltas.append((None, "waiting", 1))
+        elif isinstance(event, ApplicationWaiting):
+            deltas.append((None, "waiting", 1))
+        return deltas
 
     def series(self) -> list[SeriesPoint]:
         """Every point, ordered by region, region row first then sponsors, then month."""

@@ -12,7 +12,10 @@ is another book, and a reader shows a sponsor only books of theirs.
 
 One status precedence for every reader, ``submitted < rejected < accepted <
 exhausted < expired``, and a book's status is the highest any of its facts
-implies:
+implies, except that a ``pledge.reopened`` (a seat freed by a cancellation or
+a lapse) sets an exhausted pledge back to ``accepted`` (open): exhausted and
+reopened come in the order of the pledge's one ``pledge-status.v1`` partition,
+and ``expired`` is final:
 
 - acceptance is implied by ``pledge.accepted`` and equally by a funding
   movement or a coverage term on the pledge (only accepted pledges have them);
@@ -40,8 +43,10 @@ from datetime import date, datetime
 from typing import Literal, TypeAlias, TypedDict
 
 from models.events import (
-    CoverageActivated,
+    CoverageCancelled,
+    CoverageCommitted,
     CoverageExpired,
+    CoverageLapsed,
     CoverageRenewed,
     FundingMovement,
     LedgerBalances,
@@ -49,6 +54,7 @@ from models.events import (
     PledgeExhausted,
     PledgeExpired,
     PledgeRejected,
+    PledgeReopened,
     PledgeSubmitted,
     pledge_key,
 )
@@ -71,11 +77,14 @@ PledgeFact: TypeAlias = (
     | PledgeAccepted
     | PledgeRejected
     | PledgeExhausted
+    | PledgeReopened
     | PledgeExpired
     | FundingMovement
-    | CoverageActivated
+    | CoverageCommitted
     | CoverageRenewed
     | CoverageExpired
+    | CoverageCancelled
+    | CoverageLapsed
 )
 """Every event that says something about one pledge."""
 
@@ -84,15 +93,19 @@ _FACTS = (
     PledgeAccepted,
     PledgeRejected,
     PledgeExhausted,
+    PledgeReopened,
     PledgeExpired,
     FundingMovement,
-    CoverageActivated,
+    CoverageCommitted,
     CoverageRenewed,
     CoverageExpired,
+    CoverageCancelled,
+    CoverageLapsed,
 )
 
 NO_BALANCES = LedgerBalances(
-    pledged_idr=0, committed_idr=0, paid_idr=0, remainder_idr=0, returned_idr=0, runway_months=0
+    pledged_idr=0, committed_idr=0, billed_idr=0, not_yet_billed_idr=0, paid_idr=0, outstanding_idr=0,
+    due_idr=0, arrears_idr=0, written_off_idr=0, remainder_idr=0, returned_idr=0, runway_months=0
 )
 """A pledge's ledger before the engine accepted it: nothing on it."""
 
@@ -130,7 +143,7 @@ class PledgeBook:
     """None until the engine accepted the pledge."""
     balances: LedgerBalances = NO_BALANCES
     seats_filled: int = 0
-    """Terms started on this pledge (activations and renewals): one per seat filled."""
+    """Seats taken on this pledge (commitments and renewals), cancelled and lapsed ones included."""
     terms_ended: int = 0
     workers: set[str] = field(default_factory=set)
     """Distinct workers (pseudonyms) this pledge has covered."""
@@ -154,7 +167,7 @@ class PledgeBook:
 
     @property
     def workers_active(self) -> int:
-        """Terms on this pledge that have not ended (a worker holds one term at a time)."""
+        """Seats on this pledge not ended: committed or active (a worker holds one term at a time)."""
         return self.seats_filled - self.terms_ended
 
     @property
@@ -217,13 +230,17 @@ class PledgeBooks:
             book.lift("rejected")
             book.rejection = (event.reason, event.message)
         elif isinstance(event, PledgeExhausted):
-            book.lift("exhausted")
+            if book.status != "expired":  # the pledge-status partition orders exhausted and reopened
+                book.status = "exhausted"
+        elif isinstance(event, PledgeReopened):
+            if book.status != "expired":
+                book.status = "accepted"
         elif isinstance(event, PledgeExpired):
             book.lift("expired")
         elif isinstance(event, FundingMovement):
             book.lift("accepted")
             book.balances = event.balances
-        elif isinstance(event, CoverageActivated | CoverageRenewed):
+        elif isinstance(event, CoverageCommitted | CoverageRenewed):
             book.lift("accepted")
             book.seats_filled += 1
             book.workers.add(event.worker)

@@ -16,8 +16,20 @@ record                  key                    holds
 ``WorkerRecord``        region + pseudonym     what matching needs and the current term;
                                                never the NIK, the name or the birth date
 ``PledgeRecord``        region + pledge key    terms, targeting, seats, ledger
-seen marker             region + event_id      input events rejected (replays are dropped)
+``TermRecord``          region + coverage id   an ended term whose bill lines are unpaid
+``BillRecord``          region + bill id       a payer's bill for a period: totals only
+``PaymentRecord``       region + payment id    a reconciled payment (duplicates recognised)
+``RefundRecord``        region + refund id     a refund owed and what was settled of it
+``PayerRecord``         region + payer id      a payer's account
+seen marker             region + event_id      input events rejected, and registration
+                                               answers and refund settlements handled
 ======================  =====================  ===========================================
+
+Bill lines are not records: a bill holds its totals, and each term its own
+unpaid months (``unpaid_periods``), so a month close writes one record per
+term it bills, as it did before bills, and a restart rebuilds the index from
+bills to their unpaid terms from the terms (in their start order, which is
+the bill's line order).
 
 A pledge is keyed by ``models.events.pledge_key(sponsor_id, pledge_id)``: a
 ``pledge_id`` is unique per sponsor only, so two sponsors' pledges with the same
@@ -35,19 +47,27 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from models.events.billing import RefundCause
 from models.nik import Sex
 from models.occupations import Occupation
 from models.tariff import Package
 
 __all__ = [
+    "BillRecord",
     "ClockRecord",
     "CoverageRecord",
+    "PayerRecord",
+    "PaymentRecord",
     "PledgeRecord",
     "PledgeStatus",
+    "RefundRecord",
+    "TermRecord",
+    "TermState",
     "WorkerRecord",
 ]
 
 PledgeStatus = Literal["scheduled", "open", "exhausted", "expired"]
+TermState = Literal["committed", "active", "ended"]
 
 
 class _Record(BaseModel):
@@ -67,21 +87,32 @@ class ClockRecord(_Record):
 
 
 class CoverageRecord(_Record):
-    """A worker's current term."""
+    """A worker's current term (committed or active), or an ended one still owing bill lines."""
 
     coverage_id: str
+    worker: str
     sponsor_id: str
     pledge_id: str
     """With ``sponsor_id``, the pledge paying this term (``models.events.pledge_key``)."""
+    payer_id: str
     term_no: int
     seq: int
-    """Start order: premiums are paid in this order at every tick."""
-    start_period: str
+    """Commit order while committed, then activation order: bills list lines in this order."""
+    state: TermState
+    committed_period: str
+    registration_due_period: str
+    was_waiting: bool
+    start_period: str | None
+    """None until BPJS confirms the registration."""
     months: int
-    months_paid: int
+    months_billed: int
     monthly_premium_idr: int
     package: Package
-    membership_since: str
+    membership_since: str | None
+    membership_number: str | None
+    start_date: date | None
+    unpaid_periods: tuple[str, ...]
+    """Months billed and not paid, oldest first."""
 
 
 class WorkerRecord(_Record):
@@ -107,7 +138,9 @@ class WorkerRecord(_Record):
     last_end_period: str | None
     membership_since: str | None
     coverage: CoverageRecord | None
-    """None while waiting."""
+    """None while waiting (or after a rejected registration)."""
+    registration_rejected: bool
+    """BPJS refused the worker's last registration: not waiting until they apply again."""
 
 
 class PledgeRecord(_Record):
@@ -132,9 +165,69 @@ class PledgeRecord(_Record):
     opens_period: str
     valid_until: date
     status: PledgeStatus
+    reopened: int
+    """How many times the pledge went from exhausted back to open."""
     pledged_idr: int
     committed_idr: int
+    billed_idr: int
     paid_idr: int
+    arrears_idr: int
+    written_off_idr: int
     returned_idr: int
     bound_until_close: int
-    """Month close at which the last committed premium is paid (runway = this - closes)."""
+    """Month close at which the last committed premium is billed (runway = this - closes)."""
+
+
+class TermRecord(CoverageRecord):
+    """An ended term with unpaid bill lines (payable until the arrears window closes)."""
+
+    region: str
+
+
+class BillRecord(_Record):
+    """A payer's bill for one month in one region."""
+
+    bill_id: str
+    region: str
+    payer_id: str
+    period: str
+    lines: int
+    total_idr: int
+    paid_idr: int
+    written_off_idr: int
+    due_date: date
+
+
+class PaymentRecord(_Record):
+    """A reconciled payment: its ``payment_id`` reported again is a duplicate."""
+
+    payment_id: str
+    region: str
+    event_id: str
+    payer_id: str
+    bill_id: str
+    amount_idr: int
+
+
+class RefundRecord(_Record):
+    """Money owed back to a payer."""
+
+    refund_id: str
+    region: str
+    payer_id: str
+    cause: RefundCause
+    payment_id: str | None
+    coverage_id: str | None
+    amount_idr: int
+    refunded_idr: int
+
+
+class PayerRecord(_Record):
+    """A payer's account in a region: ``received = applied + refunds_owed``."""
+
+    payer_id: str
+    region: str
+    received_idr: int
+    applied_idr: int
+    refunds_owed_idr: int
+    refunded_idr: int

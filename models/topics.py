@@ -19,11 +19,18 @@ topic                      key     role      carries
 ``applications.v1``        region  input     ``application.submitted``
 ``pledges.v1``             region  input     ``pledge.submitted``
 ``clock.v1``               region  input     ``month.tick`` (the event-time clock)
-``region-log.v1``          region  internal  copies of the three inputs, in one order per region
+``registrations.v1``       region  input     ``registration.confirmed`` / ``rejected`` (BPJS's answers)
+``payments.v1``            region  input     ``payment.reported``, ``refund.settled``
+``region-log.v1``          region  internal  copies of every input, in one order per region
 ``application-status.v1``  region  output    ``application.waiting`` / ``rejected``
-``coverage.v1``            region  output    ``coverage.activated`` / ``renewed`` / ``expired``
-``pledge-status.v1``       pledge  output    ``pledge.accepted`` / ``rejected`` / ``exhausted`` / ``expired``
-``funding.v1``             region  output    ``funding.movement`` (ledger movements)
+``coverage.v1``            region  output    ``coverage.committed`` / ``activated`` / ``renewed`` /
+                                             ``expired`` / ``cancelled`` / ``lapsed``,
+                                             ``registration.unmatched``
+``pledge-status.v1``       pledge  output    ``pledge.accepted`` / ``rejected`` / ``exhausted`` /
+                                             ``reopened`` / ``expired``
+``funding.v1``             region  output    ``funding.movement`` (pledge ledgers), ``payer.movement``
+``billing.v1``             region  output    ``bill.line`` / ``issued``, ``payment.reconciled``,
+                                             ``refund.owed`` / ``closed`` / ``rejected``
 ``deadletter.v1``          none    output    ``deadletter``: reason and the original bytes
 =========================  ======  ========  ==============================================
 
@@ -48,8 +55,13 @@ from models.events import (
     ApplicationRejected,
     ApplicationSubmitted,
     ApplicationWaiting,
+    BillIssued,
+    BillLine,
     CoverageActivated,
+    CoverageCancelled,
+    CoverageCommitted,
     CoverageExpired,
+    CoverageLapsed,
     CoverageRenewed,
     DeadLetter,
     Event,
@@ -57,26 +69,40 @@ from models.events import (
     Input,
     MonthTick,
     OutputEvent,
+    PayerMovement,
+    PaymentReconciled,
+    PaymentReported,
     PledgeAccepted,
     PledgeExhausted,
     PledgeExpired,
     PledgeRejected,
+    PledgeReopened,
     PledgeSubmitted,
+    RefundClosed,
+    RefundOwed,
+    RefundRejected,
+    RefundSettled,
+    RegistrationConfirmed,
+    RegistrationRejected,
+    RegistrationUnmatched,
     pledge_key,
 )
 
 __all__ = [
     "APPLICATIONS",
     "APPLICATION_STATUS",
+    "BILLING",
     "CLOCK",
     "COVERAGE",
     "DEADLETTER",
     "FUNDING",
     "INPUTS",
     "OUTPUTS",
+    "PAYMENTS",
     "PLEDGES",
     "PLEDGE_STATUS",
     "REGION_LOG",
+    "REGISTRATIONS",
     "ROUTES",
     "TOPICS",
     "Key",
@@ -120,23 +146,33 @@ class Topic:
 APPLICATIONS = Topic("applications.v1", Role.INPUT, Key.REGION, (ApplicationSubmitted,))
 PLEDGES = Topic("pledges.v1", Role.INPUT, Key.REGION, (PledgeSubmitted,))
 CLOCK = Topic("clock.v1", Role.INPUT, Key.REGION, (MonthTick,))
+REGISTRATIONS = Topic(
+    "registrations.v1", Role.INPUT, Key.REGION, (RegistrationConfirmed, RegistrationRejected)
+)
+PAYMENTS = Topic("payments.v1", Role.INPUT, Key.REGION, (PaymentReported, RefundSettled))
 REGION_LOG = Topic("region-log.v1", Role.INTERNAL, Key.REGION, typing.get_args(Input))
 APPLICATION_STATUS = Topic(
     "application-status.v1", Role.OUTPUT, Key.REGION, (ApplicationWaiting, ApplicationRejected)
 )
 COVERAGE = Topic(
-    "coverage.v1", Role.OUTPUT, Key.REGION, (CoverageActivated, CoverageRenewed, CoverageExpired)
+    "coverage.v1", Role.OUTPUT, Key.REGION,
+    (CoverageCommitted, CoverageActivated, CoverageRenewed, CoverageExpired, CoverageCancelled,
+     CoverageLapsed, RegistrationUnmatched),
 )
 PLEDGE_STATUS = Topic(
     "pledge-status.v1", Role.OUTPUT, Key.PLEDGE,
-    (PledgeAccepted, PledgeRejected, PledgeExhausted, PledgeExpired),
+    (PledgeAccepted, PledgeRejected, PledgeExhausted, PledgeReopened, PledgeExpired),
 )
-FUNDING = Topic("funding.v1", Role.OUTPUT, Key.REGION, (FundingMovement,))
+FUNDING = Topic("funding.v1", Role.OUTPUT, Key.REGION, (FundingMovement, PayerMovement))
+BILLING = Topic(
+    "billing.v1", Role.OUTPUT, Key.REGION,
+    (BillLine, BillIssued, PaymentReconciled, RefundOwed, RefundClosed, RefundRejected),
+)
 DEADLETTER = Topic("deadletter.v1", Role.OUTPUT, Key.NONE, (DeadLetter,))
 
 TOPICS: tuple[Topic, ...] = (
-    APPLICATIONS, PLEDGES, CLOCK, REGION_LOG,
-    APPLICATION_STATUS, COVERAGE, PLEDGE_STATUS, FUNDING, DEADLETTER,
+    APPLICATIONS, PLEDGES, CLOCK, REGISTRATIONS, PAYMENTS, REGION_LOG,
+    APPLICATION_STATUS, COVERAGE, PLEDGE_STATUS, FUNDING, BILLING, DEADLETTER,
 )
 """Every topic, in the order the worker declares them."""
 INPUTS = tuple(t for t in TOPICS if t.role is Role.INPUT)
@@ -164,7 +200,9 @@ def _by_region(event: Input | OutputEvent) -> bytes:
     return (event.regency if isinstance(event, ApplicationSubmitted) else event.region).encode()
 
 
-def _by_pledge(event: PledgeAccepted | PledgeRejected | PledgeExhausted | PledgeExpired) -> bytes:
+def _by_pledge(
+    event: PledgeAccepted | PledgeRejected | PledgeExhausted | PledgeReopened | PledgeExpired,
+) -> bytes:
     return pledge_key(event.sponsor_id, event.pledge_id).encode()
 
 

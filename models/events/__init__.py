@@ -13,7 +13,7 @@ Compatibility rules, so producers and consumers can upgrade apart:
   read a new code (``models.errors.Reason`` lists today's).
 
 Output ids are derived from their cause (``coverage.activated:{coverage_id}``,
-``funding.premium_paid:{coverage_id}:{period}``...), so a replay produces the
+``bill:{region}:{payer}:{period}``...), so a replay produces the
 same ids and downstream consumers drop repeats. Output ``event_time`` is the
 causing event's time; ``period`` is the region's event-time month
 (``models.matcher`` explains the clock).
@@ -28,7 +28,9 @@ and ``coverage_id`` is ``{sponsor}:{pledge}:{worker}:{term_no}``.
 
 Modules: ``base`` (the header every event shares, id and money types,
 ``pledge_key``), ``inputs`` (what the engine reads), ``outputs`` (what it
-says about applications, coverage and pledges), ``funding`` (ledger
+says about applications, coverage and pledges), ``payments`` (registration
+answers, payments and refund transfers read), ``billing`` (bills,
+reconciliation and refunds emitted), ``funding`` (ledger and payer account
 movements), ``dead_letter``. Import from this package: ``from models.events
 import CoverageActivated``. Which topic each type travels on, and its key,
 is ``models.topics``.
@@ -41,8 +43,25 @@ from typing import Annotated
 from pydantic import Field
 
 from models.events.base import EventId, Identifier, UtcDatetime, pledge_key
+from models.events.billing import (
+    BillIssued,
+    BillLine,
+    PaymentReconciled,
+    ReconcileOutcome,
+    RefundCause,
+    RefundClosed,
+    RefundOwed,
+    RefundRejected,
+)
 from models.events.dead_letter import DeadLetter
-from models.events.funding import FundingKind, FundingMovement, LedgerBalances
+from models.events.funding import (
+    FundingKind,
+    FundingMovement,
+    LedgerBalances,
+    PayerBalances,
+    PayerKind,
+    PayerMovement,
+)
 from models.events.inputs import (
     ApplicationSubmitted,
     Channel,
@@ -57,22 +76,40 @@ from models.events.outputs import (
     ApplicationRejected,
     ApplicationWaiting,
     CoverageActivated,
+    CoverageCancelled,
+    CoverageCommitted,
     CoverageExpired,
+    CoverageLapsed,
     CoverageRenewed,
     OutputEvent,
     PledgeAccepted,
     PledgeExhausted,
     PledgeExpired,
     PledgeRejected,
+    PledgeReopened,
+    RegistrationUnmatched,
+)
+from models.events.payments import (
+    MembershipNumber,
+    PaymentReported,
+    PaymentSource,
+    RefundSettled,
+    RegistrationConfirmed,
+    RegistrationRejected,
 )
 
 __all__ = [
     "ApplicationRejected",
     "ApplicationSubmitted",
     "ApplicationWaiting",
+    "BillIssued",
+    "BillLine",
     "Channel",
     "CoverageActivated",
+    "CoverageCancelled",
+    "CoverageCommitted",
     "CoverageExpired",
+    "CoverageLapsed",
     "CoverageRenewed",
     "DeadLetter",
     "Event",
@@ -83,13 +120,30 @@ __all__ = [
     "Input",
     "InputEvent",
     "LedgerBalances",
+    "MembershipNumber",
     "MonthTick",
     "OutputEvent",
+    "PayerBalances",
+    "PayerKind",
+    "PayerMovement",
+    "PaymentReconciled",
+    "PaymentReported",
+    "PaymentSource",
     "PledgeAccepted",
     "PledgeExhausted",
     "PledgeExpired",
     "PledgeRejected",
+    "PledgeReopened",
     "PledgeSubmitted",
+    "ReconcileOutcome",
+    "RefundCause",
+    "RefundClosed",
+    "RefundOwed",
+    "RefundRejected",
+    "RefundSettled",
+    "RegistrationConfirmed",
+    "RegistrationRejected",
+    "RegistrationUnmatched",
     "Targeting",
     "UtcDatetime",
     "pledge_key",

@@ -1,4 +1,4 @@
-"""What the engine reads: applications, pledges and month ticks.
+"""What the engine reads: applications, pledges, month ticks, and (``payments``) money that moved.
 
 Inputs are keyed by region (one regency/city, ``"74.71"``) on Kafka; the
 topic of each is in ``models.topics``. A pledge spanning several regencies
@@ -16,6 +16,7 @@ from typing import Annotated, Literal, TypeAlias
 from pydantic import Field
 
 from models.events.base import EventBase, Identifier, Model, Rupiah, UtcDatetime
+from models.events.payments import PaymentReported, RefundSettled, RegistrationConfirmed, RegistrationRejected
 from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import Period
@@ -114,8 +115,16 @@ class MonthTick(EventBase):
     period: Period
 
 
-Input: TypeAlias = ApplicationSubmitted | PledgeSubmitted | MonthTick
-"""The three inputs, as one type (``isinstance`` takes it too)."""
+Input: TypeAlias = (
+    ApplicationSubmitted
+    | PledgeSubmitted
+    | MonthTick
+    | RegistrationConfirmed
+    | RegistrationRejected
+    | PaymentReported
+    | RefundSettled
+)
+"""Every input, as one type (``isinstance`` takes it too)."""
 
 InputEvent = Annotated[Input, Field(discriminator="type")]
 """What ``RegionMatcher.handle`` accepts: ``Input``, decoded by its ``type``."""

@@ -14,7 +14,15 @@ from datetime import date
 from typing import Literal
 
 from models.events.base import Identifier, OutputBase, Rupiah
-from models.events.funding import FundingMovement
+from models.events.billing import (
+    BillIssued,
+    BillLine,
+    PaymentReconciled,
+    RefundClosed,
+    RefundOwed,
+    RefundRejected,
+)
+from models.events.funding import FundingMovement, PayerMovement
 from models.occupations import Occupation
 from models.periods import Period
 from models.priority import Priority
@@ -25,13 +33,18 @@ __all__ = [
     "ApplicationRejected",
     "ApplicationWaiting",
     "CoverageActivated",
+    "CoverageCancelled",
+    "CoverageCommitted",
     "CoverageExpired",
+    "CoverageLapsed",
     "CoverageRenewed",
     "OutputEvent",
     "PledgeAccepted",
     "PledgeExhausted",
     "PledgeExpired",
     "PledgeRejected",
+    "PledgeReopened",
+    "RegistrationUnmatched",
 ]
 
 
@@ -58,45 +71,68 @@ class ApplicationRejected(OutputBase):
     message: str
 
 
-class _CoverageTerm(OutputBase):
+class _Seat(OutputBase):
     coverage_id: str
-    """``{sponsor_id}:{pledge_id}:{worker}:{term_no}``: one id per paid term."""
+    """``{sponsor_id}:{pledge_id}:{worker}:{term_no}``: one id per term."""
     worker: str
     pledge_id: Identifier
     sponsor_id: Identifier
+    payer_id: Identifier
     district: DistrictCode
     occupation: Occupation
     package: Package
     monthly_premium_idr: Rupiah
     months: int
     term_no: int
-    """1 for the worker's first term, +1 per term (renewal or later activation)."""
+    """1 for the worker's first term, +1 per term (renewal or later match)."""
+    priority: Priority
+
+
+class CoverageCommitted(_Seat):
+    """A worker got a seat: its money is committed, and this is the payer's registration request.
+
+    Cover has not started: it starts when BPJS confirms the registration
+    (``registration.confirmed``); unconfirmed at the close of
+    ``registration_due_period``, the seat is cancelled (``registration_expired``).
+    """
+
+    type: Literal["coverage.committed"] = "coverage.committed"
+    was_waiting: bool
+    """False when matched on arrival, True when taken from the waiting list."""
+    registration_due_period: Period
+
+
+class _CoverageTerm(_Seat):
+    membership_number: str
+    """BPJS's membership number (KPJ), kept across renewals."""
     start_period: Period
     """First month of cover; cover starts when the registration is accepted."""
     end_period: Period
     """Last month of cover, inclusive: ``start_period + months - 1``."""
     membership_since: Period
     """Start of unbroken membership, for benefit clocks (JKM needs 3 months)."""
-    priority: Priority
 
 
 class CoverageActivated(_CoverageTerm):
-    """A worker gets a seat on a pledge."""
+    """BPJS confirmed a committed seat's registration: cover starts this month and is billed."""
 
     type: Literal["coverage.activated"] = "coverage.activated"
     was_waiting: bool
-    """False when matched on arrival, True when taken from the waiting list."""
+    """As on the ``coverage.committed`` it activates."""
+    start_date: date
+    """The start BPJS reported (cover is billed from ``start_period``, the region's month)."""
+    committed_period: Period
 
 
 class CoverageRenewed(_CoverageTerm):
-    """A term ended and the worker was re-seated with no gap."""
+    """A term ended and the worker was re-seated with no gap: active at once, same membership number."""
 
     type: Literal["coverage.renewed"] = "coverage.renewed"
     previous_coverage_id: str
 
 
 class CoverageExpired(OutputBase):
-    """A term's last month was paid; ``outcome`` says whether a renewal follows."""
+    """A term's last month was billed; ``outcome`` says whether a renewal follows."""
 
     type: Literal["coverage.expired"] = "coverage.expired"
     coverage_id: str
@@ -106,8 +142,64 @@ class CoverageExpired(OutputBase):
     district: DistrictCode
     occupation: Occupation
     end_period: Period
-    months_paid: int
+    months_billed: int
     outcome: Literal["renewed", "waiting"]
+
+
+class CoverageCancelled(OutputBase):
+    """A committed seat that never became cover: BPJS rejected it, or no confirmation came in time.
+
+    Its money is released and the seat goes to the next waiting worker the
+    pledge admits. ``outcome``: ``waiting`` (``registration_expired``: the
+    worker did nothing wrong and waits again with their original priority) or
+    ``rejected`` (``registration_rejected``: an officer must check the data;
+    a new application for the NIK is a fresh attempt).
+    """
+
+    type: Literal["coverage.cancelled"] = "coverage.cancelled"
+    coverage_id: str
+    worker: str
+    pledge_id: Identifier
+    sponsor_id: Identifier
+    payer_id: Identifier
+    district: DistrictCode
+    occupation: Occupation
+    reason: str
+    message: str
+    released_idr: Rupiah
+    outcome: Literal["waiting", "rejected"]
+
+
+class CoverageLapsed(OutputBase):
+    """A term whose payer left a line unpaid past the arrears window: membership ends.
+
+    Its unpaid lines are written off, its not-yet-billed money released, its
+    seat freed, the worker's benefit clocks reset, and the worker waits again
+    with their original priority (the payer failed, not the worker).
+    """
+
+    type: Literal["coverage.lapsed"] = "coverage.lapsed"
+    coverage_id: str
+    worker: str
+    pledge_id: Identifier
+    sponsor_id: Identifier
+    payer_id: Identifier
+    district: DistrictCode
+    occupation: Occupation
+    unpaid_months: int
+    written_off_idr: Rupiah
+    released_idr: Rupiah
+    last_paid_period: Period | None
+
+
+class RegistrationUnmatched(OutputBase):
+    """A registration answer the engine cannot apply: unknown coverage id, or a seat no longer pending."""
+
+    type: Literal["registration.unmatched"] = "registration.unmatched"
+    coverage_id: str
+    answer: Literal["confirmed", "rejected"]
+    reason: str
+    message: str
 
 
 class PledgeAccepted(OutputBase):
@@ -152,6 +244,16 @@ class PledgeExhausted(OutputBase):
     seats: int
 
 
+class PledgeReopened(OutputBase):
+    """An exhausted pledge got a seat back (a cancellation or a lapse) that no waiting worker took."""
+
+    type: Literal["pledge.reopened"] = "pledge.reopened"
+    pledge_id: Identifier
+    sponsor_id: Identifier
+    seats: int
+    seats_filled: int
+
+
 class PledgeExpired(OutputBase):
     """The validity window closed: free seats released, remainder returned to the payer."""
 
@@ -167,13 +269,25 @@ class PledgeExpired(OutputBase):
 OutputEvent = (
     ApplicationWaiting
     | ApplicationRejected
+    | CoverageCommitted
     | CoverageActivated
     | CoverageRenewed
     | CoverageExpired
+    | CoverageCancelled
+    | CoverageLapsed
+    | RegistrationUnmatched
     | PledgeAccepted
     | PledgeRejected
     | PledgeExhausted
+    | PledgeReopened
     | PledgeExpired
     | FundingMovement
+    | PayerMovement
+    | BillLine
+    | BillIssued
+    | PaymentReconciled
+    | RefundOwed
+    | RefundClosed
+    | RefundRejected
 )
 """What ``RegionMatcher.handle`` returns."""

@@ -1,10 +1,13 @@
 """The per-region state machine: applications, pledges and month ticks in; events out.
 
 This docstring is the matching rules as a city reads them; the code is
-split by concern: ``transitions`` (``RegionMatcher``: what each input does),
-``entities`` (workers, terms, pledges), ``waiting_list`` (the priority
-index), ``emit`` (the output events and their ids), ``persistence``
-(entities to ``models.records`` and back).
+split by concern: ``transitions`` (``RegionMatcher``: what each input does,
+the month close), ``seats`` (committing, starting, cancelling and freeing
+seats), ``billing`` (bills, reconciliation, refunds, payer accounts),
+``state`` (what a region holds, snapshot and restore), ``entities``
+(workers, terms, pledges, bills, payments, refunds, payers),
+``waiting_list`` (the priority index), ``emit`` (the output events and
+their ids), ``persistence`` (entities to ``models.records`` and back).
 
 One ``RegionMatcher`` serves one regency/city, the Kafka key of every input,
 so matching is serial per region: two workers never race for the last seat
@@ -50,26 +53,72 @@ Matching rules:
   Accepted inputs are recognised by their record (worker, pledge, clock);
   rejected ones by a seen marker.
 
+Seats and terms. A match commits the seat's money (``coverage.committed``:
+the payer's registration request); cover is not active yet. BPJS answers
+(``registrations.v1``): a confirmation (membership number, start date)
+makes the term active from the region's current month (a start date in a
+closed month still starts it now: Jaring bills from there), and it runs
+``months`` months; a rejection cancels the seat (``coverage.cancelled``,
+``registration_rejected``), its money is released and the seat goes at
+once to the next waiting worker the pledge admits; the rejected worker
+does not wait (an officer must check their data) and a new application
+for the NIK is a fresh attempt. A seat still unconfirmed at the close of
+its ``registration_due_period`` (commit month + ``registration_deadline_months``
+- 1) is cancelled (``registration_expired``), released and refilled, and its
+worker waits again with their original key. Answers for no seat or a seat
+no longer pending are answered ``registration.unmatched``. A pledge's free
+seats are bounded by money: ``min(seats - filled, available // seat cost)``;
+an exhausted pledge whose freed seat nobody takes reopens
+(``pledge.reopened``). A freed seat of an expired pledge is not refilled:
+its released money is returned at once.
+
+Renewals keep the worker's BPJS membership: a renewed term is active at
+once (``coverage.renewed``), with the same membership number, and needs no
+registration.
+
+Bills and payments (``billing``): each close bills every active term one
+line for the month closed, on one bill per (payer, region, month), due on
+``bill_due_day`` of the next month. A payment (``payments.v1``) is
+reconciled against its bill: exact, short, over, unknown reference or
+duplicate; money not applied is a refund owed to the payer, settled by
+``refund.settled``. A line unpaid at the close after its month is in
+arrears; a term whose oldest unpaid line is more than
+``lapse_after_unpaid_months`` months old at a close lapses
+(``coverage.lapsed``: its unpaid lines written off, its not-yet-billed money
+released, its seat freed and refilled, its worker's benefit clocks reset,
+and the worker waits again with their original key). An ended term's
+lines stay payable for the same window, then are written off.
+
 A month close (tick), in this order:
 
-1. every active term pays one month (``premium_paid``), in start order;
-   a term whose last month this was expires;
-2. pledges whose ``valid_until`` falls in the closed month expire: free
+1. registration deadlines: seats unconfirmed by the end of their due month
+   are cancelled, released and refilled (their workers are re-seated or
+   wait, after step 7's order);
+2. arrears: lines of the month before still unpaid move to arrears (one
+   movement per pledge);
+3. lapses: terms past the arrears window lapse; ended terms' lines past it
+   are written off;
+4. billing: every active term gets one line for the month, in start order
+   (``bill.line``), then each payer's ``bill.issued`` and each pledge's
+   ``billed`` movement; a term whose last month this was expires;
+5. pledges whose ``valid_until`` falls in the closed month expire: free
    seats are released and the uncommitted remainder is returned;
-3. scheduled pledges whose ``valid_from`` month is next open;
-4. expiring workers, highest priority first, are renewed on an open pledge
+6. scheduled pledges whose ``valid_from`` month is next open;
+7. expiring workers, highest priority first, are renewed on an open pledge
    that admits them (``CoverageRenewed``, the next month, no gap in
    membership), else return to waiting with their original priority key.
    Renewals come before new workers: a gap costs a family its benefit clock
    (JKM's full benefit needs 3 months of unbroken membership);
-5. pledges opened in step 3 fill from the waiting list.
+8. pledges opened in step 6 fill from the waiting list;
+9. workers whose seat was cancelled (1) or lapsed (3), highest priority
+   first, take an open pledge that admits them, else wait.
 
-Terms: a term starts in the current month (cover starts when registration
-is accepted) and pays at each of the next ``months`` closes; after the last
-it expires. So 1,500 workers covered for 12 months and 12 ticks give 12 x
-1,500 ``premium_paid`` movements and 1,500 expiries. Membership stays
-unbroken across terms unless ``lapse_after_unpaid_months`` (BPJS: 3)
-consecutive months went unpaid in between.
+Terms: an active term is billed at each of the next ``months`` closes; after
+the last it expires. So 1,500 workers covered for 12 months and 12 ticks
+give 12 x 1,500 ``bill.line`` events, 12 ``billed`` movements per pledge and
+1,500 expiries. Membership stays unbroken across terms unless
+``lapse_after_unpaid_months`` (BPJS: 3) consecutive months went without
+cover in between, or a term lapsed.
 """
 
 from models.matcher.persistence import Snapshot

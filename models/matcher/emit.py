@@ -9,7 +9,7 @@ add each event's own fields, so a replay derives the same ids and bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TypedDict
 
 from models.eligibility import PledgeTerms
@@ -17,25 +17,41 @@ from models.events import (
     ApplicationRejected,
     ApplicationSubmitted,
     ApplicationWaiting,
+    BillIssued,
+    BillLine,
     CoverageActivated,
+    CoverageCancelled,
+    CoverageCommitted,
     CoverageExpired,
+    CoverageLapsed,
     CoverageRenewed,
     FundingKind,
     FundingMovement,
     OutputEvent,
+    PayerBalances,
+    PayerKind,
+    PayerMovement,
+    PaymentReconciled,
+    PaymentReported,
     PledgeAccepted,
     PledgeExhausted,
     PledgeExpired,
     PledgeRejected,
+    PledgeReopened,
     PledgeSubmitted,
+    ReconcileOutcome,
+    RefundClosed,
+    RefundOwed,
+    RefundRejected,
+    RegistrationUnmatched,
 )
-from models.matcher.entities import Pledge, Term, Worker
+from models.matcher.entities import Bill, Payer, Pledge, Refund, Term, Worker
 from models.occupations import Occupation
 from models.periods import period_name
 from models.priority import Priority
 from models.tariff import Package
 
-__all__ = ["EPOCH", "Outbox", "Stamp"]
+__all__ = ["EPOCH", "Outbox", "Stamp", "due_date"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The stamp before any input: never on an event (every step stamps its input's time first)."""
@@ -49,23 +65,60 @@ class Stamp(TypedDict):
     period: str
 
 
-class _TermFields(TypedDict):
-    """What an activation and a renewal share besides the header."""
+class _SeatFields(TypedDict):
+    """What a commitment, an activation and a renewal share besides the header."""
 
     coverage_id: str
     worker: str
     pledge_id: str
     sponsor_id: str
+    payer_id: str
     district: str
     occupation: Occupation
     package: Package
     monthly_premium_idr: int
     months: int
     term_no: int
+    priority: Priority
+
+
+class _TermFields(TypedDict):
+    """What an activation and a renewal add: the membership and the months of cover."""
+
+    membership_number: str
     start_period: str
     end_period: str
     membership_since: str
-    priority: Priority
+
+
+class _EndFields(TypedDict):
+    """What a cancellation and a lapse share besides the header."""
+
+    coverage_id: str
+    worker: str
+    pledge_id: str
+    sponsor_id: str
+    payer_id: str
+    district: str
+    occupation: Occupation
+
+
+def _seat(w: Worker, t: Term, priority: Priority) -> _SeatFields:
+    return {
+        "coverage_id": t.coverage_id, "worker": w.worker, "pledge_id": t.pledge_id,
+        "sponsor_id": t.sponsor_id,
+        "payer_id": t.payer_id, "district": w.district, "occupation": w.occupation, "package": t.package,
+        "monthly_premium_idr": t.monthly_premium_idr, "months": t.months, "term_no": t.term_no,
+        "priority": priority,
+    }
+
+
+def _end(w: Worker, t: Term) -> _EndFields:
+    return {
+        "coverage_id": t.coverage_id, "worker": w.worker, "pledge_id": t.pledge_id,
+        "sponsor_id": t.sponsor_id,
+        "payer_id": t.payer_id, "district": w.district, "occupation": w.occupation,
+    }
 
 
 @dataclass(slots=True)
@@ -124,9 +177,17 @@ class Outbox:
         ))
 
     def pledge_exhausted(self, p: Pledge) -> None:
+        """Every seat filled; after the ``n``-th reopening the id names ``n`` (one id per exhaustion)."""
+        suffix = f":{p.reopened}" if p.reopened else ""
         self.events.append(PledgeExhausted(
-            event_id=f"pledge.exhausted:{p.key}", **self.stamp,
+            event_id=f"pledge.exhausted:{p.key}{suffix}", **self.stamp,
             pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, seats=p.seats,
+        ))
+
+    def pledge_reopened(self, p: Pledge) -> None:
+        self.events.append(PledgeReopened(
+            event_id=f"pledge.reopened:{p.key}:{p.reopened}", **self.stamp,
+            pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, seats=p.seats, seats_filled=p.seats_filled,
         ))
 
     def pledge_expired(self, p: Pledge, released: int, returned: int) -> None:
@@ -136,16 +197,10 @@ class Outbox:
             seats_released=released, returned_idr=returned,
         ))
 
-    def movement(
-        self, p: Pledge, kind: FundingKind, amount: int, runway: int, coverage_id: str | None = None
-    ) -> None:
-        """A ledger movement, caused by a term (``coverage_id``) or by the pledge itself.
-
-        A term pays a premium every month, so those ids name the month too.
-        """
-        cause = p.key if coverage_id is None else coverage_id
-        if kind is FundingKind.PREMIUM_PAID:
-            cause = f"{cause}:{self.stamp['period']}"
+    def movement(self, p: Pledge, kind: FundingKind, amount: int, runway: int, cause: str,
+                 coverage_id: str | None = None) -> None:
+        """A ledger movement; its id is ``funding.{kind}:{cause}`` (``models.matcher.transitions``
+        names each kind's cause: the pledge, a term, a term's month, the pledge's month, a payment)."""
         self.events.append(FundingMovement(
             event_id=f"funding.{kind.value}:{cause}", **self.stamp,
             kind=kind, pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, payer_id=p.payer_id, amount_idr=amount,
@@ -154,36 +209,129 @@ class Outbox:
 
     # ------------------------------------------------------------ coverage
 
-    def coverage_started(
-        self, w: Worker, p: Pledge, term: Term, priority: Priority, *,
-        was_waiting: bool, previous: Term | None,
-    ) -> None:
-        """An activation, or a renewal when the worker's ``previous`` term just ended."""
-        fields: _TermFields = {
-            "coverage_id": term.coverage_id, "worker": w.worker, "pledge_id": p.pledge_id,
-            "sponsor_id": p.sponsor_id, "district": w.district, "occupation": w.occupation,
-            "package": p.package, "monthly_premium_idr": p.monthly_premium_idr, "months": p.months,
-            "term_no": term.term_no, "start_period": period_name(term.start_period),
-            "end_period": period_name(term.start_period + p.months - 1),
-            "membership_since": period_name(term.membership_since), "priority": priority,
+    def coverage_committed(self, w: Worker, t: Term, priority: Priority) -> None:
+        """The registration request for the payer: a seat's money is committed, cover not started."""
+        self.events.append(CoverageCommitted(
+            event_id=f"coverage.committed:{t.coverage_id}", **self.stamp, **_seat(w, t, priority),
+            was_waiting=t.was_waiting, registration_due_period=period_name(t.registration_due_period),
+        ))
+
+    def coverage_started(self, w: Worker, t: Term, priority: Priority, previous: Term | None) -> None:
+        """An activation (BPJS confirmed), or a renewal when the worker's ``previous`` term just ended."""
+        assert t.start_period is not None and t.membership_since is not None
+        assert t.membership_number is not None
+        fields = _seat(w, t, priority)
+        term: _TermFields = {
+            "membership_number": t.membership_number, "start_period": period_name(t.start_period),
+            "end_period": period_name(t.end_period), "membership_since": period_name(t.membership_since),
         }
         if previous is None:
+            assert t.start_date is not None
             self.events.append(CoverageActivated(
-                event_id=f"coverage.activated:{term.coverage_id}", **self.stamp, **fields,
-                was_waiting=was_waiting,
+                event_id=f"coverage.activated:{t.coverage_id}", **self.stamp, **fields, **term,
+                was_waiting=t.was_waiting, start_date=t.start_date,
+                committed_period=period_name(t.committed_period),
             ))
         else:
             self.events.append(CoverageRenewed(
-                event_id=f"coverage.renewed:{term.coverage_id}", **self.stamp, **fields,
+                event_id=f"coverage.renewed:{t.coverage_id}", **self.stamp, **fields, **term,
                 previous_coverage_id=previous.coverage_id,
             ))
 
     def coverage_expired(self, w: Worker, old: Term, *, renewed: bool) -> None:
-        assert w.last_end_period is not None
         self.events.append(CoverageExpired(
             event_id=f"coverage.expired:{old.coverage_id}", **self.stamp,
             coverage_id=old.coverage_id, worker=w.worker, pledge_id=old.pledge_id, sponsor_id=old.sponsor_id,
             district=w.district, occupation=w.occupation,
-            end_period=period_name(w.last_end_period), months_paid=old.months_paid,
+            end_period=period_name(old.end_period), months_billed=old.months_billed,
             outcome="renewed" if renewed else "waiting",
         ))
+
+    def coverage_cancelled(self, w: Worker, t: Term, reason: str, message: str, released: int) -> None:
+        self.events.append(CoverageCancelled(
+            event_id=f"coverage.cancelled:{t.coverage_id}", **self.stamp, **_end(w, t),
+            reason=reason, message=message, released_idr=released,
+            outcome="rejected" if w.registration_rejected else "waiting",
+        ))
+
+    def coverage_lapsed(
+        self, w: Worker, t: Term, unpaid: int, written_off: int, released: int, last_paid: int | None
+    ) -> None:
+        self.events.append(CoverageLapsed(
+            event_id=f"coverage.lapsed:{t.coverage_id}", **self.stamp, **_end(w, t),
+            unpaid_months=unpaid, written_off_idr=written_off, released_idr=released,
+            last_paid_period=None if last_paid is None else period_name(last_paid),
+        ))
+
+    def registration_unmatched(self, event_id: str, coverage_id: str, answer: str, reason: str,
+                               message: str) -> None:
+        self.events.append(RegistrationUnmatched(
+            event_id=f"registration.unmatched:{event_id}", **self.stamp,
+            coverage_id=coverage_id, answer="confirmed" if answer == "confirmed" else "rejected",
+            reason=reason, message=message,
+        ))
+
+    # ------------------------------------------------------------ bills, payments, refunds
+
+    def bill_line(self, bill_id: str, line_no: int, t: Term) -> None:
+        assert t.membership_number is not None
+        self.events.append(BillLine(
+            event_id=f"bill.line:{bill_id}:{t.coverage_id}", **self.stamp,
+            bill_id=bill_id, line_no=line_no, payer_id=t.payer_id, coverage_id=t.coverage_id, worker=t.worker,
+            membership_number=t.membership_number, pledge_id=t.pledge_id, sponsor_id=t.sponsor_id, months=1,
+            amount_idr=t.monthly_premium_idr,
+        ))
+
+    def bill_issued(self, b: Bill) -> None:
+        self.events.append(BillIssued(
+            event_id=f"bill.issued:{b.bill_id}", **self.stamp,
+            bill_id=b.bill_id, payer_id=b.payer_id, lines=b.lines, total_idr=b.total_idr, due_date=b.due_date,
+        ))
+
+    def payment_reconciled(
+        self, event: PaymentReported, outcome: ReconcileOutcome, reason: str, message: str, *,
+        applied: int, refund: int, lines_paid: int, lines_outstanding: int, outstanding: int,
+    ) -> None:
+        self.events.append(PaymentReconciled(
+            event_id=f"payment.reconciled:{event.event_id}", **self.stamp,
+            payment_id=event.payment_id, payer_id=event.payer_id, bill_id=event.bill_id, outcome=outcome,
+            reason=reason, message=message, amount_idr=event.amount_idr, applied_idr=applied,
+            refund_idr=refund,
+            lines_paid=lines_paid, lines_outstanding=lines_outstanding, outstanding_idr=outstanding,
+        ))
+
+    def refund_owed(self, f: Refund) -> None:
+        self.events.append(RefundOwed(
+            event_id=f"refund.owed:{f.refund_id}", **self.stamp,
+            refund_id=f.refund_id, payer_id=f.payer_id, amount_idr=f.amount_idr,
+            cause=f.cause, payment_id=f.payment_id, coverage_id=f.coverage_id,
+        ))
+
+    def refund_closed(self, event_id: str, f: Refund, amount: int) -> None:
+        self.events.append(RefundClosed(
+            event_id=f"refund.closed:{event_id}", **self.stamp,
+            refund_id=f.refund_id, payer_id=f.payer_id, amount_idr=amount, refunded_idr=f.refunded_idr,
+            remaining_idr=f.amount_idr - f.refunded_idr,
+        ))
+
+    def refund_rejected(self, event_id: str, refund_id: str, amount: int, reason: str, message: str) -> None:
+        self.events.append(RefundRejected(
+            event_id=f"refund.rejected:{event_id}", **self.stamp,
+            refund_id=refund_id, amount_idr=amount, reason=reason, message=message,
+        ))
+
+    def payer_movement(self, a: Payer, kind: PayerKind, cause: str, amount: int, applied: int) -> None:
+        self.events.append(PayerMovement(
+            event_id=f"payer.{kind}:{self.region}:{cause}", **self.stamp,
+            kind=kind, payer_id=a.payer_id, amount_idr=amount, applied_idr=applied, cause=cause,
+            balances=PayerBalances(
+                received_idr=a.received_idr, applied_idr=a.applied_idr, refunds_owed_idr=a.refunds_owed_idr,
+                refunded_idr=a.refunded_idr,
+            ),
+        ))
+
+
+def due_date(period: int, day: int) -> date:
+    """Day ``day`` of the month after ``period``: when a bill for ``period`` falls due."""
+    year, month0 = divmod(period + 1, 12)
+    return date(year, month0 + 1, day)

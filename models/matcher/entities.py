@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from models.eligibility import PledgeTerms
-from models.events import ApplicationSubmitted, PledgeSubmitted, pledge_key
+from models.events import ApplicationSubmitted, PledgeSubmitted, RefundCause, pledge_key
 from models.ledger import Ledger
 from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import period_of
 from models.priority import PriorityWeights, base_points, ordering_key, seconds_since_epoch
-from models.records import PledgeStatus
+from models.records import PledgeStatus, TermState
 from models.tariff import Package
 
-__all__ = ["Bucket", "Entry", "Pledge", "Term", "Worker"]
+__all__ = ["Bill", "Bucket", "Entry", "Payer", "Payment", "Pledge", "Refund", "Term", "Worker"]
 
 Entry = tuple[int, int, str, str]
 """A waiting-list entry: (-key, submitted_s, application_id, worker). Python compares tuples
@@ -35,20 +35,30 @@ Bucket = tuple[str, Occupation, Sex, int]
 
 @dataclass(slots=True)
 class Term:
-    """A worker's current term (``CoverageRecord``)."""
+    """A worker's term (``CoverageRecord``): committed, then active, then ended (owing lines, if any)."""
 
     coverage_id: str
+    worker: str
     sponsor_id: str
     pledge_id: str
+    payer_id: str
     term_no: int
     seq: int
-    """Start order: premiums are paid in this order at every close."""
-    start_period: int
+    """Commit order while committed, then activation order: bill lines follow it."""
+    state: TermState
+    committed_period: int
+    registration_due_period: int
+    was_waiting: bool
+    start_period: int | None
     months: int
-    months_paid: int
+    months_billed: int
     monthly_premium_idr: int
     package: Package
-    membership_since: int
+    membership_since: int | None
+    membership_number: str | None
+    start_date: date | None
+    unpaid_periods: list[int]
+    """Months billed and not yet paid, oldest first: a handful at most (a lapse ends the term)."""
     pledge_key: str = field(init=False)
     """The paying pledge: ``pledge_key(sponsor_id, pledge_id)``."""
 
@@ -56,21 +66,39 @@ class Term:
         self.pledge_key = pledge_key(self.sponsor_id, self.pledge_id)
 
     @classmethod
-    def on(cls, p: Pledge, worker: str, term_no: int, seq: int, start: int, membership_since: int) -> Term:
-        """A term starting in month ``start`` paid by ``p``; its id is ``{pledge key}:{worker}:{term_no}``."""
+    def committed(
+        cls, p: Pledge, worker: str, term_no: int, seq: int, month: int, deadline_months: int, *,
+        was_waiting: bool,
+    ) -> Term:
+        """A seat committed in month ``month``; its id is ``{pledge key}:{worker}:{term_no}``."""
         return cls(
             coverage_id=f"{p.key}:{worker}:{term_no}",
+            worker=worker,
             sponsor_id=p.sponsor_id,
             pledge_id=p.pledge_id,
+            payer_id=p.payer_id,
             term_no=term_no,
             seq=seq,
-            start_period=start,
+            state="committed",
+            committed_period=month,
+            registration_due_period=month + deadline_months - 1,
+            was_waiting=was_waiting,
+            start_period=None,
             months=p.months,
-            months_paid=0,
+            months_billed=0,
             monthly_premium_idr=p.monthly_premium_idr,
             package=p.package,
-            membership_since=membership_since,
+            membership_since=None,
+            membership_number=None,
+            start_date=None,
+            unpaid_periods=[],
         )
+
+    @property
+    def end_period(self) -> int:
+        """Last month of cover (an active term's)."""
+        assert self.start_period is not None
+        return self.start_period + self.months - 1
 
 
 @dataclass(slots=True)
@@ -103,6 +131,8 @@ class Worker:
     """Month index of the last term's last month; None before any term ended."""
     membership_since: int | None
     """Month index where unbroken membership began (benefit clocks)."""
+    registration_rejected: bool
+    """BPJS refused the last registration: neither waiting nor covered until they apply again."""
 
     @classmethod
     def applied(cls, app: ApplicationSubmitted, worker: str, weights: PriorityWeights) -> Worker:
@@ -129,6 +159,7 @@ class Worker:
             last_end_period=None,
             membership_since=None,
             coverage=None,
+            registration_rejected=False,
         )
 
     @property
@@ -165,9 +196,11 @@ class Pledge:
     opens_period: int
     valid_until: date
     status: PledgeStatus
+    reopened: int
+    """Times the pledge went from exhausted back to open (names its next exhaustion)."""
     ledger: Ledger
     bound_until_close: int
-    """Month close at which the last committed premium is paid."""
+    """Month close at which the last committed premium is billed."""
     key: str = field(init=False)
     """``pledge_key(sponsor_id, pledge_id)``: what the matcher knows the pledge by."""
     until: int = field(init=False)
@@ -200,11 +233,16 @@ class Pledge:
             opens_period=terms.opens_index,
             valid_until=event.valid_until,
             status="open" if terms.opens_index <= current else "scheduled",
+            reopened=0,
             ledger=Ledger(),
             bound_until_close=0,
         )
         p.ledger.pledge(event.amount_idr)
         return p
+
+    def free_seats(self) -> int:
+        """Seats it may still fill: unfilled ones its available money still pays for."""
+        return min(self.seats - self.seats_filled, self.ledger.available_idr // self.seat_cost_idr)
 
     def order(self) -> tuple[int, int, str]:
         """Which pledge pays first: validity ends first, then accepted first, then key."""
@@ -218,3 +256,56 @@ class Pledge:
             and (self.sexes is None or sex in self.sexes)
             and (self.max_welfare_decile is None or 0 < decile <= self.max_welfare_decile)
         )
+
+
+@dataclass(slots=True)
+class Bill:
+    """A payer's bill for one month (``BillRecord``): totals only; lines live on their terms."""
+
+    bill_id: str
+    payer_id: str
+    period: int
+    lines: int
+    total_idr: int
+    paid_idr: int
+    written_off_idr: int
+    due_date: date
+
+    @property
+    def outstanding_idr(self) -> int:
+        return self.total_idr - self.paid_idr - self.written_off_idr
+
+
+@dataclass(slots=True)
+class Payment:
+    """A reconciled payment (``PaymentRecord``)."""
+
+    payment_id: str
+    event_id: str
+    payer_id: str
+    bill_id: str
+    amount_idr: int
+
+
+@dataclass(slots=True)
+class Refund:
+    """Money owed back to a payer (``RefundRecord``)."""
+
+    refund_id: str
+    payer_id: str
+    cause: RefundCause
+    payment_id: str | None
+    coverage_id: str | None
+    amount_idr: int
+    refunded_idr: int
+
+
+@dataclass(slots=True)
+class Payer:
+    """A payer's account in the region (``PayerRecord``)."""
+
+    payer_id: str
+    received_idr: int = 0
+    applied_idr: int = 0
+    refunds_owed_idr: int = 0
+    refunded_idr: int = 0

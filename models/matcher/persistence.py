@@ -4,7 +4,7 @@ An entity and its record hold the same fields under the same names, so
 each direction copies those by name and converts only what is represented
 differently: months (indexes in memory, names in records), targeting (sets
 in memory, sorted tuples in records), a worker's term and a pledge's ledger
-(objects in memory, a nested record and four columns in records), and the
+(objects in memory, a nested record and the ledger's columns in records), and the
 region (a record's, implied by the matcher in memory). A field added to one
 side without the other stops the import, naming it, instead of being lost.
 """
@@ -19,16 +19,35 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from models.ledger import Ledger
-from models.matcher.entities import Pledge, Term, Worker
+from models.matcher.entities import Bill, Payer, Payment, Pledge, Refund, Term, Worker
 from models.periods import period_index, period_name
-from models.records import ClockRecord, CoverageRecord, PledgeRecord, WorkerRecord
+from models.records import (
+    BillRecord,
+    ClockRecord,
+    CoverageRecord,
+    PayerRecord,
+    PaymentRecord,
+    PledgeRecord,
+    RefundRecord,
+    TermRecord,
+    WorkerRecord,
+)
 
 __all__ = [
     "Snapshot",
+    "bill_from_record",
+    "bill_record",
     "coverage_record",
+    "payer_from_record",
+    "payer_record",
+    "payment_from_record",
+    "payment_record",
     "pledge_from_record",
     "pledge_record",
+    "refund_from_record",
+    "refund_record",
     "term_from_record",
+    "term_record",
     "worker_from_record",
     "worker_record",
 ]
@@ -44,6 +63,12 @@ class Snapshot:
     workers: tuple[WorkerRecord, ...]
     pledges: tuple[PledgeRecord, ...]
     seen: tuple[str, ...]
+    terms: tuple[TermRecord, ...] = ()
+    """Ended terms still owing bill lines."""
+    bills: tuple[BillRecord, ...] = ()
+    payments: tuple[PaymentRecord, ...] = ()
+    refunds: tuple[RefundRecord, ...] = ()
+    payers: tuple[PayerRecord, ...] = ()
 
 
 class _Fields:
@@ -71,7 +96,15 @@ def _shared(entity: type, record: type[BaseModel], converted: Iterable[str]) -> 
 
 _LEDGER = _Fields(f.name for f in fields(Ledger))
 _WORKER = _shared(Worker, WorkerRecord, ("region", "last_end_period", "membership_since", "coverage"))
-_TERM = _shared(Term, CoverageRecord, ("start_period", "membership_since"))
+_PERIODS = (
+    "committed_period", "registration_due_period", "start_period", "membership_since", "unpaid_periods",
+)
+_TERM = _shared(Term, CoverageRecord, _PERIODS)
+_ENDED = _shared(Term, TermRecord, (*_PERIODS, "region"))
+_BILL = _shared(Bill, BillRecord, ("region", "period"))
+_PAYMENT = _shared(Payment, PaymentRecord, ("region",))
+_REFUND = _shared(Refund, RefundRecord, ("region",))
+_PAYER = _shared(Payer, PayerRecord, ("region",))
 _PLEDGE = _shared(
     Pledge, PledgeRecord,
     ("region", "districts", "occupations", "sexes", "opens_period", "ledger", *_LEDGER.names),
@@ -94,20 +127,69 @@ def _set(values: tuple[_T, ...] | None) -> frozenset[_T] | None:
     return None if values is None else frozenset(values)
 
 
+def _term_periods(t: Term) -> dict[str, Any]:
+    return {
+        "committed_period": period_name(t.committed_period),
+        "registration_due_period": period_name(t.registration_due_period),
+        "start_period": _name(t.start_period),
+        "membership_since": _name(t.membership_since),
+        "unpaid_periods": tuple(period_name(q) for q in t.unpaid_periods),
+    }
+
+
+def _term_indexes(r: CoverageRecord) -> dict[str, Any]:
+    return {
+        "committed_period": period_index(r.committed_period),
+        "registration_due_period": period_index(r.registration_due_period),
+        "start_period": _index(r.start_period),
+        "membership_since": _index(r.membership_since),
+        "unpaid_periods": [period_index(q) for q in r.unpaid_periods],
+    }
+
+
 def coverage_record(t: Term) -> CoverageRecord:
-    return CoverageRecord(
-        **_TERM.of(t),
-        start_period=period_name(t.start_period),
-        membership_since=period_name(t.membership_since),
-    )
+    return CoverageRecord(**_TERM.of(t), **_term_periods(t))
 
 
 def term_from_record(r: CoverageRecord) -> Term:
-    return Term(
-        **_TERM.of(r),
-        start_period=period_index(r.start_period),
-        membership_since=period_index(r.membership_since),
-    )
+    return Term(**_TERM.of(r), **_term_indexes(r))
+
+
+def term_record(t: Term, region: str) -> TermRecord:
+    """An ended term still owing lines, as persisted on its own."""
+    return TermRecord(**_ENDED.of(t), **_term_periods(t), region=region)
+
+
+def bill_record(b: Bill, region: str) -> BillRecord:
+    return BillRecord(**_BILL.of(b), region=region, period=period_name(b.period))
+
+
+def bill_from_record(r: BillRecord) -> Bill:
+    return Bill(**_BILL.of(r), period=period_index(r.period))
+
+
+def payment_record(p: Payment, region: str) -> PaymentRecord:
+    return PaymentRecord(**_PAYMENT.of(p), region=region)
+
+
+def payment_from_record(r: PaymentRecord) -> Payment:
+    return Payment(**_PAYMENT.of(r))
+
+
+def refund_record(f: Refund, region: str) -> RefundRecord:
+    return RefundRecord(**_REFUND.of(f), region=region)
+
+
+def refund_from_record(r: RefundRecord) -> Refund:
+    return Refund(**_REFUND.of(r))
+
+
+def payer_record(a: Payer, region: str) -> PayerRecord:
+    return PayerRecord(**_PAYER.of(a), region=region)
+
+
+def payer_from_record(r: PayerRecord) -> Payer:
+    return Payer(**_PAYER.of(r))
 
 
 def worker_record(w: Worker, region: str) -> WorkerRecord:

@@ -1,18 +1,17 @@
 """``RegionMatcher``: the transitions of one region's state, one input at a time.
 
 The rules it implements, and the order of a month close, are the package's
-docstring (``models.matcher``). Entities are ``entities``; the waiting list
-``waiting_list``; how outputs are built and named ``emit``; records
-``persistence``.
+docstring (``models.matcher``). The state and its records are ``state``;
+bills, payments and refunds ``billing``; entities ``entities``; the waiting
+list ``waiting_list``; how outputs are built and named ``emit``.
 """
 
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Iterable
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
-from models.eligibility import KENDARI, CityPolicy, Rejection, check_application, check_pledge
+from models.eligibility import Rejection, check_application, check_pledge
 from models.errors import Reason, RegionMismatchError
 from models.events import (
     ApplicationSubmitted,
@@ -20,30 +19,22 @@ from models.events import (
     InputEvent,
     MonthTick,
     OutputEvent,
+    PaymentReported,
     PledgeSubmitted,
+    RefundSettled,
+    RegistrationConfirmed,
+    RegistrationRejected,
     pledge_key,
     region_of,
 )
-from models.ledger import Ledger
-from models.matcher.emit import Outbox
-from models.matcher.entities import Bucket, Entry, Pledge, Term, Worker
-from models.matcher.persistence import (
-    Snapshot,
-    pledge_from_record,
-    pledge_record,
-    worker_from_record,
-    worker_record,
-)
-from models.matcher.waiting_list import WaitingList
+from models.matcher.entities import Pledge, Term, Worker
+from models.matcher.seats import Seats
 from models.nik import pseudonym
 from models.periods import period_index, period_name, period_of
-from models.priority import Priority, explain, seconds_since_epoch
-from models.records import ClockRecord, PledgeRecord, WorkerRecord
-from models.tariff import BPU_TARIFF, Tariff
+from models.priority import seconds_since_epoch
 
 __all__ = ["RegionMatcher", "Step"]
 
-_MIN_KEY_BYTES = 16
 _NIK_UNPARSED = frozenset({
     Reason.NIK_INVALID_LENGTH, Reason.NIK_INVALID_FORMAT, Reason.NIK_UNKNOWN_REGION,
     Reason.NIK_INVALID_BIRTH_DATE,
@@ -60,43 +51,19 @@ class Step(NamedTuple):
     pledges: tuple[str, ...] = ()
     """Pledge keys (``pledge_key``) whose ``PledgeRecord`` changed."""
     seen: tuple[str, ...] = ()
-    """Event ids to remember as handled (rejected inputs)."""
+    """Event ids to remember as handled (rejected inputs, registration answers, settlements)."""
     clock: bool = False
     """Whether the ``ClockRecord`` changed."""
+    terms: tuple[str, ...] = ()
+    """Coverage ids of ended terms whose ``TermRecord`` changed (None from ``term_record``: drop it)."""
+    bills: tuple[str, ...] = ()
+    payments: tuple[str, ...] = ()
+    refunds: tuple[str, ...] = ()
+    payers: tuple[str, ...] = ()
 
 
-class RegionMatcher:
-    """Matching, funding and the clock for one region; pure and deterministic."""
-
-    def __init__(
-        self,
-        region: str,
-        pseudonym_key: bytes,
-        policy: CityPolicy = KENDARI,
-        tariff: Tariff = BPU_TARIFF,
-    ) -> None:
-        if len(pseudonym_key) < _MIN_KEY_BYTES:
-            raise ValueError(f"the pseudonym key needs at least {_MIN_KEY_BYTES} bytes")
-        self.region = region
-        self.policy = policy
-        self.tariff = tariff
-        self._key = pseudonym_key
-        self._weights = policy.priority
-        self._closed: int | None = None
-        self._closes = 0
-        self._seq = 0
-        self._workers: dict[str, Worker] = {}
-        self._pool = WaitingList()
-        self._active: dict[str, Worker] = {}  # insertion order = term start order
-        self._pledges: dict[str, Pledge] = {}  # by pledge key; insertion order = acceptance order
-        self._open: list[tuple[tuple[int, int, str], Pledge]] = []  # sorted by Pledge.order()
-        self._scheduled: list[Pledge] = []
-        self._seen: set[str] = set()
-        # per-step scratch
-        self._out = Outbox(region)
-        self._changed_workers: dict[str, None] = {}
-        self._changed_pledges: dict[str, None] = {}
-        self._now_s = 0
+class RegionMatcher(Seats):
+    """Matching, registration, billing, funding and the clock for one region; pure and deterministic."""
 
     # ------------------------------------------------------------ public
 
@@ -110,8 +77,7 @@ class RegionMatcher:
             )
         out = self._out
         out.begin(event.event_time)
-        self._changed_workers = {}
-        self._changed_pledges = {}
+        self._begin_step()
         self._now_s = seconds_since_epoch(event.event_time)
         clock_before = (self._closed, self._closes, self._seq)
         seen: tuple[str, ...] = ()
@@ -123,8 +89,7 @@ class RegionMatcher:
             if self._closed is None:
                 self._closed = period_of(event.event_time) - 1
             out.in_month(period_name(self._closed + 1))
-            rejected = self._apply(event) if isinstance(event, ApplicationSubmitted) else self._pledge(event)
-            if rejected:
+            if self._dispatch(event):
                 self._seen.add(event.event_id)
                 seen = (event.event_id,)
         return Step(
@@ -133,106 +98,30 @@ class RegionMatcher:
             pledges=tuple(self._changed_pledges),
             seen=seen,
             clock=(self._closed, self._closes, self._seq) != clock_before,
+            terms=tuple(self._changed_terms),
+            bills=tuple(self._changed_bills),
+            payments=tuple(self._changed_payments),
+            refunds=tuple(self._changed_refunds),
+            payers=tuple(self._changed_payers),
         )
 
-    @property
-    def current_period(self) -> str | None:
-        """The month in progress; None before the region has seen any event."""
-        return None if self._closed is None else period_name(self._closed + 1)
-
-    def waiting(self) -> list[str]:
-        """Waiting workers, best first (O(n log n): for tests and tools, not the hot path)."""
-        return [e[3] for e in self._pool.entries()]
-
-    def waiting_count(self) -> int:
-        """How many workers wait for a seat (O(1))."""
-        return self._pool.count
-
-    def covered(self) -> list[str]:
-        """Covered workers in term start order."""
-        return list(self._active)
-
-    def status(self, worker: str) -> Literal["waiting", "covered"] | None:
-        """A worker's state; None if the region never accepted them."""
-        w = self._workers.get(worker)
-        if w is None:
-            return None
-        return "waiting" if w.coverage is None else "covered"
-
-    def clock_record(self) -> ClockRecord:
-        """The region clock as persisted."""
-        return ClockRecord(
-            region=self.region,
-            closed_period=None if self._closed is None else period_name(self._closed),
-            closes=self._closes,
-            next_seq=self._seq,
-        )
-
-    def worker_record(self, worker: str) -> WorkerRecord:
-        """One worker as persisted (``KeyError`` if unknown)."""
-        return worker_record(self._workers[worker], self.region)
-
-    def pledge_record(self, key: str) -> PledgeRecord:
-        """One pledge as persisted, by its ``pledge_key`` (``KeyError`` if unknown)."""
-        return pledge_record(self._pledges[key], self.region)
-
-    def ledger(self, key: str) -> Ledger:
-        """A pledge's live ledger, by its ``pledge_key`` (read it, do not mutate it)."""
-        return self._pledges[key].ledger
-
-    def pledge_keys(self) -> list[str]:
-        """Accepted pledges' keys (``pledge_key``) in acceptance order."""
-        return list(self._pledges)
-
-    def snapshot(self) -> Snapshot:
-        """Every record in a canonical order (workers by pseudonym, pledges by acceptance)."""
-        return Snapshot(
-            clock=self.clock_record(),
-            workers=tuple(self.worker_record(w) for w in sorted(self._workers)),
-            pledges=tuple(self.pledge_record(p) for p in self._pledges),
-            seen=tuple(sorted(self._seen)),
-        )
-
-    @classmethod
-    def restore(
-        cls,
-        region: str,
-        pseudonym_key: bytes,
-        *,
-        clock: ClockRecord | None,
-        workers: Iterable[WorkerRecord],
-        pledges: Iterable[PledgeRecord],
-        seen: Iterable[str],
-        policy: CityPolicy = KENDARI,
-        tariff: Tariff = BPU_TARIFF,
-    ) -> RegionMatcher:
-        """Rebuild a matcher from its records, in any order; it behaves as the one that wrote them."""
-        m = cls(region, pseudonym_key, policy, tariff)
-        if clock is not None:
-            m._closed = None if clock.closed_period is None else period_index(clock.closed_period)
-            m._closes = clock.closes
-            m._seq = clock.next_seq
-        active: list[Worker] = []
-        waiting: list[tuple[Entry, Bucket]] = []
-        for rec in workers:
-            w = worker_from_record(rec)
-            m._workers[w.worker] = w
-            if w.coverage is None:
-                waiting.append((w.entry(), w.bucket()))
-            else:
-                active.append(w)
-        m._pool.restore(waiting)
-        for w in sorted(active, key=lambda w: w.coverage.seq if w.coverage else 0):
-            m._active[w.worker] = w
-        for p in sorted((pledge_from_record(r) for r in pledges), key=lambda p: p.accepted_seq):
-            m._pledges[p.key] = p
-            if p.status == "open":
-                m._open.append((p.order(), p))
-            elif p.status == "scheduled":
-                m._scheduled.append(p)
-        m._open.sort(key=lambda op: op[0])
-        m._seen = set(seen)
-        return m
+    def _dispatch(self, event: InputEvent) -> bool:
+        """Apply a non-tick input; True when its event id must be remembered as handled."""
+        if isinstance(event, ApplicationSubmitted):
+            return self._apply(event)
+        if isinstance(event, PledgeSubmitted):
+            return self._pledge(event)
+        if isinstance(event, PaymentReported):
+            replay = self._payments.get(event.payment_id)
+            if replay is not None and replay.event_id == event.event_id:
+                return False
+            return self._reconcile(event)
+        if isinstance(event, RefundSettled):
+            self._settle(event)
+            return True
+        if isinstance(event, RegistrationConfirmed | RegistrationRejected):
+            self._registration(event)
+        return True
 
     # ------------------------------------------------------------ applications
 
@@ -247,7 +136,7 @@ class RegionMatcher:
         if isinstance(verdict, Rejection):
             self._out.application_rejected(app, worker, verdict.reason, verdict.message)
             return True
-        if existing is not None:
+        if existing is not None and not existing.registration_rejected:
             self._out.application_rejected(
                 app,
                 worker,
@@ -258,18 +147,18 @@ class RegionMatcher:
             return True
         assert worker is not None
         w = Worker.applied(app, worker, self._weights)
+        if existing is not None:  # a fresh attempt after BPJS rejected the registration
+            w.terms, w.last_end_period, w.membership_since = (
+                existing.terms, existing.last_end_period, existing.membership_since)
         self._workers[worker] = w
         self._changed_workers[worker] = None
         pledge = self._best_pledge(w)
         if pledge is not None:
-            self._start_term(w, pledge, was_waiting=False, previous=None)
+            self._commit(w, pledge, was_waiting=False)
             return False
         self._enqueue(w)
         self._out.waiting(w, self._priority(w))
         return False
-
-    def _priority(self, w: Worker) -> Priority:
-        return explain(w.parts, w.submitted_s, self._now_s, self._weights)
 
     # ------------------------------------------------------------ pledges
 
@@ -297,7 +186,7 @@ class RegionMatcher:
         self._pledges[key] = p
         self._changed_pledges[key] = None
         self._out.pledge_accepted(p, terms)
-        self._movement(p, FundingKind.PLEDGED, event.amount_idr)
+        self._movement(p, FundingKind.PLEDGED, event.amount_idr, key)
         if p.status == "open":
             insort(self._open, (p.order(), p), key=lambda op: op[0])
             self._fill(p)
@@ -305,49 +194,31 @@ class RegionMatcher:
             self._scheduled.append(p)
         return False
 
-    def _fill(self, p: Pledge) -> None:
-        """Give ``p``'s free seats to the best waiting workers it admits."""
-        for entry in self._pool.take(p, p.seats - p.seats_filled):
-            self._start_term(self._workers[entry[3]], p, was_waiting=True, previous=None)
-
-    def _best_pledge(self, w: Worker) -> Pledge | None:
-        decile = w.welfare_decile or 0
-        for _, p in self._open:
-            if p.admits(w.district, w.occupation, w.sex, decile):
-                return p
-        return None
-
-    # ------------------------------------------------------------ terms
-
-    def _enqueue(self, w: Worker) -> None:
-        self._pool.push(w.entry(), w.bucket())
-
-    def _start_term(self, w: Worker, p: Pledge, *, was_waiting: bool, previous: Term | None) -> None:
-        assert self._closed is not None
-        start = self._closed + 1
-        self._seq += 1
-        w.terms += 1
-        since = start
-        if (
-            w.last_end_period is not None
-            and w.membership_since is not None
-            and start - w.last_end_period - 1 < self.policy.lapse_after_unpaid_months
-        ):
-            since = w.membership_since
-        w.membership_since = since
-        term = w.coverage = Term.on(p, w.worker, w.terms, self._seq, start, since)
-        self._active[w.worker] = w
-        self._changed_workers[w.worker] = None
-        p.seats_filled += 1
-        p.ledger.commit(p.seat_cost_idr)
-        p.bound_until_close = max(p.bound_until_close, self._closes + p.months)
-        self._changed_pledges[p.key] = None
-        self._out.coverage_started(w, p, term, self._priority(w), was_waiting=was_waiting, previous=previous)
-        self._movement(p, FundingKind.COMMITTED, p.seat_cost_idr, term.coverage_id)
-        if p.seats_filled == p.seats:
-            p.status = "exhausted"
-            self._open = [op for op in self._open if op[1] is not p]
-            self._out.pledge_exhausted(p)
+    def _registration(self, event: RegistrationConfirmed | RegistrationRejected) -> None:
+        """BPJS's answer to a registration request."""
+        answer = "confirmed" if isinstance(event, RegistrationConfirmed) else "rejected"
+        w = self._committed.get(event.coverage_id)
+        if w is None:
+            known = self.term(event.coverage_id) is not None or self._was_term(event.coverage_id)
+            self._out.registration_unmatched(
+                event.event_id, event.coverage_id, answer,
+                Reason.REGISTRATION_NOT_PENDING if known else Reason.REGISTRATION_UNKNOWN,
+                f"seat {event.coverage_id} is no longer awaiting registration; nothing changed" if known
+                else f"no seat {event.coverage_id} in {self.region}; answer coverage.committed requests only",
+            )
+            return
+        t = w.coverage
+        assert t is not None
+        del self._committed[t.coverage_id]
+        p = self._pledges[t.pledge_key]
+        if isinstance(event, RegistrationConfirmed):
+            t.membership_number = event.membership_number
+            t.start_date = event.start_date
+            self._start(w, t, p, self._current(), None)
+            return
+        w.registration_rejected = True
+        self._cancel(w, t, p, Reason.REGISTRATION_REJECTED, f"BPJS rejected the registration: {event.reason}")
+        self._seat_freed(p, t, t.months * t.monthly_premium_idr)
 
     # ------------------------------------------------------------ the clock
 
@@ -363,7 +234,23 @@ class RegionMatcher:
         self._closed = month
         self._closes += 1
         self._out.in_month(period_name(month))
-        expiring = self._pay_terms()
+        displaced = self._deadlines(month)
+        window = self.policy.lapse_after_unpaid_months
+        terms = [w.coverage for w in self._active.values() if w.coverage is not None]
+        owing = sorted(self._ended.values(), key=lambda t: t.seq)
+        late = [t for t in (*terms, *owing) if t.unpaid_periods and t.unpaid_periods[-1] == month - 1]
+        self._fall_due(month, late)
+        lapsing = [t for t in terms if t.unpaid_periods and month - t.unpaid_periods[0] > window]
+        for t in owing:
+            old = [q for q in t.unpaid_periods if month - q > window]
+            if old:
+                self._write_off(t, old, month)
+        for t in lapsing:
+            displaced.append(self._lapse(t, month))
+        lapsed = {t.coverage_id for t in lapsing}
+        billing = [t for t in terms if t.coverage_id not in lapsed]
+        self._bill(month, billing)
+        expiring = [self._workers[t.worker] for t in billing if t.months_billed == t.months]
         for p in list(self._pledges.values()):
             if p.status != "expired" and p.until <= month:
                 self._expire(p)
@@ -380,39 +267,91 @@ class RegionMatcher:
         for p in opened:
             if p.status == "open":
                 self._fill(p)
+        displaced.sort(key=Worker.entry)
+        for w in displaced:
+            self._seat_again(w)
 
-    def _pay_terms(self) -> list[Worker]:
-        """Step 1 of a close: every active term pays a month, in start order; returns those that ended."""
-        expiring: list[Worker] = []
-        for w in list(self._active.values()):
+    def _deadlines(self, month: int) -> list[Worker]:
+        """Step 1 of a close: seats unconfirmed at their registration deadline are cancelled and refilled;
+        returns their workers, who wait again (after the refill)."""
+        due: list[Worker] = []
+        for w in self._committed.values():
+            assert w.coverage is not None
+            if w.coverage.registration_due_period > month:
+                break  # commit order is deadline order
+            due.append(w)
+        for w in due:
             t = w.coverage
             assert t is not None
+            del self._committed[t.coverage_id]
             p = self._pledges[t.pledge_key]
-            t.months_paid += 1
-            p.ledger.pay(t.monthly_premium_idr)
-            self._changed_workers[w.worker] = None
-            self._changed_pledges[p.key] = None
-            self._movement(p, FundingKind.PREMIUM_PAID, t.monthly_premium_idr, t.coverage_id)
-            if t.months_paid == t.months:
-                expiring.append(w)
-        return expiring
+            self._cancel(w, t, p, Reason.REGISTRATION_EXPIRED,
+                         f"BPJS did not confirm the registration by the close of {period_name(month)}; "
+                         "the worker waits again with their original priority")
+            self._seat_freed(p, t, t.months * t.monthly_premium_idr)
+        return due
 
-    def _end_term(self, w: Worker) -> None:
-        """Step 4 of a close: renew an expiring worker on an open pledge, else back to waiting."""
-        old = w.coverage
-        assert old is not None
+    def _lapse(self, t: Term, month: int) -> Worker:
+        """A term whose oldest unpaid line left the arrears window lapses; returns its worker."""
+        w = self._workers[t.worker]
+        p = self._pledges[t.pledge_key]
+        assert t.start_period is not None
+        unpaid = list(t.unpaid_periods)
+        paid = [q for q in range(t.start_period, t.start_period + t.months_billed) if q not in unpaid]
+        written = self._write_off(t, unpaid, month)
+        released = (t.months - t.months_billed) * t.monthly_premium_idr
         del self._active[w.worker]
         w.coverage = None
-        w.last_end_period = old.start_period + old.months - 1
+        t.state = "ended"
+        w.membership_since = w.last_end_period = None
+        self._changed_workers[w.worker] = None
+        if released:
+            p.ledger.release(released)
+        self._out.coverage_lapsed(w, t, len(unpaid), written, released, paid[-1] if paid else None)
+        if released:
+            self._movement(p, FundingKind.RELEASED, released, t.coverage_id, t.coverage_id)
+        self._seat_freed(p, t, released)
+        return w
+
+    def _seat_again(self, w: Worker) -> None:
+        """A worker whose seat was cancelled or lapsed: an open pledge that admits them, else waiting."""
+        pledge = self._best_pledge(w)
+        if pledge is None:
+            self._enqueue(w)
+        else:
+            self._commit(w, pledge, was_waiting=True)
+
+    def _end_term(self, w: Worker) -> None:
+        """Renew an expiring worker on an open pledge (active at once, same membership), else waiting."""
+        old = w.coverage
+        assert old is not None and old.start_period is not None
+        del self._active[w.worker]
+        w.coverage = None
+        old.state = "ended"
+        w.last_end_period = old.end_period
+        if old.unpaid_periods:
+            self._ended[old.coverage_id] = old
+            self._changed_terms[old.coverage_id] = None
         renewal = self._best_pledge(w)
         self._out.coverage_expired(w, old, renewed=renewal is not None)
         if renewal is None:
             self._enqueue(w)
-        else:
-            self._start_term(w, renewal, was_waiting=False, previous=old)
+            return
+        self._seq += 1
+        w.terms += 1
+        t = w.coverage = Term.committed(
+            renewal, w.worker, w.terms, self._seq, self._current(), self.policy.registration_deadline_months,
+            was_waiting=False,
+        )
+        t.membership_number, t.start_date = old.membership_number, old.start_date
+        renewal.seats_filled += 1
+        renewal.ledger.commit(renewal.seat_cost_idr)
+        self._movement(renewal, FundingKind.COMMITTED, renewal.seat_cost_idr, t.coverage_id, t.coverage_id)
+        self._start(w, t, renewal, self._current(), old)
+        self._seat_taken(renewal)
 
     def _expire(self, p: Pledge) -> None:
-        released = p.seats - p.seats_filled if p.status in ("open", "scheduled") else 0
+        released = p.free_seats() if p.status in ("open", "scheduled") else 0
         self._open = [op for op in self._open if op[1] is not p]
         self._scheduled = [s for s in self._scheduled if s is not p]
         p.status = "expired"
@@ -420,9 +359,6 @@ class RegionMatcher:
         returned = p.ledger.return_remainder()
         self._out.pledge_expired(p, released, returned)
         if released:
-            self._movement(p, FundingKind.RELEASED, released * p.seat_cost_idr)
+            self._movement(p, FundingKind.RELEASED, released * p.seat_cost_idr, p.key)
         if returned:
-            self._movement(p, FundingKind.RETURNED, returned)
-
-    def _movement(self, p: Pledge, kind: FundingKind, amount: int, coverage_id: str | None = None) -> None:
-        self._out.movement(p, kind, amount, max(p.bound_until_close - self._closes, 0), coverage_id)
+            self._movement(p, FundingKind.RETURNED, returned, p.key)

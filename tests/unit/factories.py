@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -9,9 +10,14 @@ from models.events import (
     ApplicationSubmitted,
     Channel,
     MonthTick,
+    PaymentReported,
     PledgeSubmitted,
+    RefundSettled,
+    RegistrationConfirmed,
+    RegistrationRejected,
     Targeting,
 )
+from models.matcher import RegionMatcher
 from models.nik import Sex
 from models.occupations import Occupation
 from models.tariff import Package
@@ -21,8 +27,14 @@ __all__ = [
     "REGION",
     "T0",
     "application",
+    "confirm_all",
+    "confirmed",
     "make_nik",
+    "pay_all",
+    "payment",
     "pledge",
+    "registration_rejected",
+    "settled",
     "tick",
 ]
 
@@ -115,3 +127,75 @@ def tick(period: str, **overrides: Any) -> MonthTick:
     }
     fields.update(overrides)
     return MonthTick(**fields)
+
+
+def confirmed(coverage_id: str, **overrides: Any) -> RegistrationConfirmed:
+    """BPJS confirms the registration of ``coverage_id`` (a KPJ derived from the id: stable per seat)."""
+    fields: dict[str, Any] = {
+        "event_id": _next("evt-reg"),
+        "event_time": T0 + timedelta(hours=2),
+        "region": REGION,
+        "coverage_id": coverage_id,
+        "membership_number": f"{zlib.crc32(coverage_id.encode()):011d}",
+        "start_date": date(2025, 1, 15),
+    }
+    fields.update(overrides)
+    return RegistrationConfirmed(**fields)
+
+
+def registration_rejected(coverage_id: str, **overrides: Any) -> RegistrationRejected:
+    fields: dict[str, Any] = {
+        "event_id": _next("evt-reg"),
+        "event_time": T0 + timedelta(hours=2),
+        "region": REGION,
+        "coverage_id": coverage_id,
+        "reason": "NIK not found in Dukcapil",
+    }
+    fields.update(overrides)
+    return RegistrationRejected(**fields)
+
+
+def payment(bill_id: str, amount_idr: int, **overrides: Any) -> PaymentReported:
+    """The payer ``dealer-kendari`` pays ``amount_idr`` on ``bill_id``."""
+    fields: dict[str, Any] = {
+        "event_id": _next("evt-pay"),
+        "event_time": T0 + timedelta(hours=3),
+        "payment_id": _next("TX"),
+        "payer_id": "dealer-kendari",
+        "region": REGION,
+        "bill_id": bill_id,
+        "amount_idr": amount_idr,
+        "paid_on": date(2025, 2, 10),
+        "source": "topic",
+    }
+    fields.update(overrides)
+    return PaymentReported(**fields)
+
+
+def settled(refund_id: str, amount_idr: int, **overrides: Any) -> RefundSettled:
+    fields: dict[str, Any] = {
+        "event_id": _next("evt-refund"),
+        "event_time": T0 + timedelta(hours=4),
+        "region": REGION,
+        "refund_id": refund_id,
+        "amount_idr": amount_idr,
+        "settled_on": date(2025, 3, 1),
+    }
+    fields.update(overrides)
+    return RefundSettled(**fields)
+
+
+def confirm_all(m: RegionMatcher) -> list[RegistrationConfirmed]:
+    """BPJS's confirmation of every seat ``m`` has committed and not yet seen answered, in commit order."""
+    return [confirmed(cid, event_id=f"confirm-{cid}") for cid in m.committed()]
+
+
+def pay_all(m: RegionMatcher) -> list[PaymentReported]:
+    """An exact payment of every bill ``m`` holds with money outstanding, each by the bill's payer."""
+    return [
+        payment(b.bill_id, b.total_idr - b.paid_idr - b.written_off_idr, payer_id=b.payer_id,
+                event_id=f"pay-{b.bill_id}-{b.paid_idr}",
+                payment_id=f"TX-{b.period}-{b.payer_id}-{b.paid_idr}")
+        for b in m.snapshot().bills
+        if b.total_idr - b.paid_idr - b.written_off_idr > 0
+    ]

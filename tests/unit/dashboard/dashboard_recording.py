@@ -5,8 +5,9 @@ output events. The story touches every transition the dashboard shows:
 applications that wait, one too old and one duplicate rejected, a one-month
 pledge whose workers are renewed onto a three-month pledge, a pledge with
 months the city does not allow, workers matched on arrival until a pledge is
-exhausted, one who then waits, five month closes with premiums paid, terms
-ending unrenewed and both pledges expiring with their remainders returned.
+exhausted, one who then waits, five month closes with bills paid on time
+(BPJS confirming every registration: ``jaring.bpjs``), terms ending
+unrenewed and both pledges expiring with their remainders returned.
 
 Each line is ``topic<TAB>event JSON`` in the matcher's emission order (the
 region log's order); the tests replay it in other topic interleavings too.
@@ -18,9 +19,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from infra.settings import DEV_PSEUDONYM_KEY
+from jaring.bpjs import Simulator, drive
 from jaring.scenario import applications, month_ticks, pledges
 from models.codec import encode
-from models.events import InputEvent
+from models.events import Input, InputEvent, OutputEvent
 from models.matcher import RegionMatcher
 from models.topics import route
 
@@ -55,11 +57,16 @@ def story() -> list[InputEvent]:
 
 
 def record(path: Path = RECORDING) -> int:
+    """BPJS confirms every registration and payers pay every bill on time (``jaring.bpjs``)."""
     matcher = RegionMatcher("74.71", DEV_PSEUDONYM_KEY.encode())
     lines = []
-    for event in story():
-        for output in matcher.handle(event).outputs:
-            lines.append(f"{route(output)[0]}\t{encode(output).decode()}\n")
+
+    def handle(event: Input) -> list[OutputEvent]:
+        outputs = matcher.handle(event).outputs
+        lines.extend(f"{route(output)[0]}\t{encode(output).decode()}\n" for output in outputs)
+        return outputs
+
+    drive(story(), handle, Simulator())
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(lines))
     return len(lines)

@@ -16,26 +16,49 @@ from models.events import Event, MonthTick, Targeting
 from models.matcher import RegionMatcher
 from models.nik import Sex
 from models.occupations import Occupation
-from tests.unit.factories import KEY, REGION, T0, application, pledge, tick
+from tests.unit.factories import (
+    KEY,
+    REGION,
+    T0,
+    application,
+    confirmed,
+    payment,
+    pledge,
+    registration_rejected,
+    settled,
+    tick,
+)
 
 
 def one_of_each_type() -> list[Any]:
     """A real instance of every event type, produced the way production produces them."""
     m = RegionMatcher(REGION, KEY)
-    inputs: list[Any] = [
+    events: list[Any] = []
+
+    def feed(*inputs: Any) -> None:
+        for event in inputs:
+            events.append(event)
+            events.extend(m.handle(event).outputs)
+
+    feed(
         application(),
         application(),
         application(welfare_decile=9),
-        # three one-month seats for two workers: both start, one renews at the January close
-        pledge(amount_idr=3 * 16_800 + 100, months=1),
+        # two one-month seats for two workers: both committed, the pledge is exhausted
+        pledge(amount_idr=2 * 16_800 + 100, months=1),
         pledge(amount_idr=1, pledge_id="too-small"),
         # women only, valid for January: nobody it admits, so it expires with its money returned
         pledge(valid_until=date(2025, 1, 31), targeting=Targeting(sexes=(Sex.FEMALE,))),
-        tick("2025-01"),
-    ]
-    events: list[Any] = list(inputs)
-    for event in inputs:
-        events.extend(m.handle(event).outputs)
+    )
+    first, second = m.committed()
+    # one confirmed, one rejected (the pledge reopens), one answer for no seat at all; the confirmed
+    # worker's term expires at the close and renews on the reopened seat
+    feed(confirmed(first), registration_rejected(second), confirmed("nobody"), tick("2025-01"))
+    bill = m.snapshot().bills[0].bill_id
+    over = payment(bill, 20_000)
+    feed(over, payment(bill, 20_000, payment_id=over.payment_id))
+    refund = m.snapshot().refunds[0].refund_id
+    feed(settled(refund, 3_200), settled(refund, 1))
     events.append(
         codec.dead_letter(
             source_topic="jaring.applications.v1",
@@ -47,6 +70,10 @@ def one_of_each_type() -> list[Any]:
             max_message_bytes=1_000_000,
         )
     )
+    # a six-month seat never paid for lapses at the close of its first month + 4
+    feed(application(serial=77), pledge(amount_idr=6 * 16_800, months=6))
+    feed(confirmed(m.committed()[0]))
+    feed(*(tick(f"2025-{n:02d}") for n in range(2, 7)))
     by_type: dict[str, Any] = {}
     for e in events:
         by_type.setdefault(e.type, e)

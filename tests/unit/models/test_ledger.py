@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
 from models.errors import LedgerError
 from models.ledger import Dashboard, Ledger, SeriesPoint, fold
 from models.matcher import RegionMatcher
-from tests.unit.factories import KEY, REGION, application, pledge, tick
+from tests.unit.factories import KEY, REGION, application, confirm_all, pay_all, pledge, tick
 
 
 def opened(amount: int = 1_000) -> Ledger:
@@ -36,12 +37,52 @@ def test_committing_more_than_is_available_is_refused() -> None:
         ledger.commit(1_001)
 
 
-def test_paying_more_than_was_committed_is_refused() -> None:
+def test_billing_more_than_was_committed_is_refused() -> None:
     ledger = opened()
     ledger.commit(100)
-    ledger.pay(100)
-    with pytest.raises(LedgerError, match=r"^ledger_overpay"):
-        ledger.pay(1)
+    ledger.bill(100)
+    with pytest.raises(LedgerError, match=r"^ledger_overbill"):
+        ledger.bill(1)
+
+
+def test_money_moves_committed_billed_due_arrears_paid_written_off_and_every_identity_holds() -> None:
+    ledger = opened(1_000)
+    ledger.commit(600)
+    ledger.bill(300)
+    ledger.fall_due(200)
+    ledger.pay(150, in_arrears=100)
+    ledger.write_off(100)
+    ledger.release(200)
+    assert (ledger.committed_idr, ledger.billed_idr, ledger.not_yet_billed_idr) == (400, 300, 100)
+    assert (ledger.paid_idr, ledger.outstanding_idr, ledger.due_idr, ledger.arrears_idr) == (150, 50, 50, 0)
+    assert (ledger.written_off_idr, ledger.remainder_idr) == (100, 600)
+    b = ledger.balances(0)
+    assert b.pledged_idr == b.committed_idr + b.remainder_idr
+    assert b.committed_idr == b.billed_idr + b.not_yet_billed_idr
+    assert b.billed_idr == b.paid_idr + b.outstanding_idr + b.written_off_idr
+    assert b.outstanding_idr == b.due_idr + b.arrears_idr
+    ledger.check()
+
+
+@pytest.mark.parametrize(
+    ("move", "code"),
+    [
+        (lambda g: g.pay(301, in_arrears=0), "ledger_overpay"),  # more than is outstanding
+        (lambda g: g.pay(100, in_arrears=101), "ledger_overpay"),  # more arrears than it pays
+        (lambda g: g.pay(250, in_arrears=0), "ledger_overpay"),  # only 200 is due, 100 in arrears
+        (lambda g: g.write_off(101), "ledger_overwrite"),  # only arrears are written off
+        (lambda g: g.release(301), "ledger_overrelease"),  # billed money is never released
+        (lambda g: g.fall_due(201), "ledger_overdue"),
+    ],
+)
+def test_a_move_beyond_its_balance_is_refused(move: Any, code: str) -> None:
+    ledger = opened(1_000)
+    ledger.commit(600)
+    ledger.bill(300)
+    ledger.fall_due(100)
+    with pytest.raises(LedgerError, match=f"^{code}"):
+        move(ledger)
+    ledger.check()
 
 
 def test_returning_hands_back_the_uncommitted_remainder_and_blocks_commits() -> None:
@@ -61,7 +102,7 @@ def test_a_ledger_opens_once() -> None:
 
 def test_check_finds_a_broken_invariant() -> None:
     with pytest.raises(LedgerError, match=r"^ledger_invariant"):
-        Ledger(pledged_idr=10, committed_idr=5, paid_idr=6).check()
+        Ledger(pledged_idr=10, committed_idr=5, billed_idr=5, paid_idr=6).check()
 
 
 def test_the_dashboard_folds_a_year_of_one_sponsor_into_monthly_levels() -> None:
@@ -69,8 +110,12 @@ def test_the_dashboard_folds_a_year_of_one_sponsor_into_monthly_levels() -> None
     outputs = []
     for event in [application(), application(), application(), pledge(amount_idr=2 * 201_600)]:
         outputs += m.handle(event).outputs
+    for event in confirm_all(m):
+        outputs += m.handle(event).outputs
     for month in range(1, 13):
         outputs += m.handle(tick(f"2025-{month:02d}")).outputs
+        for event in pay_all(m):
+            outputs += m.handle(event).outputs
     series = fold(outputs)
     region_rows = [p for p in series if p.sponsor_id is None]
     sponsor_rows = [p for p in series if p.sponsor_id == "dealer-kendari"]
@@ -80,20 +125,26 @@ def test_the_dashboard_folds_a_year_of_one_sponsor_into_monthly_levels() -> None
         period="2025-01",
         pledged_idr=403_200,
         committed_idr=403_200,
-        paid_idr=2 * 16_800,
+        billed_idr=2 * 16_800,
+        due_idr=2 * 16_800,
         covered=2,
         waiting=1,
     )
-    assert sponsor_rows[-1].period == "2025-12"
-    assert (sponsor_rows[-1].paid_idr, sponsor_rows[-1].covered) == (403_200, 0)
+    assert region_rows[1].period == "2025-02"
+    assert (region_rows[1].paid_idr, region_rows[1].billed_idr, region_rows[1].due_idr) == (
+        2 * 16_800, 4 * 16_800, 2 * 16_800)
+    # December's bill is paid in January 2026, the month after its close
+    assert sponsor_rows[-1].period == "2026-01"
+    assert (sponsor_rows[-1].paid_idr, sponsor_rows[-1].due_idr, sponsor_rows[-1].covered) == (403_200, 0, 0)
     assert region_rows[-1].waiting == 3
-    assert [p.period for p in sponsor_rows] == [f"2025-{n:02d}" for n in range(1, 13)]
+    assert [p.period for p in sponsor_rows] == [f"2025-{n:02d}" for n in range(1, 13)] + ["2026-01"]
 
 
 def test_dashboard_totals_are_the_latest_region_levels_and_restore_carries_them_on() -> None:
     m = RegionMatcher(REGION, KEY)
     opening = [application(), application(), pledge(amount_idr=201_600)]
     first = [o for e in opening for o in m.handle(e).outputs]
+    first += [o for e in confirm_all(m) for o in m.handle(e).outputs]
     later = [o for e in [application(), tick("2025-01")] for o in m.handle(e).outputs]
     dashboard = Dashboard()
     for event in first:
@@ -104,7 +155,7 @@ def test_dashboard_totals_are_the_latest_region_levels_and_restore_carries_them_
         resumed.apply(event)
 
     last = [p for p in fold(first + later) if p.sponsor_id is None][-1]
-    expected = last.model_dump(include={"pledged_idr", "committed_idr", "paid_idr", "covered", "waiting"})
+    expected = last.model_dump(include={"pledged_idr", "committed_idr", "billed_idr", "covered", "waiting"})
     assert {k: v for k, v in dashboard.totals(REGION).items() if k in expected} == expected
     assert resumed.totals(REGION) == dashboard.totals(REGION)
     assert Dashboard().totals(REGION) == {}

@@ -12,7 +12,9 @@ from models.errors import RegionMismatchError
 from models.events import (
     ApplicationRejected,
     ApplicationWaiting,
+    BillLine,
     CoverageActivated,
+    CoverageCommitted,
     CoverageExpired,
     CoverageRenewed,
     FundingKind,
@@ -26,7 +28,7 @@ from models.events import (
 from models.matcher import RegionMatcher, Step
 from models.nik import Sex, pseudonym
 from models.occupations import Occupation
-from tests.unit.factories import KEY, REGION, T0, application, pledge, tick
+from tests.unit.factories import KEY, REGION, T0, application, confirm_all, pay_all, pledge, tick
 
 SEAT = 201_600  # 12 months of JKK+JKM at Rp 16,800
 
@@ -35,10 +37,14 @@ def matcher() -> RegionMatcher:
     return RegionMatcher(REGION, KEY)
 
 
-def run(m: RegionMatcher, *events: Any) -> list[Any]:
+def run(m: RegionMatcher, *events: Any, confirm: bool = True) -> list[Any]:
+    """Handle ``events``; after each, BPJS confirms every committed seat (unless ``confirm`` is False)."""
     out: list[Any] = []
     for e in events:
         out += m.handle(e).outputs
+        if confirm:
+            for c in confirm_all(m):
+                out += m.handle(c).outputs
     return out
 
 
@@ -47,23 +53,32 @@ def of(kind: type, outputs: list[Any]) -> list[Any]:
 
 
 def months(m: RegionMatcher, first: int, last: int, year: int = 2025) -> list[Any]:
-    return run(m, *(tick(f"{year}-{n:02d}") for n in range(first, last + 1)))
+    """Close months ``first`` to ``last``; the payer pays each bill exactly before the next close.
+
+    Returns the closes' outputs (and confirmations'), not the payments'."""
+    out: list[Any] = []
+    for n in range(first, last + 1):
+        out += run(m, tick(f"{year}-{n:02d}"))
+        run(m, *pay_all(m))
+    return out
 
 
 # ---------------------------------------------------------------- the stream-layer requirement
 
 
-def test_1500_workers_covered_for_12_months_pay_12_times_and_expire_once() -> None:
+def test_1500_workers_covered_for_12_months_are_billed_12_times_and_expire_once() -> None:
     m = matcher()
     run(m, *(application(serial=i, submitted_at=T0 + timedelta(seconds=i)) for i in range(1_500)))
     accepted = run(m, pledge(amount_idr=1_500 * SEAT))
-    assert len(of(CoverageActivated, accepted)) == 1_500
+    assert len(of(CoverageCommitted, accepted)) == len(of(CoverageActivated, accepted)) == 1_500
     out = months(m, 1, 12)
-    paid = [o for o in of(FundingMovement, out) if o.kind is FundingKind.PREMIUM_PAID]
-    assert len(paid) == 12 * 1_500
+    billed = [o for o in of(FundingMovement, out) if o.kind is FundingKind.BILLED]
+    assert len(billed) == 12  # one per pledge per close, not one per line
+    assert len(of(BillLine, out)) == 12 * 1_500
     assert len(of(CoverageExpired, out)) == 1_500
     assert len({o.event_id for o in out}) == len(out)
-    assert m.ledger(m.pledge_keys()[0]).paid_idr == 302_400_000
+    ledger = m.ledger(m.pledge_keys()[0])
+    assert (ledger.billed_idr, ledger.paid_idr, ledger.arrears_idr) == (302_400_000, 302_400_000, 0)
 
 
 # ---------------------------------------------------------------- applications
@@ -138,10 +153,11 @@ def test_an_event_for_another_region_is_a_routing_error() -> None:
 def test_a_worker_arriving_is_matched_at_once_when_an_open_pledge_admits_them() -> None:
     m = matcher()
     run(m, pledge())
-    [activated, committed] = run(m, application())
-    assert isinstance(activated, CoverageActivated)
-    assert activated.was_waiting is False
-    assert committed.kind is FundingKind.COMMITTED
+    [committed, movement] = run(m, application(), confirm=False)
+    assert isinstance(committed, CoverageCommitted)
+    assert (committed.was_waiting, committed.registration_due_period) == (False, "2025-02")
+    assert movement.kind is FundingKind.COMMITTED
+    assert m.status(committed.worker) == "committed"
 
 
 # ---------------------------------------------------------------- pledges
@@ -283,13 +299,16 @@ def test_a_term_starts_this_month_and_ends_months_later() -> None:
     assert (activated.start_period, activated.end_period) == ("2025-01", "2025-12")
 
 
-def test_each_tick_pays_one_month_per_covered_worker() -> None:
+def test_each_tick_bills_one_month_per_covered_worker() -> None:
     m = matcher()
     run(m, application(), application(), pledge())
-    out = months(m, 1, 1)
-    assert [o.kind for o in out] == [FundingKind.PREMIUM_PAID] * 2
-    assert out[-1].balances.paid_idr == 2 * 16_800
-    assert out[-1].balances.runway_months == 11
+    out = run(m, tick("2025-01"))
+    assert [o.type for o in out] == ["bill.line", "bill.line", "funding.movement", "bill.issued"]
+    [billed] = of(FundingMovement, out)
+    assert (billed.kind, billed.amount_idr) == (FundingKind.BILLED, 2 * 16_800)
+    b = billed.balances
+    assert (b.billed_idr, b.due_idr, b.paid_idr) == (2 * 16_800, 2 * 16_800, 0)
+    assert billed.balances.runway_months == 11
 
 
 def test_a_tick_for_a_closed_month_is_ignored() -> None:
@@ -304,7 +323,10 @@ def test_a_tick_that_skips_months_closes_each_of_them() -> None:
     m = matcher()
     run(m, application(), pledge())
     out = run(m, tick("2025-03"))
-    assert [o.period for o in out] == ["2025-01", "2025-02", "2025-03"]
+    assert list(dict.fromkeys(o.period for o in out)) == ["2025-01", "2025-02", "2025-03"]
+    assert [o.kind for o in of(FundingMovement, out)] == [
+        FundingKind.BILLED, FundingKind.ARREARS, FundingKind.BILLED, FundingKind.ARREARS, FundingKind.BILLED,
+    ]
 
 
 def test_a_pledge_expires_at_the_close_of_its_last_month_and_returns_its_remainder() -> None:
@@ -316,7 +338,7 @@ def test_a_pledge_expires_at_the_close_of_its_last_month_and_returns_its_remaind
     [expired] = of(PledgeExpired, out)
     assert (expired.seats_released, expired.returned_idr) == (2, 2 * SEAT + 999)
     kinds = [o.kind for o in of(FundingMovement, out)]
-    assert kinds == [FundingKind.PREMIUM_PAID, FundingKind.RELEASED, FundingKind.RETURNED]
+    assert kinds == [FundingKind.BILLED, FundingKind.RELEASED, FundingKind.RETURNED]
     returned = of(FundingMovement, out)[-1].balances
     assert (returned.committed_idr + returned.remainder_idr, returned.returned_idr) == (
         3 * SEAT + 999,
@@ -324,13 +346,14 @@ def test_a_pledge_expires_at_the_close_of_its_last_month_and_returns_its_remaind
     )
 
 
-def test_a_term_outlives_its_expired_pledge_and_is_paid_in_full() -> None:
+def test_a_term_outlives_its_expired_pledge_and_is_billed_in_full() -> None:
     m = matcher()
     run(m, application(), pledge(valid_until=date(2025, 1, 31)))
     out = months(m, 1, 12)
-    paid = [o for o in of(FundingMovement, out) if o.kind is FundingKind.PREMIUM_PAID]
-    assert len(paid) == 12
+    billed = [o for o in of(FundingMovement, out) if o.kind is FundingKind.BILLED]
+    assert len(billed) == 12
     assert len(of(CoverageExpired, out)) == 1
+    assert m.ledger(m.pledge_keys()[0]).paid_idr == SEAT
 
 
 def test_an_expiring_worker_is_renewed_without_a_gap_before_new_workers() -> None:
@@ -414,13 +437,18 @@ def test_output_ids_derive_from_their_cause() -> None:
     out = run(m, app, pledge(pledge_id="p1"), tick("2025-01"))
     worker = pseudonym(app.nik, KEY)
     ids = [o.event_id for o in out]
+    cid = f"dealer-kendari:p1:{worker}:1"
+    bill = "bill:74.71:dealer-kendari:2025-01"
     assert ids == [
         f"application.waiting:{app.event_id}",
         "pledge.accepted:dealer-kendari:p1",
         "funding.pledged:dealer-kendari:p1",
-        f"coverage.activated:dealer-kendari:p1:{worker}:1",
-        f"funding.committed:dealer-kendari:p1:{worker}:1",
-        f"funding.premium_paid:dealer-kendari:p1:{worker}:1:2025-01",
+        f"coverage.committed:{cid}",
+        f"funding.committed:{cid}",
+        f"coverage.activated:{cid}",
+        f"bill.line:{bill}:{cid}",
+        "funding.billed:dealer-kendari:p1:2025-01",
+        f"bill.issued:{bill}",
     ]
 
 
@@ -464,6 +492,11 @@ def test_a_restored_matcher_continues_exactly_like_the_original() -> None:
         workers=reversed(snap.workers),
         pledges=reversed(snap.pledges),
         seen=snap.seen,
+        terms=reversed(snap.terms),
+        bills=reversed(snap.bills),
+        payments=snap.payments,
+        refunds=snap.refunds,
+        payers=snap.payers,
     )
     second_half = [application(serial=100), *(tick(f"2025-{n:02d}") for n in range(2, 13))]
     assert run(restored, *second_half) == run(original, *second_half)

@@ -3,15 +3,20 @@
 A refactoring of ``models.matcher`` must not change what a region emits or
 stores for any input log: the stream layer's replay check compares workers'
 outputs with the pure core's, and records written by one version are
-restored by the next. These digests were taken from the matcher before it
-was split into a package (commit 7dc513c) and must never move. A digest
-that changes is a change of behaviour: it needs its own reason, a
-CHANGELOG line and new digests, never a silent update.
+restored by the next. These digests were re-taken for issue 16 (payments:
+seats committed then activated by BPJS, bills instead of premiums marked
+paid, reconciliation, arrears, lapse, refunds), a change of behaviour by
+design; the ones before were taken from the matcher before it was split
+into a package (commit 7dc513c). A digest that changes is a change of
+behaviour: it needs its own reason, a CHANGELOG line and new digests,
+never a silent update.
 
-Two logs: the Kendari programme (``jaring.scenario.kendari``, 300 workers)
-and a seeded adversarial log exercising every output type and rejection
-path the matcher has (replays, duplicate NIKs and pledge ids, refused and
-scheduled pledges, targeting, stale and month-skipping ticks). The digest
+Two logs: the Kendari programme (``jaring.scenario.kendari``, 300 workers,
+answered by ``jaring.bpjs``: every registration confirmed, one payer two
+months late) and a seeded adversarial log exercising every output type and
+rejection path the matcher has (replays, duplicate NIKs and pledge ids,
+refused and scheduled pledges, targeting, stale and month-skipping ticks,
+registration answers, payments of every outcome, refund settlements). The digest
 covers every output's bytes, every ``Step`` field and every changed record,
 and is taken again with the matcher rebuilt from its own records every 97
 inputs, which pins the persistence mapping in both directions.
@@ -27,6 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from jaring.bpjs import Habits, Simulator, drive
 from jaring.scenario import kendari
 from models.codec import encode
 from models.eligibility import CityPolicy
@@ -36,7 +42,11 @@ from models.events import (
     FundingKind,
     InputEvent,
     MonthTick,
+    PaymentReported,
     PledgeSubmitted,
+    RefundSettled,
+    RegistrationConfirmed,
+    RegistrationRejected,
     Targeting,
 )
 from models.matcher import RegionMatcher
@@ -51,8 +61,8 @@ DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
 OCCUPATIONS = tuple(Occupation)
 POLICY = CityPolicy(max_pledge_idr=40_000_000, max_pledge_seats=40)
 
-KENDARI_DIGEST = "6ddd9ba5a972e750c317723966a7aaec6810a28e1218c81acce9e9c55fef701f"
-ADVERSARIAL_DIGEST = "0524c6c5cd14fb749968c3fe4176e360fe878228f0f5b2aa496435e5001a7b9a"
+KENDARI_DIGEST = "87ca47339e53d842256857811af1964b3965dd3228b9e23af5d25700e843b0fb"
+ADVERSARIAL_DIGEST = "3f8a84864f69e073e9c71686bbab42aec39391eb56d7bce493b591c012f36f2c"
 
 
 def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:
@@ -64,8 +74,16 @@ def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:
 
 def adversarial(seed: int, count: int) -> Iterator[InputEvent]:
     """Applications (duplicates, replays, bad NIKs, ineligible), pledges (targeted, scheduled,
-    refused, duplicate ids, replays, two sponsors sharing ids) and ticks (skipping months, stale)."""
+    refused, duplicate ids, replays, two sponsors sharing ids), ticks (skipping months, stale),
+    and the answers a BPJS branch and payers give to what the matcher said (registrations
+    confirmed, rejected, unknown or never answered; bills paid exact, short, over, twice, to no
+    bill, late, or never by one payer; refunds settled, in part, too much, unknown).
+
+    Answers are drawn from a second matcher fed the same log as it is written."""
     rng = random.Random(seed)
+    shadow = RegionMatcher(REGION, KEY, POLICY)
+    answered: list[str] = []
+    paid: list[str] = []
     clock = datetime(2025, 1, 6, 3, 0, tzinfo=UTC)
     month = period_index("2025-01")
     workers = 0
@@ -73,9 +91,17 @@ def adversarial(seed: int, count: int) -> Iterator[InputEvent]:
     pledge_ids: list[tuple[str, str]] = []
     for n in range(count):
         clock += timedelta(minutes=rng.randint(1, 600))
+        answer = _answer(rng, shadow, n, clock, answered, paid)
+        if answer is not None:
+            shadow.handle(answer)
+            sent.append(answer)
+            yield answer
+            continue
         roll = rng.random()
         if sent and roll < 0.04:
-            yield rng.choice(sent)  # a replay: same event id
+            replay = rng.choice(sent)  # a replay: same event id
+            shadow.handle(replay)
+            yield replay
             continue
         if roll < 0.55 or roll >= 0.83:
             if workers and rng.random() < 0.05:
@@ -156,8 +182,52 @@ def adversarial(seed: int, count: int) -> Iterator[InputEvent]:
                 event = MonthTick(
                     event_id=f"t{n}", event_time=clock, region=REGION, period=period_name(month - 1)
                 )
+        shadow.handle(event)
         sent.append(event)
         yield event
+
+
+def _answer(
+    rng: random.Random, m: RegionMatcher, n: int, clock: datetime, answered: list[str], paid: list[str]
+) -> InputEvent | None:
+    """BPJS's or a payer's next input, or None (then the log's own draw goes on)."""
+    roll = rng.random()
+    pending = m.committed()
+    if pending and roll < 0.25:
+        cid = rng.choice(pending)
+        answered.append(cid)
+        if rng.random() < 0.1:
+            return RegistrationRejected(event_id=f"r{n}", event_time=clock, region=REGION, coverage_id=cid,
+                                        reason="data tidak cocok")
+        return RegistrationConfirmed(event_id=f"r{n}", event_time=clock, region=REGION, coverage_id=cid,
+                                     membership_number=f"{10**10 + n}", start_date=clock.date())
+    if roll < 0.27:
+        cid = rng.choice([*answered[-5:], "nobody"])
+        return RegistrationConfirmed(event_id=f"r{n}", event_time=clock, region=REGION, coverage_id=cid,
+                                     membership_number="99999999", start_date=clock.date())
+    bills = [b for b in m.bill_ids() if not b.endswith(":payer2:" + b[-7:])]  # payer2 never pays
+    if bills and roll < 0.40:
+        bill = m.bill(rng.choice(bills[-12:]))
+        assert bill is not None
+        how = rng.random()
+        amount = bill.outstanding_idr + (0 if how < 0.6 else -rng.randrange(1, 20_000) if how < 0.75
+                                         else rng.randrange(1, 20_000))
+        payment_id = rng.choice(paid) if paid and rng.random() < 0.05 else f"TX{n}"
+        paid.append(payment_id)
+        payer = bill.payer_id if rng.random() < 0.95 else "payer1"
+        target = bill.bill_id if rng.random() < 0.97 else "bill:74.71:payer0:1999-01"
+        return PaymentReported(event_id=f"y{n}", event_time=clock, payment_id=payment_id, payer_id=payer,
+                               region=REGION, bill_id=target, amount_idr=max(amount, 1),
+                               paid_on=clock.date(), source="topic")
+    refunds = m.snapshot().refunds if roll < 0.43 else ()
+    if refunds:
+        f = rng.choice(refunds)
+        left = f.amount_idr - f.refunded_idr
+        amount = rng.choice((left, left // 2, left + 1)) or 1
+        refund_id = f.refund_id if rng.random() < 0.9 else "refund:74.71:nobody"
+        return RefundSettled(event_id=f"f{n}", event_time=clock, region=REGION, refund_id=refund_id,
+                             amount_idr=amount, settled_on=clock.date())
+    return None
 
 
 def digest(events: list[InputEvent], *, restore_every: int = 0, policy: CityPolicy = POLICY) -> str:
@@ -173,22 +243,36 @@ def digest(events: list[InputEvent], *, restore_every: int = 0, policy: CityPoli
         h.update(f"#{n} {event.event_id}\n".encode())
         for out in step.outputs:
             h.update(encode(out) + b"\n")
-        h.update(repr((step.workers, step.pledges, step.seen, step.clock)).encode())
+        h.update(repr(tuple(step[1:])).encode())
         for w in step.workers:
             h.update(m.worker_record(w).model_dump_json().encode())
         for p in step.pledges:
             h.update(m.pledge_record(p).model_dump_json().encode())
+        for t in step.terms:
+            record = m.term_record(t)
+            h.update(b"-" if record is None else record.model_dump_json().encode())
+        for b in step.bills:
+            h.update(m.bill_record(b).model_dump_json().encode())
+        for y in step.payments:
+            h.update(m.payment_record(y).model_dump_json().encode())
+        for f in step.refunds:
+            h.update(m.refund_record(f).model_dump_json().encode())
+        for a in step.payers:
+            h.update(m.payer_record(a).model_dump_json().encode())
         if step.clock:
             h.update(m.clock_record().model_dump_json().encode())
         if restore_every and n % restore_every == 0:
             snap = m.snapshot()
             m = RegionMatcher.restore(
                 REGION, KEY, clock=snap.clock, workers=reversed(snap.workers),
-                pledges=reversed(snap.pledges), seen=snap.seen, policy=policy,
+                pledges=reversed(snap.pledges), seen=snap.seen, terms=reversed(snap.terms),
+                bills=reversed(snap.bills), payments=reversed(snap.payments), refunds=reversed(snap.refunds),
+                payers=reversed(snap.payers), policy=policy,
             )
     snap = m.snapshot()
     h.update(snap.clock.model_dump_json().encode())
-    for rec in (*snap.workers, *snap.pledges):
+    for rec in (*snap.workers, *snap.pledges, *snap.terms, *snap.bills, *snap.payments, *snap.refunds,
+                *snap.payers):
         h.update(rec.model_dump_json().encode())
     h.update(repr((snap.seen, m.waiting(), m.covered(), m.current_period)).encode())
     return h.hexdigest()
@@ -200,9 +284,17 @@ def adversarial_log() -> list[InputEvent]:
     return list(adversarial(15, 3000))
 
 
-def test_the_kendari_programme_gives_the_pinned_outputs_and_records() -> None:
+def kendari_log() -> list[InputEvent]:
+    """The programme with BPJS confirming every registration and every payer paying on time but
+    ``payer-2``, two months late (``jaring.bpjs``)."""
     s = kendari(workers=300)
-    assert digest([*s.applications, *s.pledges, *s.ticks], policy=CityPolicy()) == KENDARI_DIGEST
+    m = RegionMatcher(REGION, KEY, CityPolicy())
+    simulator = Simulator(Habits(late={"payer-2": 2}))
+    return drive([*s.applications, *s.pledges, *s.ticks], lambda e: m.handle(e).outputs, simulator)
+
+
+def test_the_kendari_programme_gives_the_pinned_outputs_and_records() -> None:
+    assert digest(kendari_log(), policy=CityPolicy()) == KENDARI_DIGEST
 
 
 def test_the_adversarial_log_gives_the_pinned_outputs_and_records(adversarial_log: list[InputEvent]) -> None:
@@ -230,11 +322,18 @@ def test_the_adversarial_log_reaches_every_output_and_rejection_path(
     expected = {
         "application.waiting", "application.rejected", "coverage.activated", "coverage.renewed",
         "coverage.expired", "pledge.accepted", "pledge.rejected", "pledge.exhausted", "pledge.expired",
-        "funding.movement",
-        *(f"funding.movement kind={kind}" for kind in FundingKind),
+        "funding.movement", "coverage.committed", "coverage.lapsed", "pledge.reopened", "payer.movement",
+        "bill.line", "bill.issued", "refund.owed", "refund.closed",
+        *(f"funding.movement kind={kind}" for kind in FundingKind if kind is not FundingKind.PREMIUM_PAID),
+        *(f"payment.reconciled outcome={o}"
+          for o in ("exact", "short", "over", "unknown_reference", "duplicate")),
+        "coverage.cancelled reason=registration_rejected", "coverage.cancelled reason=registration_expired",
+        "registration.unmatched reason=registration_unknown",
+        "registration.unmatched reason=registration_not_pending",
+        "refund.rejected reason=refund_unknown", "refund.rejected reason=refund_over_owed",
         "application.rejected reason=duplicate_worker", "application.rejected reason=nik_invalid_length",
         "pledge.rejected reason=duplicate_pledge", "coverage.expired outcome=renewed",
         "coverage.expired outcome=waiting", "coverage.activated was_waiting=True",
-        "coverage.activated was_waiting=False",
+        "coverage.activated was_waiting=False", "coverage.committed was_waiting=False",
     }
     assert expected <= set(seen), sorted(expected - set(seen))

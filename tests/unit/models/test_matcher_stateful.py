@@ -1,4 +1,4 @@
-"""Random sequences of applications, pledges and ticks, with the invariants checked after every step.
+"""Random sequences of every input, with the invariants checked after every step.
 
 Like faust's assignor tests, but for money: whatever arrives, in whatever
 order, with duplicates and replays, no pledge overspends, no worker is lost
@@ -6,6 +6,11 @@ or covered twice at once, priority is respected, and a restored matcher is
 indistinguishable from one that never stopped. Two sponsors draw pledge ids
 from one small pool (each sponsor's pledges are its own), and the city's
 pledge bounds are tight enough that some pledges cross them and are refused.
+BPJS answers registrations (confirmed, rejected, for no seat, or never: the
+deadline), payers pay bills old and new (exact, short, over, to another
+payer's bill or to none, the same transaction twice), and refunds are settled
+(in part, in full, too much, unknown): every pledge's ledger and every payer's
+account balance after every step, and bills agree with their terms' unpaid months.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -24,9 +30,14 @@ from models.events import (
     ApplicationSubmitted,
     ApplicationWaiting,
     CoverageActivated,
+    CoverageCommitted,
     CoverageExpired,
+    CoverageLapsed,
     CoverageRenewed,
     FundingMovement,
+    PayerMovement,
+    PaymentReconciled,
+    PaymentReported,
     PledgeAccepted,
     PledgeRejected,
     PledgeSubmitted,
@@ -39,13 +50,25 @@ from models.occupations import Occupation
 from models.periods import first_day, last_day, period_index, period_name
 from models.records import PledgeRecord, WorkerRecord
 from models.tariff import Package
-from tests.unit.factories import KEY, REGION, T0, application, pledge, tick
+from tests.unit.factories import (
+    KEY,
+    REGION,
+    T0,
+    application,
+    confirmed,
+    payment,
+    pledge,
+    registration_rejected,
+    settled,
+    tick,
+)
 
 DISTRICTS = ("74.71.01", "74.71.02")
 OCCUPATIONS = (Occupation.FISHER, Occupation.TAILOR, Occupation.OJEK_DRIVER)
 START = period_index("2025-01")
 SPONSORS = ("dealer-kendari", "bank-sultra")
 POLICY = CityPolicy(max_pledge_idr=1_500_000, max_pledge_seats=3)
+PAYERS = ("dealer-kendari", "bank-sultra", "payer-x")
 """Kendari's rules with bounds the drawn pledges cross: up to 4 seats of 12 months with JHT
 (Rp 1,766,400 and more) and ``max_workers`` up to 4."""
 
@@ -81,6 +104,8 @@ class MatcherMachine(RuleBasedStateMachine):
         self.accepted_workers: set[str] = set()
         self.terms: dict[str, list[tuple[int, int]]] = {}
         self.last_taken: tuple[list[str], PledgeSubmitted] | None = None
+        self.payment_ids: list[str] = []
+        self.answered: list[str] = []
 
     # ------------------------------------------------------------ driving
 
@@ -101,8 +126,18 @@ class MatcherMachine(RuleBasedStateMachine):
             if isinstance(o, FundingMovement):
                 b = o.balances
                 assert b.committed_idr + b.remainder_idr == b.pledged_idr
-                assert b.paid_idr <= b.committed_idr <= b.pledged_idr
+                assert b.committed_idr == b.billed_idr + b.not_yet_billed_idr
+                assert b.billed_idr == b.paid_idr + b.outstanding_idr + b.written_off_idr
+                assert b.outstanding_idr == b.due_idr + b.arrears_idr
+                assert min(b.not_yet_billed_idr, b.due_idr, b.arrears_idr, b.remainder_idr) >= 0
                 assert b.returned_idr <= b.remainder_idr
+            if isinstance(o, PayerMovement):
+                a = o.balances
+                assert a.received_idr == a.applied_idr + a.refunds_owed_idr
+                assert a.refunded_idr <= a.refunds_owed_idr
+            if isinstance(o, CoverageLapsed):  # cover ended at the close that lapsed it
+                start, _ = self.terms[o.worker][-1]
+                self.terms[o.worker][-1] = (start, period_index(o.period))
             if isinstance(o, CoverageActivated | CoverageRenewed):
                 start, end = period_index(o.start_period), period_index(o.end_period)
                 for s, e in self.terms.get(o.worker, []):
@@ -114,15 +149,23 @@ class MatcherMachine(RuleBasedStateMachine):
                 o
                 for o in out
                 if isinstance(o, ApplicationWaiting | ApplicationRejected)
-                or (isinstance(o, CoverageActivated) and o.worker == worker and not o.was_waiting)
+                or (isinstance(o, CoverageCommitted) and o.worker == worker and not o.was_waiting)
             ]
             assert len(fates) == 1, f"application {event.event_id} had fates {fates}"
             if isinstance(fates[0], ApplicationRejected):
                 assert fates[0].reason
             else:
                 self.accepted_workers.add(worker)
+        if isinstance(event, PaymentReported) and not replay:
+            [answer] = [o for o in out if isinstance(o, PaymentReconciled)]
+            if answer.outcome == "duplicate":
+                assert (answer.applied_idr, answer.refund_idr) == (0, 0)
+                assert not [o for o in out if isinstance(o, FundingMovement | PayerMovement)]
+            else:
+                assert answer.applied_idr + answer.refund_idr == event.amount_idr
+                assert (answer.outcome == "exact") == (answer.refund_idr == 0)
         if isinstance(event, PledgeSubmitted) and not replay:
-            taken = [o.worker for o in out if isinstance(o, CoverageActivated) and o.was_waiting]
+            taken = [o.worker for o in out if isinstance(o, CoverageCommitted) and o.was_waiting]
             self.last_taken = (taken, event)
             self.check_bounds(event, out)
 
@@ -255,6 +298,100 @@ class MatcherMachine(RuleBasedStateMachine):
         self.feed(tick(period_name(self.month)))
         self.month += 1
 
+    @precondition(lambda self: self.m.committed())
+    @rule(data=st.data(), accept=st.sampled_from([True, True, False]))
+    def answer_registration(self, data: st.DataObject, accept: bool) -> None:
+        """BPJS confirms (mostly) or rejects one pending registration."""
+        self.n += 1
+        cid = data.draw(st.sampled_from(self.m.committed()))
+        self.answered.append(cid)
+        make = confirmed if accept else registration_rejected
+        self.feed(make(cid, event_id=f"reg-evt-{self.n}", event_time=T0))
+
+    @precondition(lambda self: self.m.committed())
+    @rule()
+    def confirm_every_pending_seat(self) -> None:
+        self.confirm_pending()
+
+    def confirm_pending(self) -> None:
+        for cid in self.m.committed():
+            self.n += 1
+            self.answered.append(cid)
+            self.feed(confirmed(cid, event_id=f"reg-evt-{self.n}", event_time=T0))
+
+    @rule(data=st.data())
+    def answer_no_pending_seat(self, data: st.DataObject) -> None:
+        """An answer for a seat answered before (not pending), or for none at all (unknown)."""
+        self.n += 1
+        cid = data.draw(st.sampled_from(["nobody", *self.answered]))
+        self.feed(confirmed(cid, event_id=f"reg-evt-{self.n}", event_time=T0))
+
+    @rule(sponsor=st.sampled_from(SPONSORS), seats=st.integers(1, 3), months=st.sampled_from([3, 6]),
+          applicants=st.integers(0, 3))
+    def fund_and_register(self, sponsor: str, seats: int, months: int, applicants: int) -> None:
+        """A programme as it usually runs: applicants, a pledge within the bounds, BPJS confirming
+        every seat (keeps bills, arrears and lapses common among the random inputs)."""
+        for i in range(applicants):
+            self.apply(100 + self.n % 50, 1 + i % 5, OCCUPATIONS[i % 3], Sex.FEMALE, DISTRICTS[i % 2],
+                       True, i, 10 * self.n)
+        self.n += 1
+        self.feed(pledge(
+            event_id=f"pledge-evt-{self.n}", pledge_id=f"fund-{self.n}", sponsor_id=sponsor,
+            payer_id=sponsor, amount_idr=seats * 16_800 * months, months=months, targeting=Targeting(),
+            valid_from=first_day(self.month), valid_until=last_day(self.month + 2), event_time=T0,
+        ))
+        self.confirm_pending()
+
+    @precondition(lambda self: self.m.bill_ids())
+    @rule(
+        data=st.data(),
+        how=st.sampled_from(["exact", "exact", "short", "over", "any"]),
+        payer=st.sampled_from([None, None, None, None, *PAYERS]),
+        again=st.sampled_from([False, False, True]),
+    )
+    def pay_a_bill(self, data: st.DataObject, how: str, payer: str | None, again: bool) -> None:
+        self.pay(data, how, payer, again)
+
+    @rule(
+        data=st.data(),
+        how=st.sampled_from(["exact", "short", "over", "any"]),
+        payer=st.sampled_from([None, *PAYERS]),
+        again=st.booleans(),
+    )
+    def pay(self, data: st.DataObject, how: str, payer: str | None, again: bool) -> None:
+        """A payer pays a bill (any, old ones too), or a bill that does not exist; maybe a transaction
+        reported before (a duplicate)."""
+        self.n += 1
+        bills = [self.m.bill_record(b) for b in self.m.bill_ids()]
+        if bills:
+            b = data.draw(st.sampled_from(bills))
+            owed = b.total_idr - b.paid_idr - b.written_off_idr
+            bill_id, payer_id = b.bill_id, payer or b.payer_id
+        else:
+            owed, bill_id, payer_id = 0, "bill:74.71:nobody:2025-01", payer or PAYERS[0]
+        amount = {
+            "exact": owed, "short": owed - 1, "over": owed + 5_000,
+            "any": data.draw(st.integers(1, 120_000)),
+        }[how]
+        payment_id = (data.draw(st.sampled_from(self.payment_ids)) if again and self.payment_ids
+                      else f"TX-{self.n}")
+        self.payment_ids.append(payment_id)
+        self.feed(payment(bill_id, max(amount, 1), payer_id=payer_id, payment_id=payment_id,
+                          event_id=f"pay-evt-{self.n}", event_time=T0))
+
+    @rule(data=st.data(), part=st.sampled_from(["all", "some", "too_much", "unknown"]))
+    def settle(self, data: st.DataObject, part: str) -> None:
+        self.n += 1
+        refunds = self.m.snapshot().refunds
+        if not refunds or part == "unknown":
+            refund_id, amount = "refund:74.71:nobody", 1
+        else:
+            f = data.draw(st.sampled_from(refunds))
+            remaining = f.amount_idr - f.refunded_idr
+            refund_id = f.refund_id
+            amount = {"all": remaining, "some": remaining // 2, "too_much": remaining + 1}[part]
+        self.feed(settled(refund_id, max(amount, 1), event_id=f"refund-evt-{self.n}", event_time=T0))
+
     @precondition(lambda self: self.handled)
     @rule(data=st.data())
     def replay(self, data: st.DataObject) -> None:
@@ -264,13 +401,17 @@ class MatcherMachine(RuleBasedStateMachine):
     def restart(self, seed: int) -> None:
         """The stream layer restarts: rebuild from records given in any order."""
         snap = self.m.snapshot()
-        workers, pledges, seen = list(snap.workers), list(snap.pledges), list(snap.seen)
         shuffle = random.Random(seed).shuffle
-        shuffle(workers)
-        shuffle(pledges)
-        shuffle(seen)
+        parts = [list(part) for part in (
+            snap.workers, snap.pledges, snap.seen, snap.terms, snap.bills, snap.payments, snap.refunds,
+            snap.payers,
+        )]
+        for part in parts:
+            shuffle(part)
+        workers, pledges, seen, terms, bills, payments, refunds, payers = parts
         self.m = RegionMatcher.restore(
-            REGION, KEY, clock=snap.clock, workers=workers, pledges=pledges, seen=seen, policy=POLICY
+            REGION, KEY, clock=snap.clock, workers=workers, pledges=pledges, seen=seen, terms=terms,
+            bills=bills, payments=payments, refunds=refunds, payers=payers, policy=POLICY,
         )
         assert self.m.snapshot() == snap
 
@@ -280,23 +421,57 @@ class MatcherMachine(RuleBasedStateMachine):
     def money_is_never_overspent(self) -> None:
         for p in self.m.snapshot().pledges:
             assert p.seats_filled <= p.seats
-            assert p.committed_idr == p.seats_filled * p.seat_cost_idr
-            assert p.paid_idr <= p.committed_idr <= p.pledged_idr
+            assert p.seats_filled * p.seat_cost_idr <= p.committed_idr <= p.pledged_idr
+            assert p.paid_idr + p.written_off_idr + p.arrears_idr <= p.billed_idr <= p.committed_idr
+            assert min(p.paid_idr, p.arrears_idr, p.written_off_idr) >= 0
             assert p.returned_idr <= p.pledged_idr - p.committed_idr
             assert p.seats <= POLICY.max_pledge_seats and p.pledged_idr <= POLICY.max_pledge_idr
+
+    @invariant()
+    def payers_and_bills_balance(self) -> None:
+        """received = applied + refunds owed; bills hold what the terms' unpaid months say; the money
+        pledges were paid is the money payers had applied."""
+        snap = self.m.snapshot()
+        for a in snap.payers:
+            assert a.received_idr == a.applied_idr + a.refunds_owed_idr
+            assert a.refunded_idr <= a.refunds_owed_idr
+        for f in snap.refunds:
+            assert 0 <= f.refunded_idr <= f.amount_idr
+        assert sum(f.amount_idr for f in snap.refunds) == sum(a.refunds_owed_idr for a in snap.payers)
+        assert sum(a.applied_idr for a in snap.payers) == sum(p.paid_idr for p in snap.pledges)
+        assert sum(b.paid_idr for b in snap.bills) == sum(p.paid_idr for p in snap.pledges)
+        assert sum(b.written_off_idr for b in snap.bills) == sum(p.written_off_idr for p in snap.pledges)
+        assert sum(b.total_idr for b in snap.bills) == sum(p.billed_idr for p in snap.pledges)
+        terms = [*(w.coverage for w in snap.workers if w.coverage is not None), *snap.terms]
+        unpaid: dict[str, int] = {}
+        for t in terms:
+            for q in t.unpaid_periods:
+                bill = f"bill:{REGION}:{t.payer_id}:{q}"
+                unpaid[bill] = unpaid.get(bill, 0) + t.monthly_premium_idr
+        assert unpaid == {b.bill_id: b.total_idr - b.paid_idr - b.written_off_idr for b in snap.bills
+                          if b.total_idr - b.paid_idr - b.written_off_idr}
+        current = self.m.current_period
+        for t in terms:
+            assert all(current is not None and q < current for q in t.unpaid_periods)
 
     @invariant()
     def no_worker_is_lost(self) -> None:
         snap = self.m.snapshot()
         assert {w.worker for w in snap.workers} == self.accepted_workers
-        assert len(self.m.waiting()) + len(self.m.covered()) == len(self.accepted_workers)
+        statuses = [self.m.status(w.worker) for w in snap.workers]
+        assert statuses.count("waiting") == len(self.m.waiting())
+        assert statuses.count("covered") == len(self.m.covered())
+        assert statuses.count("committed") == len(self.m.committed())
 
     @invariant()
     def an_open_pledge_with_free_seats_admits_no_waiting_worker(self) -> None:
         snap = self.m.snapshot()
-        waiting = [w for w in snap.workers if w.coverage is None]
+        waiting = [w for w in snap.workers if w.coverage is None and not w.registration_rejected]
         for p in snap.pledges:
-            if p.status == "open" and p.seats_filled < p.seats:
+            available = p.pledged_idr - p.committed_idr - p.returned_idr
+            free = min(p.seats - p.seats_filled, available // p.seat_cost_idr)
+            assert (p.status == "exhausted") <= (free == 0)
+            if p.status == "open" and free:
                 assert not [w.worker for w in waiting if admits(p, w)], (
                     f"{p.pledge_id} left admitted workers waiting"
                 )
@@ -315,7 +490,7 @@ class MatcherMachine(RuleBasedStateMachine):
         p = next(r for r in snap.pledges if pledge_key(r.sponsor_id, r.pledge_id) == key)
         worst_taken = max(order(records[w]) for w in taken)
         for w in snap.workers:
-            if w.coverage is None and admits(p, w):
+            if w.coverage is None and not w.registration_rejected and admits(p, w):
                 assert order(w) > worst_taken, "a waiting worker outranks one the pledge took"
 
     def teardown(self) -> None:
@@ -328,7 +503,9 @@ class MatcherMachine(RuleBasedStateMachine):
             assert sorted(terms) == terms, worker
         for o in self.outputs:
             if isinstance(o, CoverageExpired):
-                assert o.months_paid > 0
+                assert o.months_billed > 0
 
 
 TestMatcherMachine = MatcherMachine.TestCase
+TestMatcherMachine.settings = settings(stateful_step_count=80)
+"""Long enough runs for terms to be billed, fall into arrears and lapse (a lapse needs 5 closes)."""

@@ -20,17 +20,23 @@ from dashboard.read_model import CityView
 from models.events import (
     ApplicationRejected,
     ApplicationWaiting,
+    BillIssued,
+    BillLine,
     CoverageActivated,
+    CoverageCommitted,
     CoverageExpired,
     CoverageRenewed,
     Event,
     FundingMovement,
+    MonthTick,
+    PayerMovement,
+    PaymentReconciled,
     PledgeSubmitted,
     pledge_key,
 )
 from models.matcher import RegionMatcher
 from models.pledge_book import PledgeBooks
-from tests.unit.factories import KEY, REGION, application, pledge, tick
+from tests.unit.factories import KEY, REGION, application, confirm_all, pay_all, pledge, tick
 
 SEAT = 16_800 * 12
 A, B = "dealer-kendari", "bank-sultra"
@@ -59,6 +65,9 @@ def story() -> list[Event]:
         if isinstance(event, PledgeSubmitted):
             events.append(event)
         events.extend(matcher.handle(event).outputs)
+        # BPJS confirms every registration, and the payer pays every bill on time
+        for answer in [*confirm_all(matcher), *(pay_all(matcher) if isinstance(event, MonthTick) else [])]:
+            events.extend(matcher.handle(answer).outputs)
     return events
 
 
@@ -71,10 +80,12 @@ def partition_of(event: Event) -> str:
         return "pledges"
     if isinstance(event, ApplicationWaiting | ApplicationRejected):
         return "application-status"
-    if isinstance(event, CoverageActivated | CoverageRenewed | CoverageExpired):
+    if isinstance(event, CoverageCommitted | CoverageActivated | CoverageRenewed | CoverageExpired):
         return "coverage"
-    if isinstance(event, FundingMovement):
+    if isinstance(event, FundingMovement | PayerMovement):
         return "funding"
+    if isinstance(event, BillLine | BillIssued | PaymentReconciled):
+        return "billing"
     return f"pledge-status/{pledge_key(event.sponsor_id, event.pledge_id)}"  # type: ignore[union-attr]
 
 

@@ -17,7 +17,7 @@ from jaring.audit import audit
 from models.codec import encode
 from models.eligibility import KENDARI
 from models.events import (
-    CoverageActivated,
+    CoverageCommitted,
     FundingMovement,
     PledgeAccepted,
     PledgeRejected,
@@ -68,7 +68,7 @@ def test_an_id_taken_first_by_another_sponsor_does_not_block_the_owner() -> None
     owner = run(m, pledge(pledge_id="pl-1", sponsor_id=A, payer_id=A, amount_idr=2 * SEAT))
 
     assert [o.type for o in owner if o.type.startswith("pledge.")] == ["pledge.accepted", "pledge.exhausted"]
-    covered = [o for o in owner if isinstance(o, CoverageActivated)]
+    covered = [o for o in owner if isinstance(o, CoverageCommitted)]
     assert len(covered) == 2 and {o.sponsor_id for o in covered} == {A}
     assert {o.coverage_id.rsplit(":", 2)[0] for o in covered} == {"dealer-kendari:pl-1"}
 
@@ -98,13 +98,13 @@ def test_every_id_derived_from_a_pledge_names_its_sponsor() -> None:
     assert pledge_events
     for o in pledge_events:
         key = pledge_key(o.sponsor_id, o.pledge_id)
-        if isinstance(o, FundingMovement) and o.coverage_id is None:
-            assert o.event_id == f"funding.{o.kind}:{key}"
-        elif hasattr(o, "coverage_id") and o.coverage_id is not None:
+        if getattr(o, "coverage_id", None) is not None:
             assert o.coverage_id.startswith(f"{key}:")
             assert key in o.event_id
+        elif isinstance(o, FundingMovement):
+            assert o.event_id.startswith(f"funding.{o.kind}:{key}")
         else:
-            assert o.event_id == f"{o.type}:{key}"
+            assert o.event_id.startswith(f"{o.type}:{key}")
     assert len({o.event_id for o in out}) == len(out)
 
 
@@ -149,4 +149,4 @@ def test_the_auditor_counts_seats_per_sponsors_pledge() -> None:
     result = audit(records, applications=3)
 
     assert result.ok, result.violations
-    assert result.counts["coverage.activated"] == 3
+    assert result.counts["coverage.committed"] == 3

@@ -25,7 +25,7 @@ def test_every_event_on_the_pledge_status_topic_is_counted_by_its_status() -> No
 
     statuses = [e for e in outputs if isinstance(e, PLEDGE_STATUS.carries)]
     expected = Counter(e.type.removeprefix("pledge.") for e in statuses)
-    assert set(expected) == {"accepted", "rejected", "exhausted", "expired"}
+    assert set(expected) == {"accepted", "rejected", "exhausted", "reopened", "expired"}
     counted = {status: registry.get_sample_value("jaring_pledges_total", {"status": status})
                for status in expected}
     assert counted == {status: float(n) for status, n in expected.items()}

@@ -1,0 +1,235 @@
+"""Bills, reconciliation, refunds and payer accounts: the money half of a region's transitions.
+
+A month close bills every active term one line for the month closed
+(``_bill``): lines are emitted one by one as the close walks the terms in
+their start order, and only per-payer and per-pledge totals are held while
+it walks; then each payer's ``bill.issued`` and each pledge's ``billed``
+movement. Each term keeps its unpaid months; the index ``_unpaid`` maps a
+bill to its unpaid lines' terms in line order.
+
+A payment (``_reconcile``) pays its bill's unpaid lines in line order, whole
+lines only: ``exact`` (the amount is what the bill still owes), ``short``
+(lines while the money lasts, the rest owed back), ``over`` (every line, the
+excess owed back; a bill paid already is ``over`` with nothing applied),
+``unknown_reference`` (no such bill in the region, or another payer's: all of
+it owed back), ``duplicate`` (its payment id was reconciled before: nothing
+applied, nothing owed, not received). Lines written off by a lapse are not
+owed, so money for them is excess.
+"""
+
+from __future__ import annotations
+
+from models.errors import Reason
+from models.events import FundingKind, PaymentReported, ReconcileOutcome, RefundCause, RefundSettled
+from models.matcher.emit import due_date
+from models.matcher.entities import Bill, Payer, Payment, Pledge, Refund, Term
+from models.matcher.state import RegionState, bill_id
+from models.periods import period_name
+
+__all__ = ["Accounts"]
+
+
+class Accounts(RegionState):
+    """Billing, reconciliation and refunds over a region's state (``RegionMatcher`` adds the rest)."""
+
+    def _movement(
+        self, p: Pledge, kind: FundingKind, amount: int, cause: str, coverage_id: str | None = None
+    ) -> None:
+        self._changed_pledges[p.key] = None
+        self._out.movement(p, kind, amount, max(p.bound_until_close - self._closes, 0), cause, coverage_id)
+
+    def _payer(self, payer_id: str) -> Payer:
+        account = self._payers.get(payer_id)
+        if account is None:
+            account = self._payers[payer_id] = Payer(payer_id)
+        self._changed_payers[payer_id] = None
+        return account
+
+    def _term_changed(self, t: Term) -> None:
+        if t.state == "ended":
+            self._changed_terms[t.coverage_id] = None
+            if not t.unpaid_periods:
+                del self._ended[t.coverage_id]
+        else:
+            self._changed_workers[t.worker] = None
+
+    # ------------------------------------------------------------ a month close
+
+    def _fall_due(self, month: int, terms: list[Term]) -> None:
+        """Lines of the month before ``month`` still unpaid at its close are in arrears: one movement
+        per pledge, in the order the walk met them."""
+        arrears: dict[str, int] = {}
+        for t in terms:
+            arrears[t.pledge_key] = arrears.get(t.pledge_key, 0) + t.monthly_premium_idr
+        for key, amount in arrears.items():
+            p = self._pledges[key]
+            p.ledger.fall_due(amount)
+            self._movement(p, FundingKind.ARREARS, amount, f"{key}:{period_name(month)}")
+
+    def _write_off(self, t: Term, periods: list[int], month: int) -> int:
+        """Write ``t``'s unpaid lines for ``periods`` off (past the arrears window); returns the amount."""
+        amount = t.monthly_premium_idr
+        for q in periods:
+            b = bill_id(self.region, t.payer_id, q)
+            self._bills[b].written_off_idr += amount
+            self._changed_bills[b] = None
+            lines = self._unpaid[b]
+            del lines[t.coverage_id]
+            if not lines:
+                del self._unpaid[b]
+        t.unpaid_periods = [q for q in t.unpaid_periods if q not in periods]
+        total = amount * len(periods)
+        p = self._pledges[t.pledge_key]
+        p.ledger.write_off(total)
+        cause = f"{t.coverage_id}:{period_name(month)}"
+        self._movement(p, FundingKind.WRITTEN_OFF, total, cause, t.coverage_id)
+        self._term_changed(t)
+        return total
+
+    def _bill(self, month: int, terms: list[Term]) -> None:
+        """Bill ``terms`` (active, in start order) one line each for ``month``; then bills and movements."""
+        bills: dict[str, Bill] = {}
+        billed: dict[str, int] = {}
+        due = due_date(month, self.policy.bill_due_day)
+        for t in terms:
+            b_id = bill_id(self.region, t.payer_id, month)
+            bill = bills.get(b_id)
+            if bill is None:
+                bill = bills[b_id] = Bill(b_id, t.payer_id, month, 0, 0, 0, 0, due)
+            bill.lines += 1
+            bill.total_idr += t.monthly_premium_idr
+            self._out.bill_line(b_id, bill.lines, t)
+            t.months_billed += 1
+            t.unpaid_periods.append(month)
+            self._unpaid.setdefault(b_id, {})[t.coverage_id] = t
+            self._changed_workers[t.worker] = None
+            billed[t.pledge_key] = billed.get(t.pledge_key, 0) + t.monthly_premium_idr
+        for key, amount in billed.items():
+            p = self._pledges[key]
+            p.ledger.bill(amount)
+            self._movement(p, FundingKind.BILLED, amount, f"{key}:{period_name(month)}")
+        for b_id in sorted(bills, key=lambda b: bills[b].payer_id):
+            self._bills[b_id] = bills[b_id]
+            self._changed_bills[b_id] = None
+            self._out.bill_issued(bills[b_id])
+
+    # ------------------------------------------------------------ payments
+
+    def _reconcile(self, event: PaymentReported) -> bool:
+        """Reconcile a payment; True when its event id must be remembered (a duplicate)."""
+        out = self._out
+        if event.payment_id in self._payments:
+            out.payment_reconciled(
+                event, "duplicate", Reason.PAYMENT_DUPLICATE,
+                f"payment {event.payment_id} was reconciled already; nothing was applied again",
+                applied=0, refund=0, lines_paid=0, lines_outstanding=0, outstanding=0,
+            )
+            return True
+        self._payments[event.payment_id] = Payment(
+            event.payment_id, event.event_id, event.payer_id, event.bill_id, event.amount_idr
+        )
+        self._changed_payments[event.payment_id] = None
+        bill = self._bills.get(event.bill_id)
+        if bill is None or bill.payer_id != event.payer_id:
+            reason = Reason.BILL_UNKNOWN if bill is None else Reason.BILL_OF_ANOTHER_PAYER
+            out.payment_reconciled(
+                event, "unknown_reference", reason,
+                f"no bill {event.bill_id} of payer {event.payer_id} in {self.region}: the whole amount is "
+                "owed back; check the reference printed on the bill",
+                applied=0, refund=event.amount_idr, lines_paid=0, lines_outstanding=0, outstanding=0,
+            )
+            self._received(event, 0, "unknown_reference")
+            return False
+        lines = self._unpaid.get(bill.bill_id, {})
+        owed = bill.outstanding_idr
+        paying: list[Term] = []
+        applied = 0
+        for t in lines.values():
+            if applied + t.monthly_premium_idr > event.amount_idr:
+                break
+            paying.append(t)
+            applied += t.monthly_premium_idr
+        self._pay_lines(bill, paying, event.payment_id)
+        outcome: ReconcileOutcome
+        cause: RefundCause | None
+        if event.amount_idr == owed:
+            outcome, reason, cause = "exact", Reason.PAYMENT_EXACT, None
+            message = "the bill is paid in full"
+        elif event.amount_idr < owed:
+            outcome, reason, cause = "short", Reason.PAYMENT_SHORT, "short_remainder"
+            message = (f"{len(paying)} lines paid in bill order; {owed - applied} still owed on the bill; "
+                       "pay the rest with a new payment")
+        else:
+            outcome, reason, cause = "over", Reason.PAYMENT_OVER, "overpayment"
+            message = "every outstanding line paid; the excess is owed back to the payer"
+        refund = event.amount_idr - applied
+        out.payment_reconciled(
+            event, outcome, reason, message, applied=applied, refund=refund, lines_paid=len(paying),
+            lines_outstanding=len(self._unpaid.get(bill.bill_id, {})), outstanding=bill.outstanding_idr,
+        )
+        self._received(event, applied, cause if refund else None)
+        return False
+
+    def _pay_lines(self, bill: Bill, terms: list[Term], payment_id: str) -> None:
+        """Mark ``terms``' lines of ``bill`` paid; one ``paid`` movement per pledge."""
+        if not terms:
+            return
+        assert self._closed is not None
+        lines = self._unpaid[bill.bill_id]
+        late = bill.period < self._closed  # its due date passed at the close after its month
+        paid: dict[str, int] = {}
+        for t in terms:
+            del lines[t.coverage_id]
+            t.unpaid_periods.remove(bill.period)
+            bill.paid_idr += t.monthly_premium_idr
+            paid[t.pledge_key] = paid.get(t.pledge_key, 0) + t.monthly_premium_idr
+            self._term_changed(t)
+        if not lines:
+            del self._unpaid[bill.bill_id]
+        self._changed_bills[bill.bill_id] = None
+        for key, amount in paid.items():
+            p = self._pledges[key]
+            p.ledger.pay(amount, in_arrears=amount if late else 0)
+            self._movement(p, FundingKind.PAID, amount, f"{key}:{payment_id}")
+
+    def _received(self, event: PaymentReported, applied: int, cause: RefundCause | None) -> None:
+        """The payer's account takes the payment: applied, and the rest owed back."""
+        refund = event.amount_idr - applied
+        account = self._payer(event.payer_id)
+        account.received_idr += event.amount_idr
+        account.applied_idr += applied
+        account.refunds_owed_idr += refund
+        if refund:
+            assert cause is not None
+            f = Refund(f"refund:{self.region}:{event.payment_id}", event.payer_id, cause, event.payment_id,
+                       None, refund, 0)
+            self._refunds[f.refund_id] = f
+            self._changed_refunds[f.refund_id] = None
+            self._out.refund_owed(f)
+        self._out.payer_movement(account, "received", event.payment_id, event.amount_idr, applied)
+
+    # ------------------------------------------------------------ refunds
+
+    def _settle(self, event: RefundSettled) -> None:
+        """Record a refund transfer, or refuse it with a reason."""
+        f = self._refunds.get(event.refund_id)
+        if f is None:
+            self._out.refund_rejected(
+                event.event_id, event.refund_id, event.amount_idr, Reason.REFUND_UNKNOWN,
+                f"no refund {event.refund_id} is owed in {self.region}; "
+                "check the id on the refund.owed event",
+            )
+            return
+        remaining = f.amount_idr - f.refunded_idr
+        if event.amount_idr > remaining:
+            self._out.refund_rejected(
+                event.event_id, f.refund_id, event.amount_idr, Reason.REFUND_OVER_OWED,
+                f"only {remaining} is still owed on {f.refund_id}; report the transfer's actual amount",
+            )
+            return
+        f.refunded_idr += event.amount_idr
+        self._changed_refunds[f.refund_id] = None
+        account = self._payer(f.payer_id)
+        account.refunded_idr += event.amount_idr
+        self._out.refund_closed(event.event_id, f, event.amount_idr)
+        self._out.payer_movement(account, "refunded", event.event_id, event.amount_idr, 0)
