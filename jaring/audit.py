@@ -4,11 +4,19 @@ The checker the end-to-end, chaos and demo runs share: it drops repeated
 event ids (at-least-once delivery may repeat an output; a repeat must be
 byte-identical, or the engine was not deterministic), then checks:
 
-- no worker holds two coverage terms that overlap in any month;
-- no pledge (a sponsor's, ``pledge_key``: two sponsors may use one id) fills
-  more seats than it accepted, and its ledger balances:
-  committed + remainder = pledged and paid <= committed after every movement,
-  and the premiums paid add up to the final ``paid``;
+- no worker holds two coverage terms that overlap in any month (a lapsed
+  term ends at the close that lapsed it);
+- no pledge (a sponsor's, ``pledge_key``: two sponsors may use one id) ever
+  holds more seats than it accepted (seats committed or renewed, less those
+  cancelled or lapsed), and its ledger balances after every movement:
+  pledged = committed + remainder, committed = billed + not yet billed,
+  billed = paid + outstanding + written off, outstanding = due + arrears,
+  returned <= remainder; the billed, paid and written-off movements add up
+  to the final balances;
+- every payer's account balances after every movement (received = applied +
+  refunds owed, refunded <= refunds owed) and its movements add up to it;
+- every bill's lines add up to its ``bill.issued``; every reconciled payment
+  is applied or owed back in full (a duplicate neither);
 - every application is accounted for: waiting, rejected with a reason, or
   matched on arrival.
 
@@ -32,11 +40,18 @@ from models.errors import JaringError
 from models.events import (
     ApplicationRejected,
     ApplicationWaiting,
+    BillIssued,
+    BillLine,
     CoverageActivated,
+    CoverageCancelled,
+    CoverageCommitted,
+    CoverageLapsed,
     CoverageRenewed,
     Event,
     FundingKind,
     FundingMovement,
+    PayerMovement,
+    PaymentReconciled,
     PledgeAccepted,
     pledge_key,
     region_of,
@@ -92,7 +107,7 @@ class Reader:
         self._seen[event.event_id] = record.value
         self.result.events.append(event)
         self.result.counts[_kind(event)] += 1
-        if isinstance(event, CoverageActivated) and not event.was_waiting:
+        if isinstance(event, CoverageCommitted) and not event.was_waiting:
             self.on_arrival += 1
 
     @property
@@ -106,6 +121,8 @@ class Reader:
                        list(self.result.violations), self.result.values)
         _check_terms(result)
         _check_pledges(result)
+        _check_payers(result)
+        _check_bills(result)
         if applications is not None:
             _check_applications(result, applications)
         return result
@@ -148,9 +165,11 @@ def replay(log: Iterable[Record], pseudonym_key: bytes, policy: CityPolicy = KEN
 
 def _check_terms(result: Audit) -> None:
     terms: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    lapsed = {e.coverage_id: period_index(e.period) for e in result.events if isinstance(e, CoverageLapsed)}
     for e in result.events:
         if isinstance(e, CoverageActivated | CoverageRenewed):
-            terms[e.worker].append((period_index(e.start_period), period_index(e.end_period), e.coverage_id))
+            end = min(period_index(e.end_period), lapsed.get(e.coverage_id, period_index(e.end_period)))
+            terms[e.worker].append((period_index(e.start_period), end, e.coverage_id))
     for worker, spans in terms.items():
         spans.sort()
         for (_, end, first), (start, _, second) in pairwise(spans):
@@ -162,40 +181,86 @@ def _check_pledges(result: Audit) -> None:
     seats = {
         pledge_key(e.sponsor_id, e.pledge_id): e.seats for e in result.events if isinstance(e, PledgeAccepted)
     }
-    filled: Counter[str] = Counter(
-        pledge_key(e.sponsor_id, e.pledge_id)
-        for e in result.events
-        if isinstance(e, CoverageActivated | CoverageRenewed)
-    )
-    for pledge, count in filled.items():
+    held: Counter[str] = Counter()
+    most: Counter[str] = Counter()
+    for e in result.events:
+        if isinstance(e, CoverageCommitted | CoverageRenewed | CoverageCancelled | CoverageLapsed):
+            key = pledge_key(e.sponsor_id, e.pledge_id)
+            held[key] += 1 if isinstance(e, CoverageCommitted | CoverageRenewed) else -1
+            most[key] = max(most[key], held[key])
+    for pledge, count in most.items():
         if count > seats.get(pledge, 0):
-            result.violations.append(f"pledge {pledge}: {count} seats filled of {seats.get(pledge, 0)}")
-    paid: Counter[str] = Counter()
+            result.violations.append(f"pledge {pledge}: {count} seats held of {seats.get(pledge, 0)}")
+    sums: dict[str, Counter[str]] = defaultdict(Counter)
     last: dict[str, FundingMovement] = {}
     for e in result.events:
         if not isinstance(e, FundingMovement):
             continue
         b = e.balances
-        if b.committed_idr + b.remainder_idr != b.pledged_idr:
-            result.violations.append(f"{e.event_id}: committed + remainder != pledged")
-        if b.paid_idr > b.committed_idr:
-            result.violations.append(f"{e.event_id}: paid exceeds committed")
+        broken = [
+            name for name, holds in (
+                ("pledged = committed + remainder", b.committed_idr + b.remainder_idr == b.pledged_idr),
+                ("committed = billed + not yet billed",
+                 b.committed_idr == b.billed_idr + b.not_yet_billed_idr),
+                ("billed = paid + outstanding + written off",
+                 b.billed_idr == b.paid_idr + b.outstanding_idr + b.written_off_idr),
+                ("outstanding = due + arrears", b.outstanding_idr == b.due_idr + b.arrears_idr),
+                ("returned <= remainder", b.returned_idr <= b.remainder_idr),
+            ) if not holds
+        ]
+        result.violations.extend(f"{e.event_id}: {name} broken" for name in broken)
         key = pledge_key(e.sponsor_id, e.pledge_id)
-        if e.kind == FundingKind.PREMIUM_PAID:
-            paid[key] += e.amount_idr
+        sums[key][e.kind] += e.amount_idr
         last[key] = e
     for pledge, movement in last.items():
-        if movement.balances.paid_idr != paid[pledge]:
-            result.violations.append(
-                f"pledge {pledge}: premiums add to {paid[pledge]}, ledger says {movement.balances.paid_idr}"
-            )
+        b = movement.balances
+        for kind, balance in ((FundingKind.BILLED, b.billed_idr), (FundingKind.PAID, b.paid_idr),
+                              (FundingKind.WRITTEN_OFF, b.written_off_idr)):
+            if sums[pledge][kind] != balance:
+                result.violations.append(
+                    f"pledge {pledge}: {kind} movements add to {sums[pledge][kind]}, its ledger {balance}"
+                )
+
+
+def _check_payers(result: Audit) -> None:
+    received: Counter[tuple[str, str]] = Counter()
+    refunded: Counter[tuple[str, str]] = Counter()
+    last: dict[tuple[str, str], PayerMovement] = {}
+    for e in result.events:
+        if not isinstance(e, PayerMovement):
+            continue
+        a, key = e.balances, (e.region, e.payer_id)
+        if a.received_idr != a.applied_idr + a.refunds_owed_idr or a.refunded_idr > a.refunds_owed_idr:
+            result.violations.append(f"{e.event_id}: payer account does not balance")
+        (received if e.kind == "received" else refunded)[key] += e.amount_idr
+        last[key] = e
+    for key, movement in last.items():
+        if (received[key], refunded[key]) != (movement.balances.received_idr, movement.balances.refunded_idr):
+            result.violations.append(f"payer {key[1]} in {key[0]}: movements do not add up to the account")
+
+
+def _check_bills(result: Audit) -> None:
+    lines: Counter[str] = Counter()
+    totals: Counter[str] = Counter()
+    for e in result.events:
+        if isinstance(e, BillLine):
+            lines[e.bill_id] += 1
+            totals[e.bill_id] += e.amount_idr
+        elif isinstance(e, BillIssued) and (lines[e.bill_id], totals[e.bill_id]) != (e.lines, e.total_idr):
+            result.violations.append(f"{e.event_id}: its lines add to {lines[e.bill_id]} lines, "
+                                     f"{totals[e.bill_id]} rupiah")
+        elif isinstance(e, PaymentReconciled):
+            whole = (e.applied_idr, e.refund_idr) == (0, 0) if e.outcome == "duplicate" else (
+                e.applied_idr + e.refund_idr == e.amount_idr)
+            if not whole:
+                result.violations.append(f"{e.event_id}: {e.outcome} payment not applied or owed back whole")
 
 
 def _check_applications(result: Audit, applications: int) -> None:
     waiting = len(result.of(ApplicationWaiting))
     rejected = len(result.of(ApplicationRejected))
-    arrivals = result.of(CoverageActivated)
-    on_arrival = sum(1 for e in arrivals if isinstance(e, CoverageActivated) and not e.was_waiting)
+    arrivals = result.of(CoverageCommitted)
+    on_arrival = sum(1 for e in arrivals if isinstance(e, CoverageCommitted) and not e.was_waiting)
     if waiting + rejected + on_arrival != applications:
         result.violations.append(
             f"{applications} applications sent, but {waiting} waiting + {rejected} rejected + "

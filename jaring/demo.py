@@ -3,9 +3,13 @@
 Starts a Kafka broker (KRaft, loopback), a ``jaring worker`` and the
 ``jaring dashboard`` (its URL is printed; open it to watch), then plays
 the programme: 1,500 informal workers apply, three sponsors pledge
-Rp 302,400,000 between them (JKK+JKM for everyone, twelve months), and
-twelve month ticks pay the premiums. It reads every output topic back, as
-a city dashboard would, checks the invariants and prints the totals.
+Rp 302,400,000 between them (JKK+JKM for everyone, twelve months), a
+simulated BPJS branch confirms the registrations, and twelve month ticks
+bill the premiums, which the payers pay (``jaring.bpjs``): ``payer-0`` on
+time, ``payer-1`` two months late (arrears, then paid in full), ``payer-2``
+never (its workers' terms lapse after three months of arrears). It reads
+every output topic back, as a city dashboard would, checks the invariants
+and prints the totals per state.
 """
 
 from __future__ import annotations
@@ -21,18 +25,33 @@ from deploy.kafka.runner import KafkaCluster, free_port
 from infra.settings import Settings
 from infra.topic_io import read_until, send_all, until_committed
 from jaring.audit import Audit, Reader
+from jaring.bpjs import Habits, Simulator
 from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import Scenario, kendari
 from models.codec import encode
-from models.events import CoverageActivated, FundingMovement, Input, pledge_key
+from models.events import (
+    CoverageActivated,
+    DeadLetter,
+    FundingMovement,
+    Input,
+    MonthTick,
+    PayerMovement,
+    PaymentReconciled,
+    pledge_key,
+)
 from models.topics import OUTPUTS, TOPICS, Role, route
 
-__all__ = ["ENGINE_READS", "OUTPUT_TOPICS", "engine_caught_up", "feed", "play", "run_demo"]
+__all__ = [
+    "DEMO_HABITS", "ENGINE_READS", "OUTPUT_TOPICS", "answer", "engine_caught_up", "feed", "play", "run_demo",
+]
+
+DEMO_HABITS = Habits(late={"payer-1": 2}, never=frozenset({"payer-2"}))
+"""Most bills paid on time; one payer two months late; one never."""
 
 OUTPUT_TOPICS = tuple(t.name for t in OUTPUTS)
 """Every topic the workers write for others, dead letters included."""
 ENGINE_READS = tuple(t.name for t in TOPICS if t.role in (Role.INPUT, Role.INTERNAL))
-"""Every topic the workers consume: the three inputs (router) and the region log (matcher)."""
+"""Every topic the workers consume: the inputs (router) and the region log (matcher)."""
 
 
 async def feed(settings: Settings, events: Sequence[Input]) -> None:
@@ -63,9 +82,40 @@ async def outputs_until(
     return reader.audit(applications)
 
 
-async def play(settings: Settings, scenario: Scenario, say: Callable[[str], None]) -> Audit:
-    """Applications, then pledges, then month ticks, each phase read back before the next."""
+async def answer(settings: Settings, simulator: Simulator, answered: set[str]) -> Audit:
+    """BPJS and the payers read what the engine said and answer, until nothing is left to answer.
+
+    Reads every output topic to its end, hands the outputs not seen before to
+    ``simulator`` (registration requests are answered at once, bills noted for
+    payment), sends its answers, and waits until the engine has handled them.
+    """
+    while True:
+        await engine_caught_up(settings)
+        read = await outputs_until(settings, lambda _: True)
+        fresh = [e for e in read.events if e.event_id not in answered and not isinstance(e, DeadLetter)]
+        answered.update(e.event_id for e in fresh)
+        replies = simulator.answer([e for e in fresh if not isinstance(e, Input)])
+        if not replies:
+            return read
+        await feed(settings, replies)
+
+
+async def close_months(
+    settings: Settings, simulator: Simulator, answered: set[str], ticks: Sequence[Input]
+) -> None:
+    """Each month: the payments made during it, then its tick; then BPJS and the payers answer."""
+    for tick in ticks:
+        assert isinstance(tick, MonthTick)
+        await feed(settings, [*simulator.payments_before_close(tick.region, tick.period), tick])
+        await answer(settings, simulator, answered)
+
+
+async def play(
+    settings: Settings, scenario: Scenario, say: Callable[[str], None], habits: Habits = DEMO_HABITS
+) -> Audit:
+    """Applications, then pledges, then BPJS's answers, then month ticks with payments, each read back."""
     n = len(scenario.applications)
+    simulator, answered = Simulator(habits), set[str]()
     started = time.monotonic()
     await feed(settings, scenario.applications)
     await outputs_until(settings, lambda r: r.accounted >= n)
@@ -73,16 +123,15 @@ async def play(settings: Settings, scenario: Scenario, say: Callable[[str], None
     started = time.monotonic()
     await feed(settings, scenario.pledges)
     matched = min(scenario.seats, n)
-    await outputs_until(settings, lambda r: r.result.counts["coverage.activated"] >= matched)
+    await outputs_until(settings, lambda r: r.result.counts["coverage.committed"] >= matched)
     say(f"{len(scenario.pledges)} pledges matched {matched} workers in {time.monotonic() - started:.1f}s")
     started = time.monotonic()
-    await feed(settings, scenario.ticks)
-    final = await outputs_until(
-        settings,
-        lambda r: r.result.counts["coverage.expired"] >= r.result.counts["coverage.activated"] > 0,
-        applications=n,
-    )
-    say(f"{len(scenario.ticks)} month ticks paid and closed in {time.monotonic() - started:.1f}s")
+    await answer(settings, simulator, answered)
+    say(f"BPJS confirmed {matched} registrations in {time.monotonic() - started:.1f}s")
+    started = time.monotonic()
+    await close_months(settings, simulator, answered, scenario.ticks)
+    final = await outputs_until(settings, lambda _: True, applications=n)
+    say(f"{len(scenario.ticks)} months billed, paid and closed in {time.monotonic() - started:.1f}s")
     return final
 
 
@@ -90,20 +139,32 @@ def _rupiah(amount: int) -> str:
     return f"Rp {amount:,}"
 
 
+_STATES = ("pledged", "committed", "billed", "paid", "due", "arrears", "written_off", "returned")
+
+
 def report(audit: Audit) -> list[str]:
     activations = [e for e in audit.events if isinstance(e, CoverageActivated)]
     movements = [e for e in audit.events if isinstance(e, FundingMovement)]
     last = {pledge_key(m.sponsor_id, m.pledge_id): m.balances for m in movements}
+    total = {state: sum(getattr(b, f"{state}_idr") for b in last.values()) for state in _STATES}
+    outcomes = Counter(e.outcome for e in audit.events if isinstance(e, PaymentReconciled))
+    accounts = {e.payer_id: e.balances for e in audit.events if isinstance(e, PayerMovement)}
     lines = [
-        f"workers covered: {len(activations)}",
-        f"premiums paid:   {audit.counts['funding.premium_paid']} "
-        f"({_rupiah(sum(b.paid_idr for b in last.values()))})",
+        f"seats committed: {audit.counts['coverage.committed']}, "
+        f"registrations confirmed: {len(activations)}, terms lapsed: {audit.counts['coverage.lapsed']}",
+        f"bills issued: {audit.counts['bill.issued']} ({audit.counts['bill.line']} lines); payments: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())),
+        "money by state: " + ", ".join(f"{state} {_rupiah(total[state])}" for state in _STATES),
         f"coverage expired at term end: {audit.counts['coverage.expired']}",
-        "pledges (pledged / committed / paid / returned):",
+        "pledges (pledged / committed / billed / paid / in arrears / written off / returned):",
     ]
     for pledge, b in sorted(last.items()):
-        lines.append(f"  {pledge}: {_rupiah(b.pledged_idr)} / {_rupiah(b.committed_idr)} / "
-                     f"{_rupiah(b.paid_idr)} / {_rupiah(b.returned_idr)}")
+        lines.append(f"  {pledge}: " + " / ".join(_rupiah(getattr(b, f"{state}_idr")) for state in (
+            "pledged", "committed", "billed", "paid", "arrears", "written_off", "returned")))
+    lines.append("payers (received / applied / refunds owed / refunded):")
+    for payer, a in sorted(accounts.items()):
+        lines.append(f"  {payer}: {_rupiah(a.received_idr)} / {_rupiah(a.applied_idr)} / "
+                     f"{_rupiah(a.refunds_owed_idr)} / {_rupiah(a.refunded_idr)}")
     by_job = Counter(str(e.occupation) for e in activations)
     lines.append("covered by occupation: " + ", ".join(f"{k} {v}" for k, v in by_job.most_common()))
     by_district = Counter(e.district for e in activations)

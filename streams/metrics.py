@@ -32,25 +32,36 @@ from models.events import (
     ApplicationRejected,
     ApplicationWaiting,
     CoverageActivated,
+    CoverageCancelled,
+    CoverageCommitted,
     CoverageExpired,
+    CoverageLapsed,
     CoverageRenewed,
     FundingMovement,
     OutputEvent,
+    PaymentReconciled,
     PledgeRejected,
     pledge_key,
 )
+from models.ledger import MONEY
 from models.topics import PLEDGE_STATUS
 
-__all__ = ["BATCH_BUCKETS", "DEAD_LETTER_REASONS", "LATENCY_BUCKETS", "EngineMetrics"]
+__all__ = [
+    "BATCH_BUCKETS", "DEAD_LETTER_REASONS", "LATENCY_BUCKETS", "RECONCILE_OUTCOMES", "TERM_STATES",
+    "EngineMetrics",
+]
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-"""Match latency, from the input's arrival in Kafka to its coverage event: tens of
+"""Match latency, from the input's arrival in Kafka to its seat's commitment: tens of
 milliseconds when healthy, seconds when lagging; the alert fires past 5 s at p99."""
 
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 """Events per matcher batch: 1 on a quiet stream, up to ``JARING_BATCH_MAX`` when catching up."""
 
-_MONEY = ("pledged_idr", "committed_idr", "paid_idr", "returned_idr")
+TERM_STATES = {"registering": "registering", "active": "covered", "lapsed": "lapsed"}
+"""``jaring_coverage_terms`` states and the dashboard level each reads (``models.ledger.SeriesPoint``)."""
+
+RECONCILE_OUTCOMES = ("exact", "short", "over", "unknown_reference", "duplicate")
 
 _PLEDGE_STATUSES = {kind: str(kind.model_fields["type"].default).removeprefix("pledge.")
                     for kind in PLEDGE_STATUS.carries}
@@ -80,6 +91,9 @@ class EngineMetrics:
     waiting: Gauge
     covered: Gauge
     rupiah: Gauge
+    terms: Gauge
+    registrations: Counter
+    payments: Counter
     pledges_running_out: Gauge
     match_latency: Histogram
     batch_events: Histogram
@@ -101,15 +115,23 @@ class EngineMetrics:
             applications=counter("jaring_applications", "Applications by outcome.", ["outcome"]),
             application_rejections=counter("jaring_application_rejections",
                                            "Rejected applications by reason.", ["reason"]),
-            matches=counter("jaring_matches", "Coverage terms started, by kind.", ["kind"]),
+            matches=counter("jaring_matches", "Seats filled, by kind: committed (a match, awaiting "
+                            "registration) or renewed (active at once).", ["kind"]),
             expiries=counter("jaring_coverage_expired", "Terms ended, by what followed.", ["outcome"]),
             pledges=counter("jaring_pledges", "Pledge status changes.", ["status"]),
             pledge_rejections=counter("jaring_pledge_rejections", "Rejected pledges by reason.", ["reason"]),
             events=counter("jaring_events_processed", "Events handled per agent.", ["agent"]),
             waiting=gauge("jaring_waiting_workers", "Eligible workers waiting for a seat.", ["region"]),
             covered=gauge("jaring_covered_workers", "Workers with an active term.", ["region"]),
-            rupiah=gauge("jaring_rupiah", "Money by ledger state: pledged, committed, paid, returned, "
-                         "remaining (pledged - paid - returned).", ["region", "state"]),
+            rupiah=gauge("jaring_rupiah", "Money by ledger state: pledged, committed, billed, paid, due, "
+                         "arrears, written_off, returned, remaining (pledged - paid - returned).",
+                         ["region", "state"]),
+            terms=gauge("jaring_coverage_terms", "Seats by state: registering (committed, awaiting BPJS), "
+                        "active, lapsed (ever).", ["region", "state"]),
+            registrations=counter("jaring_registrations",
+                                  "BPJS's answers to registration requests: confirmed, rejected, expired "
+                                  "(no answer by the deadline).", ["outcome"]),
+            payments=counter("jaring_payments", "Payments reconciled, by outcome.", ["outcome"]),
             pledges_running_out=gauge(
                 "jaring_pledges_running_out",
                 "Pledges whose committed money is all paid within one month close.", ["region"],
@@ -132,29 +154,41 @@ class EngineMetrics:
                 metrics.dead_letters.labels(stage, reason)
         for outcome in ("waiting", "rejected", "matched_on_arrival"):
             metrics.applications.labels(outcome)
-        for kind in ("activated", "renewed"):
+        for kind in ("committed", "renewed"):
             metrics.matches.labels(kind)
+        for outcome in RECONCILE_OUTCOMES:
+            metrics.payments.labels(outcome)
+        for outcome in ("confirmed", "rejected", "expired"):
+            metrics.registrations.labels(outcome)
         for status in _PLEDGE_STATUSES.values():
             metrics.pledges.labels(status)
         return metrics
 
     def observe_outputs(self, outputs: Iterable[OutputEvent], latency_s: float | None) -> None:
-        """Count what a step emitted; ``latency_s`` is observed once per coverage it started."""
+        """Count what a step emitted; ``latency_s`` is observed once per seat it filled (a match)."""
         for event in outputs:
             if isinstance(event, ApplicationWaiting):
                 self.applications.labels("waiting").inc()
             elif isinstance(event, ApplicationRejected):
                 self.applications.labels("rejected").inc()
                 self.application_rejections.labels(event.reason).inc()
-            elif isinstance(event, CoverageActivated | CoverageRenewed):
-                kind = "activated" if isinstance(event, CoverageActivated) else "renewed"
+            elif isinstance(event, CoverageCommitted | CoverageRenewed):
+                kind = "committed" if isinstance(event, CoverageCommitted) else "renewed"
                 self.matches.labels(kind).inc()
-                if isinstance(event, CoverageActivated) and not event.was_waiting:
+                if isinstance(event, CoverageCommitted) and not event.was_waiting:
                     self.applications.labels("matched_on_arrival").inc()
                 if latency_s is not None:
                     self.match_latency.observe(max(0.0, latency_s))
+            elif isinstance(event, CoverageActivated):
+                self.registrations.labels("confirmed").inc()
             elif isinstance(event, CoverageExpired):
                 self.expiries.labels(event.outcome).inc()
+            elif isinstance(event, CoverageLapsed):
+                self.expiries.labels("lapsed").inc()
+            elif isinstance(event, CoverageCancelled):
+                self.registrations.labels(event.reason.removeprefix("registration_")).inc()
+            elif isinstance(event, PaymentReconciled):
+                self.payments.labels(event.outcome).inc()
             elif (status := _PLEDGE_STATUSES.get(type(event))) is not None:
                 self.pledges.labels(status).inc()
                 if isinstance(event, PledgeRejected):
@@ -166,8 +200,10 @@ class EngineMetrics:
         """Set the region's gauges from its dashboard levels and each pledge's runway in months."""
         self.waiting.labels(region).set(levels.get("waiting", 0))
         self.covered.labels(region).set(levels.get("covered", 0))
-        for field in _MONEY:
+        for field in MONEY:
             self.rupiah.labels(region, field.removesuffix("_idr")).set(levels.get(field, 0))
+        for state, level in TERM_STATES.items():
+            self.terms.labels(region, state).set(levels.get(level, 0))
         remaining = levels.get("pledged_idr", 0) - levels.get("paid_idr", 0) - levels.get("returned_idr", 0)
         self.rupiah.labels(region, "remaining").set(remaining)
         self.pledges_running_out.labels(region).set(sum(1 for months in runways.values() if months == 1))

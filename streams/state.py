@@ -27,8 +27,12 @@ same deterministic id, but never lose one.
 
 Keys: ``{region}|c`` clock, ``{region}|w|{pseudonym}`` workers,
 ``{region}|p|{sponsor}:{pledge}`` pledges (``models.events.pledge_key``: a
-pledge id is unique per sponsor only), ``{region}|s|{event id}`` handled-and-
-rejected markers, ``{region}|m|{sponsor or *}|{YYYY-MM}`` monthly series
+pledge id is unique per sponsor only), ``{region}|t|{coverage id}`` ended
+terms still owing bill lines (None once they owe nothing: dropped on
+restore), ``{region}|b|{bill id}`` bills, ``{region}|y|{payment id}``
+payments, ``{region}|f|{refund id}`` refunds, ``{region}|a|{payer id}`` payer
+accounts, ``{region}|s|{event id}`` handled-and-rejected markers,
+``{region}|m|{sponsor or *}|{YYYY-MM}`` monthly series
 points and ``{region}|l|{sponsor or *}`` their running levels (the
 dashboard fold, ``models.ledger.Dashboard``, persisted with the step that
 moved it), ``{region}|j|{n}`` journal chunks, ``{region}|J`` head. No key
@@ -43,7 +47,16 @@ from typing import Any
 from models.eligibility import CityPolicy
 from models.ledger import Dashboard, SeriesPoint
 from models.matcher import RegionMatcher, Step
-from models.records import ClockRecord, PledgeRecord, WorkerRecord
+from models.records import (
+    BillRecord,
+    ClockRecord,
+    PayerRecord,
+    PaymentRecord,
+    PledgeRecord,
+    RefundRecord,
+    TermRecord,
+    WorkerRecord,
+)
 
 __all__ = ["ALL_SPONSORS", "RegionStore"]
 
@@ -118,6 +131,25 @@ class RegionStore:
             upserts.append((f"{region}|c", matcher.clock_record().model_dump(mode="json")))
         upserts.extend((f"{region}|w|{w}", matcher.worker_record(w).model_dump(mode="json")) for w in workers)
         upserts.extend((f"{region}|p|{p}", matcher.pledge_record(p).model_dump(mode="json")) for p in pledges)
+        for t in dict.fromkeys(t for step in steps for t in step.terms):
+            term = matcher.term_record(t)
+            upserts.append((f"{region}|t|{t}", None if term is None else term.model_dump(mode="json")))
+        upserts.extend(
+            (f"{region}|b|{b}", matcher.bill_record(b).model_dump(mode="json"))
+            for b in dict.fromkeys(b for step in steps for b in step.bills)
+        )
+        upserts.extend(
+            (f"{region}|y|{y}", matcher.payment_record(y).model_dump(mode="json"))
+            for y in dict.fromkeys(y for step in steps for y in step.payments)
+        )
+        upserts.extend(
+            (f"{region}|f|{f}", matcher.refund_record(f).model_dump(mode="json"))
+            for f in dict.fromkeys(f for step in steps for f in step.refunds)
+        )
+        upserts.extend(
+            (f"{region}|a|{a}", matcher.payer_record(a).model_dump(mode="json"))
+            for a in dict.fromkeys(a for step in steps for a in step.payers)
+        )
         upserts.extend((f"{region}|s|{e}", 1) for step in steps for e in step.seen)
         upserts.extend(self._series_upserts(region, steps))
         return upserts
@@ -198,7 +230,7 @@ class RegionStore:
         clock = records.get(f"{region}|c")
 
         def kind(letter: str) -> list[Any]:
-            return [v for k, v in records.items() if k.startswith(f"{prefix}{letter}|")]
+            return [v for k, v in records.items() if k.startswith(f"{prefix}{letter}|") and v is not None]
 
         return RegionMatcher.restore(
             region,
@@ -207,5 +239,10 @@ class RegionStore:
             workers=[WorkerRecord.model_validate(v) for v in kind("w")],
             pledges=[PledgeRecord.model_validate(v) for v in kind("p")],
             seen=[k.removeprefix(f"{prefix}s|") for k in records if k.startswith(f"{prefix}s|")],
+            terms=[TermRecord.model_validate(v) for v in kind("t")],
+            bills=[BillRecord.model_validate(v) for v in kind("b")],
+            payments=[PaymentRecord.model_validate(v) for v in kind("y")],
+            refunds=[RefundRecord.model_validate(v) for v in kind("f")],
+            payers=[PayerRecord.model_validate(v) for v in kind("a")],
             policy=self._policy,
         )
