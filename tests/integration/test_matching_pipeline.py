@@ -14,11 +14,12 @@ import pytest
 from infra.settings import Settings
 from infra.topic_io import read_until
 from jaring.audit import Reader
-from jaring.demo import feed, outputs_until
+from jaring.bpjs import Simulator
+from jaring.demo import answer, close_months, feed, outputs_until
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications, kendari, pledges
 from models.codec import decode, loads
-from models.events import CoverageActivated, CoverageExpired
+from models.events import BillLine, CoverageCommitted, CoverageExpired, PaymentReconciled
 from models.matcher import RegionMatcher
 from models.topics import APPLICATIONS, REGION_LOG
 from tests.conftest import WorkerFactory
@@ -43,7 +44,7 @@ def counted(kind: str, n: int) -> Callable[[Reader], bool]:
     return lambda r: r.result.counts[kind] >= n
 
 
-async def test_kendari_covers_all_1500_in_priority_order_then_pays_twelve_months(
+async def test_kendari_covers_all_1500_in_priority_order_then_bills_twelve_months(
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
     worker = worker_factory()
@@ -51,10 +52,10 @@ async def test_kendari_covers_all_1500_in_priority_order_then_pays_twelve_months
     await feed(settings, scenario.applications)
     await outputs_until(settings, counted("application.waiting", 1500))
     await feed(settings, scenario.pledges)
-    covered = await outputs_until(settings, counted("coverage.activated", 1500))
+    matched = await outputs_until(settings, counted("coverage.committed", 1500))
 
-    activations = [e for e in covered.events if isinstance(e, CoverageActivated)]
-    assert len(activations) == 1500
+    commitments = [e for e in matched.events if isinstance(e, CoverageCommitted)]
+    assert len(commitments) == 1500
     assert sum(p.amount_idr for p in scenario.pledges) == 302_400_000
     # The pure core, fed the same log, is the oracle for who goes first.
     oracle = RegionMatcher("74.71", settings.pseudonym_key.get_secret_value().encode())
@@ -62,33 +63,43 @@ async def test_kendari_covers_all_1500_in_priority_order_then_pays_twelve_months
         o.worker
         for e in scenario.applications + scenario.pledges
         for o in oracle.handle(e).outputs
-        if isinstance(o, CoverageActivated)
+        if isinstance(o, CoverageCommitted)
     ]
-    assert [a.worker for a in activations] == expected
-    keys = [a.priority.key for a in activations]
+    assert [a.worker for a in commitments] == expected
+    keys = [a.priority.key for a in commitments]
     assert all(
         earlier >= later for (earlier, later) in pairwise(keys[:500])
     ), "the first pledge took workers out of priority order"
 
-    await feed(settings, scenario.ticks)
+    # A BPJS branch confirms every registration through registrations.v1; every payer pays each bill
+    # in full during the month after it, through payments.v1 (jaring.bpjs, over the real broker).
+    simulator, answered = Simulator(), set[str]()
+    covered = await answer(settings, simulator, answered)
+    assert covered.counts["coverage.activated"] == 1500
+    await close_months(settings, simulator, answered, scenario.ticks)
     final = await outputs_until(settings, counted("coverage.expired", 1500), applications=1500)
 
     assert final.ok, final.violations
-    assert final.counts["funding.premium_paid"] == 12 * 1500
+    assert final.counts["bill.line"] == 12 * 1500 and final.counts["bill.issued"] == 12 * 3
+    assert final.counts["funding.billed"] == 12 * 3  # one per pledge per close
+    # December's bill is paid the month after: no tick closes it here
+    assert final.counts["payment.reconciled"] == final.counts["funding.paid"] == 11 * 3
+    assert {e.outcome for e in final.events if isinstance(e, PaymentReconciled)} == {"exact"}
     assert final.counts["coverage.expired"] == 1500
-    assert all(isinstance(e, CoverageExpired) and e.months_paid == 12 for e in final.of(CoverageExpired))
+    assert all(isinstance(e, CoverageExpired) and e.months_billed == 12 for e in final.of(CoverageExpired))
+    assert len([e for e in final.events if isinstance(e, BillLine)]) == 18_000
 
     # The worker's own views tell the same story, month by month, without a name in sight.
     series = get_json(worker, "/v1/regions/74.71/series")["points"]
     assert [p["period"] for p in series] == [f"2026-{m:02d}" for m in range(1, 13)]
     assert series[0]["pledged_idr"] == series[0]["committed_idr"] == 302_400_000
     assert series[0]["covered"] == 1500
-    assert series[-1]["paid_idr"] == 302_400_000
+    assert series[-1]["billed_idr"] == 302_400_000
+    assert series[-1]["paid_idr"] == 11 * 25_200_000 and series[-1]["due_idr"] == 25_200_000
     assert series[-1]["covered"] == 0 and series[-1]["waiting"] == 1500
     ledgers = get_json(worker, "/v1/regions/74.71/pledges")["pledges"]
-    assert [(p["seats_filled"], p["paid_idr"], p["remainder_idr"]) for p in ledgers] == [
-        (500, 100_800_000, 0)
-    ] * 3
+    assert [(p["seats_filled"], p["billed_idr"], p["paid_idr"], p["arrears_idr"], p["remainder_idr"])
+            for p in ledgers] == [(500, 100_800_000, 11 * 8_400_000, 0, 0)] * 3
     assert get_status(worker, "/v1/regions/99.99/series") == 404
     assert get_status(worker, "/v1/regions/kendari/series") == 400
     assert get_status(worker, "/table/region-state/") == 404  # Faust's table dump stays off
@@ -96,7 +107,7 @@ async def test_kendari_covers_all_1500_in_priority_order_then_pays_twelve_months
     # Same input log, same output: replaying the region log through a fresh
     # pure matcher reproduces every output on the topics, id for id.
     log = await read_until(settings.kafka_bootstrap, [settings.topic(REGION_LOG.name)],
-                           lambda records: len(records) >= 1503 + 12)
+                           lambda records: len(records) >= 1503 + 1500 + 11 * 3 + 12)
     replay = RegionMatcher("74.71", settings.pseudonym_key.get_secret_value().encode())
     replayed = {o.event_id: o for r in log for o in replay.handle(decode(r.value)).outputs}  # type: ignore[arg-type]
     assert replayed == {e.event_id: e for e in final.events}
@@ -111,13 +122,13 @@ async def test_short_pledges_leave_the_lowest_priority_waiting_and_a_later_pledg
     await outputs_until(settings, counted("application.waiting", 300))
     after = apps[-1].event_time + timedelta(hours=1)
     await feed(settings, pledges([200], start=after, id_prefix="first"))
-    first = await outputs_until(settings, counted("coverage.activated", 200))
+    first = await outputs_until(settings, counted("coverage.committed", 200))
     await feed(settings, pledges([100], start=after + timedelta(days=1), id_prefix="second"))
-    both = await outputs_until(settings, counted("coverage.activated", 300), applications=300)
+    both = await outputs_until(settings, counted("coverage.committed", 300), applications=300)
 
     assert both.ok, both.violations
-    firsts = [e for e in first.events if isinstance(e, CoverageActivated)]
-    seconds = [e for e in both.events if isinstance(e, CoverageActivated) and e.pledge_id == "second-0"]
+    firsts = [e for e in first.events if isinstance(e, CoverageCommitted)]
+    seconds = [e for e in both.events if isinstance(e, CoverageCommitted) and e.pledge_id == "second-0"]
     assert min(e.priority.key for e in firsts) >= max(e.priority.key for e in seconds)
     assert len(seconds) == 100
 
