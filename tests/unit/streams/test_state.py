@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from jaring.bpjs import Habits, Simulator, drive
 from models.eligibility import KENDARI
 from models.matcher import RegionMatcher
 from streams.state import RegionStore
-from tests.unit.factories import KEY, REGION, application, pledge, tick
+from tests.unit.factories import KEY, REGION, application, payment, pledge, settled, tick
 
 Changelog = list[tuple[str, Any]]
 
@@ -152,3 +153,35 @@ def test_a_region_forgotten_between_its_step_and_its_write_keeps_its_dashboard_l
 
     assert forgot.changes(REGION, matcher, [step]) == expected
     assert any(key.startswith(f"{REGION}|l|") for key, _ in expected)
+
+
+def money_workload() -> list[Any]:
+    """Terms confirmed by BPJS, billed, paid three months late (ended terms owing lines, then
+    settled), an overpayment and a refund settled: every record kind the matcher has."""
+    base = [*[application() for _ in range(3)], pledge(amount_idr=3 * 16_800 * 3, months=3),
+            *(tick(f"2025-{n:02d}") for n in range(1, 9))]
+    matcher = RegionMatcher(REGION, KEY)
+    log = drive(base, lambda e: matcher.handle(e).outputs, Simulator(Habits(late={"dealer-kendari": 3})))
+    over = payment("bill:74.71:dealer-kendari:2025-01", 1_000, payment_id="TX-over")
+    return [*log, over, settled("refund:74.71:TX-over", 400)]
+
+
+def test_money_records_restore_to_the_matcher_that_wrote_them_after_every_step() -> None:
+    events = money_workload()
+    table: dict[str, Any] = {}
+    store = RegionStore(table, KEY, KENDARI)
+    pure = RegionMatcher(REGION, KEY)
+    owing_seen = False
+    for event in events:
+        matcher = store.matcher(REGION)
+        store.write(REGION, store.changes(REGION, matcher, [matcher.handle(event)]))
+        pure.handle(event)
+        restored = RegionStore(dict(table), KEY, KENDARI).matcher(REGION).snapshot()
+        assert restored == pure.snapshot(), f"after {event.event_id}"
+        owing_seen = owing_seen or bool(restored.terms)
+    kinds = {key.split("|")[1] for key in table}
+    assert {"t", "b", "y", "f", "a"} <= kinds
+    assert owing_seen  # an ended term owed lines at some point ...
+    assert any(k.startswith(f"{REGION}|t|") and v is None for k, v in table.items())  # ... then none
+    later = [tick("2025-09"), application()]
+    assert outputs_after(dict(table), later) == [o.event_id for e in later for o in pure.handle(e).outputs]
