@@ -25,7 +25,7 @@ from jaring.audit import Reader
 from jaring.demo import OUTPUT_TOPICS, feed
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications, pledges
-from models.events import ApplicationRejected, ApplicationSubmitted, ApplicationWaiting, CoverageActivated
+from models.events import ApplicationRejected, ApplicationSubmitted, ApplicationWaiting, CoverageCommitted
 from models.nik import pseudonym
 from models.topics import REGION_LOG
 
@@ -69,7 +69,7 @@ async def explain(settings: Settings, apps: list[ApplicationSubmitted], final: R
     """Where the applications without an outcome sit in the region log, against the group's commits."""
     key = settings.pseudonym_key.get_secret_value().encode()
     with_outcome = {getattr(e, "worker", None) for e in final.result.events
-                    if isinstance(e, ApplicationWaiting | ApplicationRejected | CoverageActivated)}
+                    if isinstance(e, ApplicationWaiting | ApplicationRejected | CoverageCommitted)}
     lost = {a.event_id: a for a in apps if pseudonym(a.nik, key) not in with_outcome}
     log_topic = settings.topic(REGION_LOG.name)
     records = await read_until(settings, [log_topic], lambda _: True, 60)

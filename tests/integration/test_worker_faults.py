@@ -11,10 +11,11 @@ import pytest
 
 from infra.settings import Settings
 from jaring.audit import Audit, Reader
-from jaring.demo import feed, outputs_until
+from jaring.bpjs import Simulator
+from jaring.demo import answer, close_months, feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
 from models.codec import dumps
-from models.events import CoverageActivated, Input
+from models.events import CoverageCommitted, Input
 from models.regions import districts_of
 from tests.conftest import (
     WorkerFactory,
@@ -48,7 +49,10 @@ async def test_sigkill_mid_stream_of_20000_events_breaks_no_invariant(
     settled = await outputs_until(
         settings, lambda r: r.accounted >= 20_000 and r.result.counts["pledge.accepted"] >= 20, timeout=300
     )
-    await feed(settings, month_ticks("2026-01", 12))
+    # BPJS confirms every registration and the payers pay every bill (jaring.bpjs, over the broker)
+    simulator, answered = Simulator(), set[str]()
+    await answer(settings, simulator, answered)
+    await close_months(settings, simulator, answered, month_ticks("2026-01", 12))
     final = await outputs_until(
         settings,
         lambda r: r.result.counts["coverage.expired"] >= r.result.counts["coverage.activated"] > 0,
@@ -56,10 +60,11 @@ async def test_sigkill_mid_stream_of_20000_events_breaks_no_invariant(
         applications=20_000,
     )
 
-    assert settled.counts["coverage.activated"] == 2_000
+    assert settled.counts["coverage.committed"] == 2_000
     assert final.ok, final.violations
-    assert final.counts["coverage.activated"] == 2_000  # every seat once, none twice
-    assert final.counts["funding.premium_paid"] == 12 * 2_000
+    assert final.counts["coverage.committed"] == final.counts["coverage.activated"] == 2_000  # once each
+    assert final.counts["bill.line"] == 12 * 2_000
+    assert final.counts["payment.reconciled"] == final.counts["payer.movement"] == 11 * 3  # 3 payers
     assert await assert_same_as_replay(settings) >= len(final.events)
 
 
@@ -93,10 +98,10 @@ async def _run(settings: Settings, start: WorkerFactory, workers: int, policy: s
     await outputs_until(settings, accounted(len(apps)), timeout=180)
     await feed(settings, offers)
     # A step's outputs go to several topics at once: wait for the last kind too, or
-    # the read can end between a pledge's final activation and its exhaustion.
+    # the read can end between a pledge's final commitment and its exhaustion.
     audit = await outputs_until(
         settings,
-        lambda r: r.result.counts["coverage.activated"] >= 150 * len(REGIONS)
+        lambda r: r.result.counts["coverage.committed"] >= 150 * len(REGIONS)
         and r.result.counts["pledge.exhausted"] >= len(offers),
         timeout=180,
         applications=len(apps),
@@ -120,8 +125,8 @@ async def test_two_workers_sharing_the_partitions_give_the_same_totals_as_one(
     assert alone.ok, alone.violations
     assert shared.ok, shared.violations
     assert dict(shared.counts) == dict(alone.counts)
-    coverage = lambda a: sorted(e.coverage_id for e in a.of(CoverageActivated))  # noqa: E731
+    coverage = lambda a: sorted(e.coverage_id for e in a.of(CoverageCommitted))  # noqa: E731
     assert coverage(shared) == coverage(alone)
-    assert {e.region for e in shared.of(CoverageActivated)} == set(REGIONS)
+    assert {e.region for e in shared.of(CoverageCommitted)} == set(REGIONS)
     shared_settings = settings.model_copy(update={"namespace": settings.namespace + "b"})
     assert await assert_same_as_replay(shared_settings, policy) >= len(shared.events)
