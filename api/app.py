@@ -26,6 +26,10 @@ from api.feed import LedgerFeed
 from api.idempotency import IdempotencyStore
 from api.keys import KeyFile
 from api.metrics import ApiMetrics, MetricsMiddleware
+from api.payer_model import PAYER_FACTS
+from api.payer_views import payer_reads
+from api.payments import UPLOAD_PATHS, payer_desk
+from api.payments import WRITES as PAYER_WRITES
 from api.problems import PROBLEM_MEDIA_TYPE, InternalErrorMiddleware, install_handlers
 from api.publisher import Publisher
 from api.ratelimit import RateLimiter
@@ -33,16 +37,17 @@ from api.read_model import ReadModel
 from api.routes import operations, probes
 from api.services import Services, utc_now
 from infra.settings import Settings
-from models.events import ApplicationSubmitted, PledgeSubmitted
+from models.events import AccessRecorded, ApplicationSubmitted, PledgeSubmitted
 from models.pledge_book import PledgeFact
 from models.topics import carrying
 
 __all__ = ["DESCRIPTION", "READS", "WRITES", "create_app", "openapi_document"]
 
-WRITES = carrying(PledgeSubmitted, ApplicationSubmitted)
+WRITES = carrying(PledgeSubmitted, ApplicationSubmitted, *PAYER_WRITES, AccessRecorded)
 """The topics the API produces to."""
-READS = carrying(*get_args(PledgeFact))
-"""The topics its read model folds (``models.pledge_book``): submissions, pledge status, funding, coverage.
+READS = carrying(*get_args(PledgeFact), *PAYER_FACTS)
+"""The topics its read model folds (``models.pledge_book``, ``api.payer_model``): submissions, pledge
+status, funding, coverage, billing.
 
 The API may start before any worker has created the namespace's topics, and
 brokers run with topic auto-creation off, so the publisher creates these and
@@ -121,13 +126,18 @@ def create_app(
     app.state.services = svc
     app.state.max_body_bytes = settings.api_max_body_bytes
     app.include_router(operations)
+    app.include_router(payer_desk)
+    app.include_router(payer_reads)
     app.include_router(probes)
     install_handlers(app)
     # The last added runs first: count every answer, turn any fault into a problem, decide who is
     # calling (401/429) before anything about the body, then refuse bodies it will not read.
     # Routers are included lazily (FastAPI matches them as one route each): match on their routes.
-    routes = [*operations.routes, *probes.routes]
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes, routes=routes)
+    routes = [*operations.routes, *payer_desk.routes, *payer_reads.routes, *probes.routes]
+    uploads = dict.fromkeys(UPLOAD_PATHS, settings.api_upload_max_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes, routes=routes, uploads=uploads
+    )
     app.add_middleware(CallerGate, services=svc)
     app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=svc.metrics, routes=routes)

@@ -11,7 +11,8 @@ calling before a byte of the body is read, in this order:
    which is never read) nor about which ``/v1`` routes exist (no 404, 405).
 2. A valid key is charged a token from its own bucket (429), whatever its
    body: a flood of bad bodies, or of wrong-role calls, is still a flood.
-3. The route's dependency checks the key's role (403).
+3. The route's dependency checks the key's role (403): a sponsor pledges,
+   an officer applies, a payer (or an officer at a payer's desk) pays.
 
 A valid key is never refused for its address's anonymous traffic: behind a
 proxy every client shares the proxy's address.
@@ -32,7 +33,17 @@ from api.problems import ProblemError, problem_response
 from api.ratelimit import RateLimiter
 from api.services import Services
 
-__all__ = ["GUARDED_PREFIX", "CallerGate", "Officer", "Sponsor", "client_bucket", "services"]
+__all__ = [
+    "GUARDED_PREFIX",
+    "CallerGate",
+    "Officer",
+    "Payer",
+    "PayerDesk",
+    "Sponsor",
+    "acting_payer",
+    "client_bucket",
+    "services",
+]
 
 GUARDED_PREFIX = "/v1"
 
@@ -120,7 +131,7 @@ class CallerGate:
         await self.app(scope, receive, send)
 
 
-def _caller(role: Role) -> Callable[..., Awaitable[Credential]]:
+def _caller(*roles: Role) -> Callable[..., Awaitable[Credential]]:
     async def authenticate(
         request: Request,
         # Not read here (the gate did that), but it puts the bearer scheme in the OpenAPI document.
@@ -129,8 +140,9 @@ def _caller(role: Role) -> Callable[..., Awaitable[Credential]]:
         credential = request.scope.get("state", {}).get(_CREDENTIAL)
         if not isinstance(credential, Credential):
             raise _unauthenticated()  # a keyed route outside /v1 would land here: refuse, never guess
-        if credential.role is not role:
-            raise ProblemError(403, "wrong_role", f"this route needs a {role.value} key")
+        if credential.role not in roles:
+            needed = " or ".join(r.value for r in roles)
+            raise ProblemError(403, "wrong_role", f"this route needs a {needed} key")
         return credential
 
     return authenticate
@@ -138,3 +150,29 @@ def _caller(role: Role) -> Callable[..., Awaitable[Credential]]:
 
 Sponsor = Annotated[Credential, Depends(_caller(Role.SPONSOR))]
 Officer = Annotated[Credential, Depends(_caller(Role.OFFICER))]
+Payer = Annotated[Credential, Depends(_caller(Role.PAYER))]
+PayerDesk = Annotated[Credential, Depends(_caller(Role.PAYER, Role.OFFICER))]
+"""A payer's own key, or an officer's acting for a payer it names (``acting_payer``)."""
+
+
+def acting_payer(who: Credential, named: str | None) -> str:
+    """The payer a payer-desk request is for: the key's own, or the one an officer names.
+
+    A payer key acts for itself only: naming another payer is refused (403), never
+    quietly replaced, so a desk that mixed up its keys finds out at once. An officer
+    acts for any payer and must say which (422 ``payer_id_missing``).
+    """
+    if who.role is Role.PAYER:
+        if named is not None and named != who.subject:
+            raise ProblemError(
+                403, "payer_not_yours",
+                "a payer key reports for its own payer only; leave payer_id out, or use that payer's key",
+            )
+        return who.subject
+    if named is None:
+        raise ProblemError(
+            422, "payer_id_missing",
+            "an officer acts for a payer it names: send payer_id (the payer on the bill or the pledge)",
+            errors=[{"field": "payer_id", "problem": "required for an officer key", "kind": "missing"}],
+        )
+    return named

@@ -36,14 +36,32 @@ from models.tariff import Package
 __all__ = [
     "ApplicationIn",
     "ApplicationReceipt",
+    "BillDetailOut",
+    "BillLineOut",
+    "BillListOut",
+    "BillOut",
+    "PayerAccountOut",
+    "PaymentIn",
+    "PaymentReceipt",
     "PledgeIn",
     "PledgeReceipt",
     "PledgeState",
     "PledgeStatusOut",
     "Problem",
+    "RefundListOut",
+    "RefundOut",
+    "RefundSettlementIn",
+    "RefundSettlementReceipt",
+    "RegistrationConfirmationIn",
+    "RegistrationListOut",
+    "RegistrationOut",
+    "RegistrationReceipt",
+    "RegistrationRejectionIn",
     "SponsorLedgerOut",
     "SponsorTotals",
     "TargetingIn",
+    "UploadReceipt",
+    "UploadRowOut",
     "with_pledge_bounds",
 ]
 
@@ -182,14 +200,33 @@ class PledgeStatusOut(BaseModel):
     amount_idr: int = Field(description="The amount the pledge was submitted with.")
     seats: int | None = Field(description="Workers the pledge can cover; null until accepted.")
     seats_filled: int
+    seats_committed: int = Field(
+        0, description="Seats waiting for BPJS to confirm their registration (the payer's registration list)."
+    )
+    seats_active: int = Field(0, description="Seats whose cover runs (confirmed, or renewed), not ended.")
     pledged_idr: int = Field(description="On the ledger: 0 until the engine accepts the pledge.")
-    committed_idr: int
-    paid_idr: int
+    committed_idr: int = Field(description="billed + not yet billed: money bound to seats.")
+    not_yet_billed_idr: int = Field(0, description="Committed to seats, for months not billed yet.")
+    billed_idr: int = Field(0, description="paid + due + in arrears + written off.")
+    paid_idr: int = Field(description="Bill lines the payer paid (reconciled payments).")
+    due_idr: int = Field(0, description="Billed, unpaid, before the bill's due date passed.")
+    arrears_idr: int = Field(0, description="Billed, unpaid, past the bill's due date: may still be paid.")
+    written_off_idr: int = Field(0, description="Billed, unpaid past the arrears window: the term lapsed.")
     returned_idr: int
     remaining_idr: int = Field(description="pledged - paid - returned: money still held for this pledge.")
     uncommitted_idr: int = Field(description="Not bound to any seat; returned to the payer at expiry.")
+    payer_refunds_owed_idr: int = Field(
+        0, description="The pledge's payer's account in the pledge's region: refunds owed to it in total "
+        "(over- and short-payment remainders, unknown references), for all its bills there."
+    )
+    payer_refunded_idr: int = Field(0, description="Of those, refunded so far.")
     workers_covered: int = Field(description="Distinct workers this pledge has covered so far.")
-    workers_active: int = Field(description="Workers whose term on this pledge has not ended.")
+    workers_committed: int = Field(0, description="Workers on a committed seat (one seat each).")
+    workers_active: int = Field(description="Workers whose cover on this pledge runs (active seats).")
+    workers_cancelled: int = Field(
+        0, description="Seats cancelled before cover started (BPJS rejected, or did not confirm in time)."
+    )
+    workers_lapsed: int = Field(0, description="Terms that lapsed: their payer left months unpaid.")
     runway_months: int = Field(description="Month closes until every committed rupiah is paid.")
     valid_from: date | None
     valid_until: date | None
@@ -203,8 +240,12 @@ class SponsorTotals(BaseModel):
     paid_idr: int
     returned_idr: int
     remaining_idr: int
+    arrears_idr: int = 0
+    written_off_idr: int = 0
     workers_covered: int = Field(description="Summed over pledges.")
+    workers_committed: int = 0
     workers_active: int
+    workers_lapsed: int = 0
     runway_months: int = Field(description="The longest runway among the sponsor's pledges.")
 
 
@@ -240,3 +281,215 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = Field(
         None, description="For invalid bodies: each field path and what is wrong (never the value sent)."
     )
+
+
+# ---------------------------------------------------------------- payer desk (issue 16)
+
+CoverageId = Annotated[str, Field(min_length=1, max_length=300)]
+BillId = Annotated[str, Field(min_length=1, max_length=300)]
+KpjNumber = Annotated[str, Field(pattern=r"^[0-9]{8,16}$")]
+
+
+class PaymentIn(_Body):
+    """A transfer a payer made to BPJS for one bill, as on the bank's or BPJS's record."""
+
+    payment_id: Identifier = Field(
+        description="The transfer's reference (bank or BPJS): the same transfer reported twice, by any "
+        "channel, is reconciled `duplicate` and applied once."
+    )
+    bill_id: BillId = Field(description="The bill's reference as printed: bill:{region}:{payer}:{period}.")
+    amount_idr: AmountIdr = Field(description="Integer rupiah transferred.")
+    paid_on: IsoDate
+    payer_id: Identifier | None = Field(
+        None, description="Officer keys: the payer who transferred (required). Payer keys: leave it out."
+    )
+
+
+class PaymentReceipt(BaseModel):
+    """202: the broker holds the payment; the engine answers with one `payment.reconciled` next."""
+
+    payment_id: str
+    bill_id: str
+    payer_id: str
+    event_id: str = Field(description="The engine's answer is `payment.reconciled` with event id "
+                          "`payment.reconciled:{event_id}`.")
+    status: Literal["submitted"] = "submitted"
+
+
+class RegistrationConfirmationIn(_Body):
+    """BPJS registered a worker: its membership number and start date, for a `coverage.committed` request."""
+
+    region: RegencyCode = Field(description="The regency of the registration request (its `region`).")
+    coverage_id: CoverageId = Field(description="The `coverage_id` of the registration request, as sent.")
+    membership_number: KpjNumber = Field(description="BPJS's membership number (KPJ): 8 to 16 digits.")
+    start_date: IsoDate = Field(
+        description="The start BPJS recorded; cover is billed from the region's current month."
+    )
+    payer_id: Identifier | None = Field(
+        None, description="Officer keys: the payer whose registration this is (required)."
+    )
+
+
+class RegistrationRejectionIn(_Body):
+    """BPJS refused a registration: its reason, in its own words (no personal data, please)."""
+
+    region: RegencyCode
+    coverage_id: CoverageId
+    reason: str = Field(min_length=1, max_length=500)
+    payer_id: Identifier | None = Field(
+        None, description="Officer keys: the payer whose registration this is (required)."
+    )
+
+
+class RegistrationReceipt(BaseModel):
+    """202: the broker holds BPJS's answer; the engine activates or cancels the seat next."""
+
+    coverage_id: str
+    answer: Literal["confirmed", "rejected"]
+    event_id: str
+    status: Literal["submitted"] = "submitted"
+
+
+class RefundSettlementIn(_Body):
+    """A transfer that paid back (part of) a refund owed to a payer."""
+
+    amount_idr: AmountIdr
+    settled_on: IsoDate
+    transfer_id: Identifier | None = Field(
+        None, description="The transfer's reference: when given, the same transfer reported twice (by any "
+        "officer) is recorded once. Without it, only a retry with the same Idempotency-Key is."
+    )
+
+
+class RefundSettlementReceipt(BaseModel):
+    """202: the broker holds the settlement; the engine closes (`refund.closed`) or refuses it next."""
+
+    refund_id: str
+    event_id: str
+    status: Literal["submitted"] = "submitted"
+
+
+class UploadRowOut(BaseModel):
+    """One data row of an uploaded CSV: ``accepted`` (one event sent) or ``invalid`` (nothing sent)."""
+
+    line: int = Field(description="The row's line in the file; the header is line 1.")
+    outcome: Literal["accepted", "invalid"]
+    id: str | None = Field(description="The row's payment_id or coverage_id, when it could be read.")
+    event_id: str | None = Field(description="The event sent for an accepted row.")
+    column: str | None = Field(description="The column at fault; null for the row as a whole.")
+    reason: str | None = Field(description="A stable code, e.g. not_a_date, required, repeated_in_file.")
+    problem: str | None = Field(description="What to fix, in a sentence (never the value sent).")
+
+
+class UploadReceipt(BaseModel):
+    """202: every accepted row's event is on the broker; fix and re-upload the invalid rows only."""
+
+    rows: int
+    accepted: int
+    invalid: int
+    results: list[UploadRowOut]
+
+
+# ---------------------------------------------------------------- payer reads (issue 16)
+
+
+class RegistrationOut(BaseModel):
+    """A seat the payer registers with BPJS. Personal data: the one place NIK and name leave intake."""
+
+    coverage_id: str = Field(description="Quote it in BPJS's answer (registration confirmation).")
+    nik: str
+    name: str
+    birth_date: date
+    sex: Sex
+    district: str
+    occupation: str
+    pledge_id: str
+    sponsor_id: str
+    region: str
+    registration_due_period: str = Field(
+        description="The last month a confirmation is awaited; unconfirmed at its close, the seat is "
+        "cancelled."
+    )
+
+
+class RegistrationListOut(BaseModel):
+    """The payer's pending registrations; every download is recorded (``access-log.v1``)."""
+
+    payer_id: str
+    pending: int = Field(description="Seats waiting for registration; rows below are those whose "
+                         "application was found (a seat whose application is missing is not listed).")
+    registrations: list[RegistrationOut]
+
+
+class BillOut(BaseModel):
+    """A bill: one per payer, region and period."""
+
+    bill_id: str = Field(description="The reference to quote on a payment: bill:{region}:{payer}:{period}.")
+    payer_id: str
+    region: str
+    period: str
+    lines: int
+    total_idr: int
+    paid_idr: int
+    written_off_idr: int
+    outstanding_idr: int = Field(description="total - paid - written off.")
+    due_date: date
+    state: Literal["due", "in_arrears", "paid", "written_off"] = Field(
+        description="paid: nothing outstanding; written_off: nothing outstanding, some lines written off; "
+        "in_arrears: outstanding after the due date passed at a month close; due: outstanding, not yet."
+    )
+
+
+class BillListOut(BaseModel):
+    payer_id: str
+    bills: list[BillOut]
+
+
+class BillLineOut(BaseModel):
+    """One line: a worker's month, by pseudonym and BPJS membership number (never NIK or name)."""
+
+    line_no: int
+    coverage_id: str
+    worker: str = Field(description="The keyed pseudonym of the worker.")
+    membership_number: str
+    pledge_id: str
+    sponsor_id: str
+    months: int
+    amount_idr: int
+    state: Literal["due", "in_arrears", "paid", "written_off"]
+
+
+class BillDetailOut(BillOut):
+    """A bill with its lines, in line order (the order payments pay them in); streamed."""
+
+    line_items: list[BillLineOut]
+
+
+class RefundOut(BaseModel):
+    refund_id: str = Field(description="Quote it when reporting the transfer (POST .../settlement).")
+    payer_id: str
+    region: str
+    period: str
+    cause: Literal["overpayment", "short_remainder", "unknown_reference", "prepaid_unused"]
+    payment_id: str | None
+    coverage_id: str | None
+    amount_idr: int
+    refunded_idr: int
+    remaining_idr: int
+    state: Literal["owed", "settled"]
+
+
+class PayerAccountOut(BaseModel):
+    """A payer's account in one region: received = applied + refunds owed; refunded <= refunds owed."""
+
+    region: str
+    received_idr: int
+    applied_idr: int
+    refunds_owed_idr: int
+    refunded_idr: int
+
+
+class RefundListOut(BaseModel):
+    payer_id: str
+    refunds: list[RefundOut]
+    accounts: list[PayerAccountOut]

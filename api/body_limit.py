@@ -12,7 +12,7 @@ shape. This runs after ``api.auth.CallerGate``: an anonymous client gets
 from __future__ import annotations
 
 import email.message
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import HTTPException
 from fastapi.routing import APIRoute
@@ -34,17 +34,26 @@ def is_json(content_type: str) -> bool:
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int, routes: Sequence[BaseRoute]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        routes: Sequence[BaseRoute],
+        uploads: Mapping[str, int] | None = None,
+    ) -> None:
         self.app, self.max_bytes, self.routes = app, max_bytes, routes
+        self.uploads = dict(uploads or {})
+        """Path -> its own limit, for the CSV uploads (``JARING_API_UPLOAD_MAX_BYTES``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
+        limit = self.uploads.get(scope["path"], self.max_bytes)
         declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await problem_response(body_too_large(self.max_bytes))(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await problem_response(body_too_large(limit))(scope, receive, send)
             return
         if self._takes_json(scope) and not is_json(headers.get(b"content-type", b"").decode("latin-1")):
             await problem_response(unsupported_media_type())(scope, receive, send)
@@ -56,10 +65,10 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # An HTTPException passes FastAPI's body parsing untouched (others become
                     # a 400) and reaches the problem handlers, which answer body_too_large.
-                    raise HTTPException(413)
+                    raise HTTPException(413, detail=str(limit))
             return message
 
         await self.app(scope, counted, send)

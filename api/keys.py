@@ -61,10 +61,12 @@ _PREFIX = "jk"
 
 
 class Role(StrEnum):
-    """What a key may do: a sponsor pledges and reads its pledges; an officer submits applications."""
+    """What a key may do: a sponsor pledges and reads its pledges; an officer submits applications
+    (and works any payer's desk, naming the payer); a payer reports its payments and BPJS's answers."""
 
     SPONSOR = "sponsor"
     OFFICER = "officer"
+    PAYER = "payer"
 
 
 class KeyRecord(BaseModel):
@@ -75,7 +77,7 @@ class KeyRecord(BaseModel):
     key_id: Identifier
     role: Role
     subject: Identifier
-    """The sponsor id (role sponsor) or the officer's desk id (role officer)."""
+    """The sponsor id (role sponsor), the officer's desk id (role officer) or the payer id (role payer)."""
     salt: str
     sha256: str
     created_at: UtcDatetime

@@ -8,21 +8,40 @@ consumer that feeds it (``api.feed``) is a thin shell.
 Books are keyed by (sponsor, pledge): a pledge id another sponsor happens to
 use is a different book, and nobody can read a book that is not theirs (an
 id that is someone else's answers exactly like an unknown one).
+
+The payers' desks (registrations, bills, refunds, accounts) are
+``api.payer_model``'s fold, fed the same events; a pledge's status shows its
+payer's refunds in the pledge's region from it.
 """
 
 from __future__ import annotations
 
 from api.bodies import PledgeStatusOut, SponsorLedgerOut, SponsorTotals
-from models.events import Event
+from api.payer_model import PayerBooks
+from models.events import Event, PayerBalances
 from models.pledge_book import PledgeBook, PledgeBooks
 
 __all__ = ["ReadModel", "status_of"]
 
 
-def status_of(book: PledgeBook) -> PledgeStatusOut:
-    """One pledge as ``GET /v1/pledges/{pledge_id}`` answers it."""
+def status_of(book: PledgeBook, account: PayerBalances | None = None) -> PledgeStatusOut:
+    """One pledge as ``GET /v1/pledges/{pledge_id}`` answers it; ``account``: its payer's in its region."""
+    b, seats = book.balances, book.by_state()
     return PledgeStatusOut(
         **book.money(),
+        seats_committed=seats["seats_committed"],
+        seats_active=seats["seats_active"],
+        not_yet_billed_idr=b.not_yet_billed_idr,
+        billed_idr=b.billed_idr,
+        due_idr=b.due_idr,
+        arrears_idr=b.arrears_idr,
+        written_off_idr=b.written_off_idr,
+        payer_refunds_owed_idr=0 if account is None else account.refunds_owed_idr,
+        payer_refunded_idr=0 if account is None else account.refunded_idr,
+        workers_committed=seats["seats_committed"],
+        workers_active=seats["seats_active"],
+        workers_cancelled=seats["workers_cancelled"],
+        workers_lapsed=seats["workers_lapsed"],
         pledge_id=book.pledge_id,
         payer_id=book.payer_id,
         region=book.region,
@@ -35,7 +54,6 @@ def status_of(book: PledgeBook) -> PledgeStatusOut:
         seats=book.seats,
         uncommitted_idr=book.balances.remainder_idr,
         workers_covered=len(book.workers),
-        workers_active=book.workers_active,
         valid_from=book.valid_from,
         valid_until=book.valid_until,
         updated_at=book.updated_at,
@@ -47,18 +65,23 @@ class ReadModel:
 
     def __init__(self) -> None:
         self.books = PledgeBooks()
+        self.payers = PayerBooks()
 
     def apply(self, event: Event) -> bool:
-        """Fold one event in; False when it was a repeat or says nothing about a pledge."""
-        return self.books.apply(event) is not None
+        """Fold one event in; False when it was a repeat or says nothing about a pledge or a payer."""
+        pledged = self.books.apply(event) is not None
+        return self.payers.apply(event) or pledged
+
+    def _status(self, book: PledgeBook) -> PledgeStatusOut:
+        return status_of(book, self.payers.accounts_of(book.payer_id).get(book.region))
 
     def pledge(self, sponsor_id: str, pledge_id: str) -> PledgeStatusOut | None:
         """The sponsor's own pledge with this id; None when the sponsor has none by that id."""
         book = self.books.book(sponsor_id, pledge_id)
-        return None if book is None else status_of(book)
+        return None if book is None else self._status(book)
 
     def sponsor(self, sponsor_id: str) -> SponsorLedgerOut:
-        pledges = [status_of(b) for b in self.books.of_sponsor(sponsor_id)]
+        pledges = [self._status(b) for b in self.books.of_sponsor(sponsor_id)]
         return SponsorLedgerOut(
             sponsor_id=sponsor_id,
             totals=SponsorTotals(
@@ -68,8 +91,12 @@ class ReadModel:
                 paid_idr=sum(p.paid_idr for p in pledges),
                 returned_idr=sum(p.returned_idr for p in pledges),
                 remaining_idr=sum(p.remaining_idr for p in pledges),
+                arrears_idr=sum(p.arrears_idr for p in pledges),
+                written_off_idr=sum(p.written_off_idr for p in pledges),
                 workers_covered=sum(p.workers_covered for p in pledges),
+                workers_committed=sum(p.workers_committed for p in pledges),
                 workers_active=sum(p.workers_active for p in pledges),
+                workers_lapsed=sum(p.workers_lapsed for p in pledges),
                 runway_months=max((p.runway_months for p in pledges), default=0),
             ),
             pledges=pledges,

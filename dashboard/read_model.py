@@ -8,13 +8,19 @@ whatever the interleaving of topics:
 
 - a worker's coverage events share ``coverage.v1`` and the region key, so
   they arrive in log order; the worker's state is read off their latest term
-  (highest ``term_no``): open or renewed means covered, ended unrenewed means
-  waiting. ``application.waiting`` (another topic) only says "waiting if no
-  term yet", which commutes with the rest;
-- the covered/waiting series is a sum of per-month deltas, which commute;
-  ``models.ledger.Dashboard`` records a level per arrival instead, so it is
-  fed the funding movements only, whose one topic and region key keep them
-  in the region's own order;
+  (highest ``term_no``): committed means registering (a seat, no cover yet),
+  active or renewed means covered, ended unrenewed, cancelled for want of a
+  confirmation or lapsed means waiting, and a registration BPJS rejected
+  means neither (an officer checks the data). ``application.waiting``
+  (another topic) only says "waiting if no term yet, or since a rejected
+  registration" (its event time is later), which commutes with the rest;
+- the covered/waiting/registering/lapsed series is a sum of per-month
+  deltas, which commute; ``models.ledger.Dashboard`` records a level per
+  arrival instead, so it is fed the funding movements only, whose one topic
+  and region key keep them in the region's own order. Money by state (paid,
+  due, in arrears, written off) is its levels; refunds are the payers'
+  accounts (``payer.movement``, the same topic and key): each payer's latest
+  balances, summed over the region;
 - pledges and their status are ``models.pledge_book``'s fold, the one the
   sponsor API uses too, so the page and the API never disagree about a
   pledge: keyed by (sponsor, pledge), one status precedence, and the
@@ -63,13 +69,14 @@ from models.events import (
     CoverageRenewed,
     Event,
     FundingMovement,
+    PayerMovement,
     PledgeAccepted,
     PledgeExhausted,
     PledgeExpired,
     PledgeRejected,
     PledgeReopened,
 )
-from models.ledger import Dashboard
+from models.ledger import Dashboard, SeriesPoint
 from models.periods import period_index, period_name
 from models.pledge_book import PledgeBook, PledgeBooks
 from models.regions import district_name, regency_name
@@ -79,12 +86,11 @@ __all__ = ["RECENT", "CityView"]
 RECENT = 12
 """Activations kept for the feed: a screenful on a phone."""
 
-_COVERED, _WAITING = "covered", "waiting"
+_COVERED, _WAITING, _REGISTERING, _LAPSED = "covered", "waiting", "registering", "lapsed"
 _SHOWN = (
-    ApplicationWaiting, ApplicationRejected, CoverageActivated, CoverageRenewed, CoverageExpired,
-    PledgeAccepted, PledgeExhausted, PledgeExpired, PledgeRejected, FundingMovement,
-    # the pledge book's seats and status (issue 16): folded by ``PledgeBooks`` alone
-    CoverageCommitted, CoverageCancelled, CoverageLapsed, PledgeReopened,
+    ApplicationWaiting, ApplicationRejected, CoverageCommitted, CoverageActivated, CoverageRenewed,
+    CoverageExpired, CoverageCancelled, CoverageLapsed, PledgeAccepted, PledgeExhausted, PledgeExpired,
+    PledgeRejected, PledgeReopened, FundingMovement, PayerMovement,
 )
 
 
@@ -92,23 +98,47 @@ _SHOWN = (
 class _Worker:
     district: str
     occupation: str
-    applied_waiting: bool = False
+    applied_at: datetime | None = None
+    """The latest ``application.waiting``'s event time."""
     latest_term: int = 0
     latest_outcome: str | None = None
-    """None while the latest term runs; its expiry's outcome once it ended."""
+    """What became of the latest term: None while it runs (or renewed), ``registering`` while it is
+    committed, ``waiting`` once it ended, was cancelled unconfirmed or lapsed, ``rejected`` when BPJS
+    refused the registration."""
+    rejected_at: datetime | None = None
+    ever_active: bool = False
     status: str | None = None
+
+    def note(self, term: int, outcome: str | None, at: datetime | None = None) -> None:
+        """The latest word on term ``term``: events of older terms change nothing."""
+        if term >= self.latest_term:
+            self.latest_term, self.latest_outcome = term, outcome
+            if outcome == "rejected":
+                self.rejected_at = at
 
     def derive(self) -> str | None:
         if self.latest_term == 0:
-            return _WAITING if self.applied_waiting else None
-        return _WAITING if self.latest_outcome == "waiting" else _COVERED
+            return _WAITING if self.applied_at is not None else None
+        if self.latest_outcome == "rejected":  # waits again only on a fresh application
+            applied, rejected = self.applied_at, self.rejected_at
+            return _WAITING if applied is not None and rejected is not None and applied > rejected else None
+        if self.latest_outcome == _REGISTERING:
+            return None  # a seat is held: no longer waiting, not covered until BPJS confirms
+        return _WAITING if self.latest_outcome == _WAITING else _COVERED
+
+
+def _term_no(coverage_id: str) -> int:
+    return int(coverage_id.rsplit(":", 1)[-1])
 
 
 def _row(book: PledgeBook) -> PledgeRow:
     return PledgeRow(
         **book.money(),
+        arrears_idr=book.balances.arrears_idr,
+        written_off_idr=book.balances.written_off_idr,
         pledge_id=book.pledge_id,
         sponsor_id=book.sponsor_id,
+        payer_id=book.payer_id,
         status=book.status,
         months=book.months,
         seats=book.seats or 0,
@@ -126,6 +156,10 @@ class _Region:
     rejected: int = 0
     people_delta: Counter[tuple[str, str]] = field(default_factory=Counter)
     runway: dict[str, int] = field(default_factory=dict)
+    payers: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Each payer's latest (refunds owed, refunded)."""
+    refunds: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Month -> the region's (refunds owed, refunded) after its last payer movement."""
     money_period: str | None = None
     period: str | None = None
     seated: int = 0
@@ -193,25 +227,28 @@ class CityView:
         r = self._regions.setdefault(event.region, _Region())
         if isinstance(event, FundingMovement):
             self._fund(r, event)
+        elif isinstance(event, PayerMovement):
+            self._refunds(r, event)
         elif isinstance(event, ApplicationWaiting):
             w = r.worker(event.worker, event.district, event.occupation)
-            w.applied_waiting = True
+            if w.applied_at is None or event.event_time > w.applied_at:
+                w.applied_at = event.event_time
             r.settle(w)
             r.people_delta[(event.period, _WAITING)] += 1
         elif isinstance(event, ApplicationRejected):
             r.rejected += 1
-        elif isinstance(event, CoverageActivated | CoverageRenewed):
-            self._seat(r, event)
-        elif isinstance(event, CoverageExpired):
+        elif isinstance(event, CoverageCommitted):
             w = r.worker(event.worker, event.district, event.occupation)
-            term = int(event.coverage_id.rsplit(":", 1)[-1])
-            if term >= w.latest_term:
-                w.latest_term, w.latest_outcome = term, event.outcome
+            w.note(event.term_no, _REGISTERING)
             r.settle(w)
             self._pledges.apply(event)
-            r.people_delta[(event.period, _COVERED)] -= 1
-            if event.outcome == "waiting":
-                r.people_delta[(event.period, _WAITING)] += 1
+            r.people_delta[(event.period, _REGISTERING)] += 1
+            if event.was_waiting:
+                r.people_delta[(event.period, _WAITING)] -= 1
+        elif isinstance(event, CoverageActivated | CoverageRenewed):
+            self._seat(r, event)
+        elif isinstance(event, CoverageExpired | CoverageCancelled | CoverageLapsed):
+            self._end(r, event)
         else:
             self._pledges.apply(event)
         self._seen.add(event.event_id)
@@ -222,15 +259,15 @@ class CityView:
 
     def _seat(self, r: _Region, event: CoverageActivated | CoverageRenewed) -> None:
         w = r.worker(event.worker, event.district, event.occupation)
-        if w.latest_term == 0:
+        if not w.ever_active:
+            w.ever_active = True
             r.ever_covered += 1
-        if event.term_no >= w.latest_term:
-            w.latest_term, w.latest_outcome = event.term_no, None
+        w.note(event.term_no, None)
         r.settle(w)
         self._pledges.apply(event)
         r.people_delta[(event.period, _COVERED)] += 1
-        if isinstance(event, CoverageActivated) and event.was_waiting:
-            r.people_delta[(event.period, _WAITING)] -= 1
+        if isinstance(event, CoverageActivated):
+            r.people_delta[(event.period, _REGISTERING)] -= 1
         item = Activation(
             event_time=event.event_time,
             worker=event.worker,
@@ -248,6 +285,27 @@ class CityView:
             heapq.heappush(r.recent, entry)
         elif entry[:2] > r.recent[0][:2]:
             heapq.heapreplace(r.recent, entry)
+
+    def _end(self, r: _Region, event: CoverageExpired | CoverageCancelled | CoverageLapsed) -> None:
+        """A term ended (its months billed), was cancelled before cover, or lapsed unpaid."""
+        w = r.worker(event.worker, event.district, event.occupation)
+        outcome = _WAITING if isinstance(event, CoverageLapsed) else event.outcome
+        w.note(_term_no(event.coverage_id), None if outcome == "renewed" else outcome, event.event_time)
+        r.settle(w)
+        self._pledges.apply(event)
+        was = _REGISTERING if isinstance(event, CoverageCancelled) else _COVERED
+        r.people_delta[(event.period, was)] -= 1
+        if outcome == _WAITING:
+            r.people_delta[(event.period, _WAITING)] += 1
+        if isinstance(event, CoverageLapsed):
+            r.people_delta[(event.period, _LAPSED)] += 1
+
+    def _refunds(self, r: _Region, event: PayerMovement) -> None:
+        b = event.balances
+        r.payers[event.payer_id] = (b.refunds_owed_idr, b.refunded_idr)
+        r.refunds[event.period] = (
+            sum(owed for owed, _ in r.payers.values()), sum(paid for _, paid in r.payers.values())
+        )
 
     def _fund(self, r: _Region, event: FundingMovement) -> None:
         if r.money_period != event.period:
@@ -271,6 +329,8 @@ class CityView:
             waiting=sum(n for (_, s), n in r.by_district.items() if s == _WAITING),
             ever_covered=r.ever_covered,
             rejected=r.rejected,
+            registering=sum(n for (_, s), n in r.people_delta.items() if s == _REGISTERING),
+            lapsed=sum(n for (_, s), n in r.people_delta.items() if s == _LAPSED),
         )
         pledges = [_row(b) for b in self._pledges.in_region(region)]
         periods = self._periods(region, r)
@@ -293,7 +353,7 @@ class CityView:
 
     def _periods(self, region: str, r: _Region) -> list[str]:
         """Every month from the first to the last one named, so gaps show as flat lines."""
-        named = {p for p, _ in r.people_delta} | {
+        named = {p for p, _ in r.people_delta} | set(r.refunds) | {
             point.period for point in self._money.series() if point.region == region
         }
         if not named:
@@ -309,27 +369,29 @@ class CityView:
         if r.money_period is not None:
             runway[r.money_period] = self._runway(region)
         out: list[MoneyPoint] = []
-        pledged = committed = paid = returned = months = 0
+        last: SeriesPoint | None = None
+        months = owed = refunded = 0
         for period in periods:
-            point = levels.get(period)
-            if point is not None:
-                pledged, committed = point.pledged_idr, point.committed_idr
-                paid, returned = point.paid_idr, point.returned_idr
+            last = levels.get(period, last)
             months = runway.get(period, months)
+            owed, refunded = r.refunds.get(period, (owed, refunded))
+            p = last or SeriesPoint(region=region, sponsor_id=None, period=period)
             out.append(MoneyPoint(
-                period=period, pledged_idr=pledged, committed_idr=committed, paid_idr=paid,
-                returned_idr=returned, remaining_idr=pledged - paid - returned, runway_months=months,
+                period=period, pledged_idr=p.pledged_idr, committed_idr=p.committed_idr, paid_idr=p.paid_idr,
+                returned_idr=p.returned_idr, remaining_idr=p.pledged_idr - p.paid_idr - p.returned_idr,
+                runway_months=months, billed_idr=p.billed_idr, due_idr=p.due_idr, arrears_idr=p.arrears_idr,
+                written_off_idr=p.written_off_idr, refunds_owed_idr=owed, refunded_idr=refunded,
             ))
         return out
 
 
 def _people_series(r: _Region, periods: list[str]) -> list[PeoplePoint]:
-    covered = waiting = 0
+    level = dict.fromkeys((_COVERED, _WAITING, _REGISTERING, _LAPSED), 0)
     out = []
     for period in periods:
-        covered += r.people_delta[(period, _COVERED)]
-        waiting += r.people_delta[(period, _WAITING)]
-        out.append(PeoplePoint(period=period, covered=covered, waiting=waiting))
+        for state in level:
+            level[state] += r.people_delta[(period, state)]
+        out.append(PeoplePoint(period=period, **level))
     return out
 
 

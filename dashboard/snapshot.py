@@ -29,13 +29,17 @@ class _Row(BaseModel):
 
 class Totals(_Row):
     covered: int = 0
-    """Workers whose cover runs now (a renewal in flight counts as covered)."""
+    """Workers whose cover runs now: an active term (registered with BPJS, or renewed)."""
     waiting: int = 0
     """Eligible workers without a seat, including those whose term ended unrenewed."""
     ever_covered: int = 0
     """Distinct workers who have had at least one term."""
     rejected: int = 0
     """Applications refused (ineligible or duplicate)."""
+    registering: int = 0
+    """Seats committed to a worker, waiting for BPJS to confirm the registration (not yet cover)."""
+    lapsed: int = 0
+    """Terms that lapsed because their payer left a month unpaid past the arrears window, ever."""
 
 
 class Breakdown(_Row):
@@ -65,6 +69,9 @@ class SponsorRow(_Row):
 class PledgeRow(_Row):
     pledge_id: str
     sponsor_id: str
+    payer_id: str
+    """Who transfers the pledge's premiums to BPJS (the sponsor unless it named another): whom to
+    ask when the pledge shows arrears."""
     status: str
     """``accepted``, ``exhausted``, ``expired`` or ``rejected``: the furthest its events imply, by the
     precedence the API uses too (``models.pledge_book``); a duplicate's rejection never shows here."""
@@ -77,13 +84,23 @@ class PledgeRow(_Row):
     remaining_idr: int
     returned_idr: int
     runway_months: int
+    arrears_idr: int
+    """Billed for the pledge's terms, unpaid past the bill's due date: its payer is late."""
+    written_off_idr: int
+    """Unpaid past the arrears window: the terms lapsed."""
     valid_until: str | None
     reason: str | None
     """The rejection code while the pledge is rejected, else None."""
 
 
 class MoneyPoint(_Row):
-    """The region's money at the end of a month; ``remaining = pledged - paid - returned``."""
+    """The region's money at the end of a month; ``remaining = pledged - paid - returned``.
+
+    Billed money is ``paid + due + arrears_idr + written_off``: what BPJS has been
+    paid, what is billed and not yet past its due date, what is past it, and what a
+    lapse wrote off. Refunds are the payers' (summed over the region's payers): owed
+    to them in total, and transferred back so far.
+    """
 
     period: str
     pledged_idr: int
@@ -92,12 +109,23 @@ class MoneyPoint(_Row):
     returned_idr: int
     remaining_idr: int
     runway_months: int
+    billed_idr: int
+    due_idr: int
+    arrears_idr: int
+    written_off_idr: int
+    refunds_owed_idr: int
+    refunded_idr: int
 
 
 class PeoplePoint(_Row):
+    """Workers at the end of a month: covered (active terms), waiting, registering (committed seats
+    awaiting BPJS), and terms lapsed so far."""
+
     period: str
     covered: int
     waiting: int
+    registering: int
+    lapsed: int
 
 
 class Activation(_Row):

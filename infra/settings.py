@@ -104,6 +104,15 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(
         16_384, ge=1_024, le=1_048_576, description="Largest request body the API reads; larger is 413."
     )
+    api_upload_max_bytes: int = Field(
+        1_048_576, ge=1_024, le=16_777_216,
+        description="Largest CSV upload the API reads (payment reports, registration confirmations); "
+        "larger is 413.",
+    )
+    api_upload_max_rows: int = Field(
+        5_000, ge=1, le=100_000,
+        description="Most data rows one CSV upload may hold; more is 422 csv_too_many_rows (split the file).",
+    )
     api_rate_per_s: float = Field(
         5.0, gt=0, le=10_000, description="Requests per second each API key may sustain (token refill)."
     )

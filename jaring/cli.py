@@ -183,12 +183,15 @@ def _keys(args: argparse.Namespace) -> int:
     try:
         if args.action == "create":
             role = Role(args.role)
-            subject = args.sponsor_id if role is Role.SPONSOR else args.officer_id
+            named = {Role.SPONSOR: args.sponsor_id, Role.OFFICER: args.officer_id, Role.PAYER: args.payer_id}
+            subject = args.subject or named[role]
             if not subject:
-                print(f"keys_subject_missing: --role {role.value} needs --{role.value}-id", file=sys.stderr)
+                print(f"keys_subject_missing: --role {role.value} needs --{role.value}-id (or --subject)",
+                      file=sys.stderr)
                 return 2
             if not is_subject(subject):
-                print(f"keys_subject_invalid: --{role.value}-id {subject!r} is not an id; use {SUBJECT_RULE}",
+                flag = "--subject" if args.subject else f"--{role.value}-id"
+                print(f"keys_subject_invalid: {flag} {subject!r} is not an id; use {SUBJECT_RULE}",
                       file=sys.stderr)
                 return 2
             key, record = issue(role, subject, datetime.now(UTC))
@@ -247,9 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="manage API keys in JARING_API_KEYS_FILE")
     keys_sub = keys.add_subparsers(dest="action", required=True)
     create = keys_sub.add_parser("create", help="create a key and print it once")
-    create.add_argument("--role", choices=("sponsor", "officer"), required=True)
+    create.add_argument("--role", choices=("sponsor", "officer", "payer"), required=True)
+    create.add_argument("--subject", help="the key's sponsor, officer desk or payer id (any role)")
     create.add_argument("--sponsor-id", help="the sponsor this key pledges for (role sponsor)")
     create.add_argument("--officer-id", help="the enrolment desk this key submits for (role officer)")
+    create.add_argument("--payer-id", help="the payer this key reports payments for (role payer)")
     keys_sub.add_parser("list", help="list keys (ids, roles, subjects; never the keys)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key; a running API stops accepting it at once")
     revoke.add_argument("key_id")

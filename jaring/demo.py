@@ -30,6 +30,7 @@ from jaring.processes import ServiceProcess, WorkerProcess
 from jaring.scenario import Scenario, kendari
 from models.codec import encode
 from models.events import (
+    AccessRecorded,
     CoverageActivated,
     DeadLetter,
     FundingMovement,
@@ -92,7 +93,8 @@ async def answer(settings: Settings, simulator: Simulator, answered: set[str]) -
     while True:
         await engine_caught_up(settings)
         read = await outputs_until(settings, lambda _: True)
-        fresh = [e for e in read.events if e.event_id not in answered and not isinstance(e, DeadLetter)]
+        fresh = [e for e in read.events
+                 if e.event_id not in answered and not isinstance(e, DeadLetter | AccessRecorded)]
         answered.update(e.event_id for e in fresh)
         replies = simulator.answer([e for e in fresh if not isinstance(e, Input)])
         if not replies:

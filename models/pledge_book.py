@@ -34,6 +34,10 @@ the rejection the latest rejection's (``pledge-status.v1``, keyed by pledge).
 The details (payer, package, months, amount) are the engine's acceptance's
 when it has been read, else the first submission's (``pledges.v1``, which only
 the API reads).
+
+Seats by term state (``PledgeBook.by_state``: committed, awaiting BPJS;
+active; cancelled; lapsed) are differences of counts of distinct coverage
+events, all on one ``coverage.v1`` partition per region.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from datetime import date, datetime
 from typing import Literal, TypeAlias, TypedDict
 
 from models.events import (
+    CoverageActivated,
     CoverageCancelled,
     CoverageCommitted,
     CoverageExpired,
@@ -59,7 +64,9 @@ from models.events import (
     pledge_key,
 )
 
-__all__ = ["NO_BALANCES", "STATUS_RANK", "PledgeBook", "PledgeBooks", "PledgeFact", "PledgeState"]
+__all__ = [
+    "NO_BALANCES", "STATUS_RANK", "PledgeBook", "PledgeBooks", "PledgeFact", "PledgeSeats", "PledgeState",
+]
 
 PledgeState = Literal["submitted", "accepted", "rejected", "exhausted", "expired"]
 
@@ -81,6 +88,7 @@ PledgeFact: TypeAlias = (
     | PledgeExpired
     | FundingMovement
     | CoverageCommitted
+    | CoverageActivated
     | CoverageRenewed
     | CoverageExpired
     | CoverageCancelled
@@ -97,6 +105,7 @@ _FACTS = (
     PledgeExpired,
     FundingMovement,
     CoverageCommitted,
+    CoverageActivated,
     CoverageRenewed,
     CoverageExpired,
     CoverageCancelled,
@@ -122,6 +131,24 @@ class PledgeMoney(TypedDict):
     runway_months: int
 
 
+class PledgeSeats(TypedDict):
+    """A pledge's seats and workers by term state (``PledgeBook.by_state``); one seat per worker.
+
+    A seat is *committed* from ``coverage.committed`` until BPJS confirms it
+    (``coverage.activated``: *active*) or it is cancelled; an active seat ends
+    when its term expires (a renewal is a new active term at once) or lapses.
+    """
+
+    seats_committed: int
+    """Seats waiting for BPJS's confirmation: committed, not yet activated or cancelled."""
+    seats_active: int
+    """Seats whose cover runs: activated or renewed, not yet expired or lapsed."""
+    workers_cancelled: int
+    """Terms cancelled before cover started (registration rejected or not confirmed in time)."""
+    workers_lapsed: int
+    """Terms that lapsed: the payer left a month unpaid past the arrears window."""
+
+
 @dataclass(slots=True)
 class PledgeBook:
     """What the topics have said so far about one sponsor's pledge."""
@@ -145,6 +172,11 @@ class PledgeBook:
     seats_filled: int = 0
     """Seats taken on this pledge (commitments and renewals), cancelled and lapsed ones included."""
     terms_ended: int = 0
+    activated: int = 0
+    """``coverage.activated`` folded: committed seats BPJS confirmed."""
+    renewed: int = 0
+    cancelled: int = 0
+    lapsed: int = 0
     workers: set[str] = field(default_factory=set)
     """Distinct workers (pseudonyms) this pledge has covered."""
     accepted_details: bool = False
@@ -169,6 +201,18 @@ class PledgeBook:
     def workers_active(self) -> int:
         """Seats on this pledge not ended: committed or active (a worker holds one term at a time)."""
         return self.seats_filled - self.terms_ended
+
+    def by_state(self) -> PledgeSeats:
+        """Seats by term state, from counts of distinct events (order-free: ``coverage.v1`` keeps a
+        region's terms in one partition, and each count only grows)."""
+        expired = self.terms_ended - self.cancelled - self.lapsed
+        commits = self.seats_filled - self.renewed
+        return PledgeSeats(
+            seats_committed=commits - self.activated - self.cancelled,
+            seats_active=self.activated + self.renewed - expired - self.lapsed,
+            workers_cancelled=self.cancelled,
+            workers_lapsed=self.lapsed,
+        )
 
     @property
     def remaining_idr(self) -> int:
@@ -243,10 +287,16 @@ class PledgeBooks:
         elif isinstance(event, CoverageCommitted | CoverageRenewed):
             book.lift("accepted")
             book.seats_filled += 1
+            book.renewed += isinstance(event, CoverageRenewed)
             book.workers.add(event.worker)
+        elif isinstance(event, CoverageActivated):
+            book.lift("accepted")
+            book.activated += 1
         else:
             book.lift("accepted")
             book.terms_ended += 1
+            book.cancelled += isinstance(event, CoverageCancelled)
+            book.lapsed += isinstance(event, CoverageLapsed)
         return book
 
     def book(self, sponsor_id: str, pledge_id: str) -> PledgeBook | None:

@@ -32,12 +32,14 @@ topic                      key     role      carries
 ``billing.v1``             region  output    ``bill.line`` / ``issued``, ``payment.reconciled``,
                                              ``refund.owed`` / ``closed`` / ``rejected``
 ``deadletter.v1``          none    output    ``deadletter``: reason and the original bytes
+``access-log.v1``          payer   record    ``access.recorded``: who downloaded personal data
 =========================  ======  ========  ==============================================
 
 The key of a region-keyed topic is the regency code (``"74.71"``); of
 ``pledge-status.v1`` the pledge's ``pledge_key`` (a sponsor's pledge keeps
-its statuses in one partition, in order); dead letters have none (their
-record may not have had a readable region).
+its statuses in one partition, in order); of ``access-log.v1`` the payer
+whose data was handed out (a payer's downloads in order); dead letters have
+none (their record may not have had a readable region).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from typing import Any
 from models.codec import INPUT_TYPES
 from models.errors import UnroutableError
 from models.events import (
+    AccessRecorded,
     ApplicationRejected,
     ApplicationSubmitted,
     ApplicationWaiting,
@@ -89,6 +92,7 @@ from models.events import (
 )
 
 __all__ = [
+    "ACCESS_LOG",
     "APPLICATIONS",
     "APPLICATION_STATUS",
     "BILLING",
@@ -123,6 +127,9 @@ class Role(StrEnum):
     """Written and read by the engine; it holds copies of events routed to other topics."""
     OUTPUT = "output"
     """Written by the engine for the city, sponsors and operators to read."""
+    RECORD = "record"
+    """Written by the API as a record of what it handed out (personal data downloads), for auditors;
+    the engine neither reads nor writes it."""
 
 
 class Key(StrEnum):
@@ -130,6 +137,8 @@ class Key(StrEnum):
     """The regency code the event names (an application's ``regency``, anyone else's ``region``)."""
     PLEDGE = "pledge"
     """``pledge_key(sponsor_id, pledge_id)``."""
+    PAYER = "payer"
+    """The ``payer_id`` the event is about."""
     NONE = "none"
 
 
@@ -169,10 +178,11 @@ BILLING = Topic(
     (BillLine, BillIssued, PaymentReconciled, RefundOwed, RefundClosed, RefundRejected),
 )
 DEADLETTER = Topic("deadletter.v1", Role.OUTPUT, Key.NONE, (DeadLetter,))
+ACCESS_LOG = Topic("access-log.v1", Role.RECORD, Key.PAYER, (AccessRecorded,))
 
 TOPICS: tuple[Topic, ...] = (
     APPLICATIONS, PLEDGES, CLOCK, REGISTRATIONS, PAYMENTS, REGION_LOG,
-    APPLICATION_STATUS, COVERAGE, PLEDGE_STATUS, FUNDING, BILLING, DEADLETTER,
+    APPLICATION_STATUS, COVERAGE, PLEDGE_STATUS, FUNDING, BILLING, DEADLETTER, ACCESS_LOG,
 )
 """Every topic, in the order the worker declares them."""
 INPUTS = tuple(t for t in TOPICS if t.role is Role.INPUT)
@@ -206,6 +216,10 @@ def _by_pledge(
     return pledge_key(event.sponsor_id, event.pledge_id).encode()
 
 
+def _by_payer(event: AccessRecorded) -> bytes:
+    return event.payer_id.encode()
+
+
 def _unkeyed(event: DeadLetter) -> None:
     return None
 
@@ -213,6 +227,7 @@ def _unkeyed(event: DeadLetter) -> None:
 _KEYS: dict[Key, Callable[[Any], bytes | None]] = {
     Key.REGION: _by_region,
     Key.PLEDGE: _by_pledge,
+    Key.PAYER: _by_payer,
     Key.NONE: _unkeyed,
 }
 

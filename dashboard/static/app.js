@@ -40,7 +40,7 @@
   const headings = {
     "h-people": L.people_over_time, "h-money": L.money_over_time, "h-district": L.by_district,
     "h-occupation": L.by_occupation, "h-sponsors": L.sponsors, "h-runway": L.runway_over_time,
-    "h-recent": L.recent,
+    "h-recent": L.recent, "h-states": L.money_by_state,
   };
   for (const [id, text] of Object.entries(headings)) document.getElementById(id).textContent = text;
   document.title = L.title;
@@ -48,8 +48,27 @@
   // ------------------------------------------------------------------ stats
 
   const STATS = [
-    ["covered", "covered"], ["waiting", "waiting"], ["ever_covered", "ever"], ["rejected", "rejected"],
+    ["covered", "covered"], ["waiting", "waiting"], ["registering", "registering"], ["lapsed", "lapsed"],
+    ["ever_covered", "ever"], ["rejected", "rejected"],
   ];
+
+  // Money by state: billed = paid + due + in arrears + written off; refunds are the payers'.
+  const MONEY_STATES = [
+    ["paid_idr", "paid"], ["due_idr", "due"], ["arrears_idr", "arrears"], ["written_off_idr", "written_off"],
+    ["refunds_owed_idr", "refunds_owed"], ["refunded_idr", "refunded"],
+  ];
+
+  function renderMoneyStates(money) {
+    const root = document.getElementById("money-states");
+    const now = money.length ? money[money.length - 1] : null;
+    root.replaceChildren(el("div", { class: "state billed" },
+      el("span", { class: "stat-label" }, L.billed),
+      el("strong", { "data-money": "billed_idr" }, rupiah(now ? now.billed_idr : 0)),
+    ), ...MONEY_STATES.map(([field, tone]) => el("div", { class: "state " + tone },
+      el("span", { class: "stat-label" }, L[tone]),
+      el("strong", { "data-money": field }, rupiah(now ? now[field] : 0)),
+    )));
+  }
 
   function renderStats(totals) {
     const root = document.getElementById("stats");
@@ -204,14 +223,16 @@
       [false, false, true, true, true, true, true],
     );
     const pledgeTable = table(
-      [L.pledge, L.sponsor, L.status, L.seats, L.pledged, L.paid, L.returned, L.runway],
+      [L.pledge, L.sponsor, L.payer, L.status, L.seats, L.pledged, L.paid, L.arrears, L.written_off,
+        L.returned, L.runway],
       pledges.map((p) => [
-        p.pledge_id, p.sponsor_id,
+        p.pledge_id, p.sponsor_id, p.payer_id,
         el("span", { class: "badge " + p.status, title: p.reason || "" }, L["status_" + p.status] || p.status),
-        seats(p.seats_filled, p.seats), rupiah(p.pledged_idr), rupiah(p.paid_idr), rupiah(p.returned_idr),
-        months(p.runway_months),
+        seats(p.seats_filled, p.seats), rupiah(p.pledged_idr), rupiah(p.paid_idr),
+        el("span", { class: p.arrears_idr ? "late" : "", "data-arrears": p.pledge_id }, rupiah(p.arrears_idr)),
+        rupiah(p.written_off_idr), rupiah(p.returned_idr), months(p.runway_months),
       ]),
-      [false, false, false, false, true, true, true, true],
+      [false, false, false, false, false, true, true, true, true, true, true],
     );
     holder.replaceChildren(sponsorTable, pledgeTable);
   }
@@ -263,6 +284,8 @@
     lineChart("chart-people", "legend-people", s.people, [
       { field: "covered", label: L.covered, tone: "covered" },
       { field: "waiting", label: L.waiting, tone: "waiting" },
+      { field: "registering", label: L.registering, tone: "registering" },
+      { field: "lapsed", label: L.lapsed, tone: "lapsed" },
     ], (v) => number.format(Math.round(v)));
     lineChart("chart-money", "legend-money", s.money, [
       { field: "pledged_idr", label: L.pledged, tone: "pledged" },
@@ -271,6 +294,10 @@
       { field: "remaining_idr", label: L.remaining, tone: "remaining" },
     ], (v, exact) => (exact ? rupiah(v) : rupiahShort(v)));
     barChart("chart-runway", s.money);
+    renderMoneyStates(s.money);
+    lineChart("chart-states", "legend-states", s.money,
+      MONEY_STATES.map(([field, tone]) => ({ field, label: L[tone], tone })),
+      (v, exact) => (exact ? rupiah(v) : rupiahShort(v)));
     breakdown("bars-district", s.districts, (r) => district(r.key, r.name));
     breakdown("bars-occupation", s.occupations, (r) => occupation(r.key));
     renderSponsors(s.sponsors, s.pledges);

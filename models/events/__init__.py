@@ -31,8 +31,9 @@ Modules: ``base`` (the header every event shares, id and money types,
 says about applications, coverage and pledges), ``payments`` (registration
 answers, payments and refund transfers read), ``billing`` (bills,
 reconciliation and refunds emitted), ``funding`` (ledger and payer account
-movements), ``dead_letter``. Import from this package: ``from models.events
-import CoverageActivated``. Which topic each type travels on, and its key,
+movements), ``access`` (the API's record of personal data handed out),
+``dead_letter``. Import from this package: ``from models.events import
+CoverageActivated``. Which topic each type travels on, and its key,
 is ``models.topics``.
 """
 
@@ -42,6 +43,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from models.events.access import AccessRecorded, AccessResource
 from models.events.base import EventId, Identifier, UtcDatetime, pledge_key
 from models.events.billing import (
     BillIssued,
@@ -99,6 +101,8 @@ from models.events.payments import (
 )
 
 __all__ = [
+    "AccessRecorded",
+    "AccessResource",
     "ApplicationRejected",
     "ApplicationSubmitted",
     "ApplicationWaiting",
@@ -150,5 +154,5 @@ __all__ = [
     "region_of",
 ]
 
-Event = Annotated[Input | OutputEvent | DeadLetter, Field(discriminator="type")]
+Event = Annotated[Input | OutputEvent | AccessRecorded | DeadLetter, Field(discriminator="type")]
 """Any event on any Jaring topic."""

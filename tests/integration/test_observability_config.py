@@ -79,3 +79,38 @@ def test_promtool_accepts_the_prometheus_files(args: list[str]) -> None:
     result = subprocess.run([system_tool("promtool"), *args], cwd=DEPLOY / "prometheus",
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+STATE_FILTER = re.compile(r'(jaring_rupiah|jaring_coverage_terms)\{state=~?"([a-z_|]+)"\}')
+
+
+def _exported_states() -> dict[str, set[str]]:
+    """The ``state`` label values the worker sets, per gauge, by driving its own ``observe_region``."""
+    registry = CollectorRegistry()
+    EngineMetrics.create(registry).observe_region("74.71", {}, {})
+    states: dict[str, set[str]] = {}
+    for family in registry.collect():
+        for sample in family.samples:
+            if "state" in sample.labels:
+                states.setdefault(sample.name, set()).add(sample.labels["state"])
+    return states
+
+
+def test_money_and_term_states_queried_by_alerts_and_panels_are_states_the_worker_sets() -> None:
+    """A renamed ledger state would leave the arrears alert and its panel silently empty."""
+    rules = yaml.safe_load((DEPLOY / "prometheus" / "rules.yml").read_text())
+    dashboard = json.loads((DEPLOY / "grafana" / "dashboards" / "jaring.json").read_text())
+    exprs = [rule["expr"] for group in rules["groups"] for rule in group["rules"]] + [
+        target["expr"] for panel in dashboard["panels"] for target in panel["targets"]
+    ]
+    filters = [(metric, states.split("|")) for e in exprs for metric, states in STATE_FILTER.findall(e)]
+    exported = _exported_states()
+
+    money = {state for metric, states in filters if metric == "jaring_rupiah" for state in states}
+    assert {"arrears", "paid", "due", "written_off"} <= money
+    for metric, states in filters:
+        assert set(states) <= exported[metric], (metric, sorted(set(states) - exported[metric]))
+    arrears = next(rule for group in rules["groups"] for rule in group["rules"]
+                   if rule.get("alert") == "JaringArrearsInRegion")
+    assert "region" in arrears["expr"] and arrears["for"]  # per region, after a configurable time
+    assert "/v1/payers/me/bills" in arrears["annotations"]["description"]  # the runbook names the bills

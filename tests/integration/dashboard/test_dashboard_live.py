@@ -1,9 +1,13 @@
 """The dashboard on the real pipeline: broker, ``jaring worker``, ``jaring dashboard``, headless Chromium.
 
 Kendari's 1,500 workers apply (three apply twice), three sponsors pledge 1,350
-seats, and six months close. The page, opened before the first event, must
-reach those totals by itself, without a reload. The screenshot it leaves is
-the one the README shows (``docs/dashboard.png``).
+seats, BPJS confirms the registrations and six months close while the payers
+pay as the demo's do (``jaring.demo.DEMO_HABITS``): payer 0 on time, payer 1
+two months late, payer 2 never (its 250 terms lapse at the close of May). A
+payer also pays a bill that does not exist, and half of that refund is
+settled. The page, opened before the first event, must reach those totals and
+money by state by itself, without a reload. The screenshot it leaves is the
+one the README shows (``docs/dashboard.png``).
 
 A fuzzer's pledge and applications for region ``00.00`` go in first: the
 engine rejects them on the output topics, and the page must neither list
@@ -25,9 +29,13 @@ import pytest
 from aiohttp import ClientSession
 from playwright.async_api import Browser, Page
 
+from dashboard.consumer import TOPICS
 from infra.settings import Settings
-from jaring.demo import engine_caught_up, feed, outputs_until
+from jaring.bpjs import Simulator
+from jaring.demo import DEMO_HABITS, answer, close_months, engine_caught_up, feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
+from models.events import PaymentReported, RefundSettled
+from models.topics import route
 from tests.conftest import DashboardFactory, WorkerFactory
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -39,6 +47,10 @@ SEATS = [600, 500, 250]
 KENDARI_NAMES = ("Mandonga", "Kendari", "Baruga", "Poasia", "Kendari Barat", "Abeli", "Wua-Wua", "Kadia",
                  "Puuwatu", "Kambu", "Nambo")
 MONTHS_CLOSED = 6
+PREMIUM = 16_800
+STRAY = 16_800
+"""A transfer by payer 0 to a bill id that does not exist: all of it is owed back."""
+SETTLED = 8_400
 
 
 def _rupiah_id(amount: int) -> str:
@@ -53,6 +65,31 @@ async def _stat(page: Page, key: str, value: int, timeout_s: float = 60) -> None
         arg=[key, f"{value:,}".replace(",", ".")],
         timeout=timeout_s * 1000,
     )
+
+
+async def _money(page: Page, field: str, amount: int, timeout_s: float = 60) -> None:
+    """Wait until the money-by-state panel shows ``amount`` for ``field`` (Indonesian digits)."""
+    await page.wait_for_function(
+        "([field, text]) => document.querySelector(`[data-money=\"${field}\"]`)?.textContent === text",
+        arg=[field, _rupiah_id(amount)],
+        timeout=timeout_s * 1000,
+    )
+
+
+def _stray_payment_and_its_refund(ticks: list[Any]) -> list[Any]:
+    """Payer 0 pays Rp 16,800 to a bill it never had, in June; half of the refund is settled."""
+    at = ticks[-2].event_time + timedelta(days=3)
+    payment = PaymentReported(
+        event_id="live-stray-payment", event_time=at, payment_id="TX-LIVE-STRAY", payer_id="payer-0",
+        region="74.71", bill_id="bill:74.71:payer-0:2025-12", amount_idr=STRAY, paid_on=at.date(),
+        source="topic",
+    )
+    later = at + timedelta(days=1)
+    settled = RefundSettled(
+        event_id="live-stray-refund", event_time=later, region="74.71",
+        refund_id="refund:74.71:TX-LIVE-STRAY", amount_idr=SETTLED, settled_on=later.date(),
+    )
+    return [payment, settled]
 
 
 async def test_the_page_reaches_the_scenario_totals_live_without_reload(
@@ -92,18 +129,36 @@ async def test_the_page_reaches_the_scenario_totals_live_without_reload(
             refused = await session.get(base + "v1/snapshot?region=" + bad)
             assert refused.status in (400, 404)
             assert (await refused.json())["type"] in ("region_invalid", "region_not_served")
+    simulator, answered = Simulator(DEMO_HABITS), set[str]()
     await feed(settings, sponsors)
-    await _stat(page, "covered", sum(SEATS))
+    await _stat(page, "registering", sum(SEATS))  # seats committed; BPJS has not answered yet
     await _stat(page, "waiting", 1_500 - sum(SEATS))
-    await feed(settings, ticks)
-    paid = sum(SEATS) * 16_800 * MONTHS_CLOSED
-    await page.wait_for_function(
-        "text => document.getElementById('legend-money').textContent.includes(text)",
-        arg=_rupiah_id(paid), timeout=60_000,
-    )
+    await answer(settings, simulator, answered)  # BPJS confirms every registration
+    await _stat(page, "covered", sum(SEATS))
+    await _stat(page, "registering", 0)
+    await close_months(settings, simulator, answered, ticks[:-1])
+    await feed(settings, _stray_payment_and_its_refund(ticks))
+    await close_months(settings, simulator, answered, ticks[-1:])
+    # By the close of June: payer 0 (600 seats) paid January to May, June is due; payer 1 (500) paid
+    # January to March in April to June, April and May are in arrears, June is due; payer 2 (250)
+    # never paid: its terms lapsed at the close of May (January + 4), January to April written off.
+    await _stat(page, "lapsed", SEATS[2])
+    await _stat(page, "covered", SEATS[0] + SEATS[1])
+    await _stat(page, "waiting", 1_500 - SEATS[0] - SEATS[1])  # the lapsed wait again: no seat is free
+    await _money(page, "paid_idr", (5 * SEATS[0] + 3 * SEATS[1]) * PREMIUM)
+    await _money(page, "due_idr", (SEATS[0] + SEATS[1]) * PREMIUM)
+    await _money(page, "arrears_idr", 2 * SEATS[1] * PREMIUM)
+    await _money(page, "written_off_idr", 4 * SEATS[2] * PREMIUM)
+    await _money(page, "refunds_owed_idr", STRAY)
+    await _money(page, "refunded_idr", SETTLED)
+    assert await page.text_content('[data-arrears="pledge-1"]') == _rupiah_id(2 * SEATS[1] * PREMIUM)
+    assert await page.locator("#chart-states polyline").count() == 6  # one line per money state
+    # the pledge table names each pledge's payer: whom the arrears alert's runbook says to call
+    assert "payer-1" in (await page.text_content("#sponsors") or "")
 
     assert await page.evaluate("window.__sameDocument") is True  # no reload happened
     assert await page.text_content('[data-stat="ever_covered"]') == "1.350"
+    assert await page.text_content('[data-stat="registering"]') == "0"
     districts = await page.locator("#bars-district .row").count()
     occupations = await page.locator("#bars-occupation .row").count()
     assert (districts, occupations) == (11, 9)  # Kendari's 11 districts; the scenario's 9 trades
@@ -121,7 +176,10 @@ async def test_the_page_reaches_the_scenario_totals_live_without_reload(
     phone = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
     await phone.goto(dashboard.ready_url.removesuffix("healthz") + "?lang=en")
     await phone.wait_for_selector('[data-stat="covered"]')
-    assert await phone.text_content('[data-stat="covered"]') == "1,350"  # English digits on request
+    assert await phone.text_content('[data-stat="covered"]') == "1,100"  # English digits on request
+    assert await phone.text_content('[data-money="arrears_idr"]') == f"Rp {2 * SEATS[1] * PREMIUM:,}"
+    assert "In arrears" in (await phone.text_content("#money-states") or "")
+    assert await phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows sideways
     english = await phone.locator("#bars-district .row-label").all_text_contents()
     assert sorted(english) == sorted(f"{name} district" for name in KENDARI_NAMES)
     await phone.screenshot(path=str(SCREENSHOT_PHONE))
@@ -136,19 +194,25 @@ async def test_a_restarted_dashboard_rebuilds_the_same_view_and_the_example_read
     await feed(settings, apps)
     await outputs_until(settings, lambda r: r.accounted >= len(apps))
     await feed(settings, pledges([30], start=apps[-1].event_time + timedelta(hours=1), months=1))
+    await outputs_until(settings, lambda r: r.result.counts["coverage.committed"] >= 30)
+    simulator, answered = Simulator(), set[str]()
+    await answer(settings, simulator, answered)  # BPJS confirms the registrations
     await outputs_until(settings, lambda r: r.result.counts["coverage.activated"] >= 30)
     await feed(settings, month_ticks("2026-01", 1))  # only now: input topics have no order between them
     # The month close's outputs span topics; read once all are on the broker, not at the first seen.
     await engine_caught_up(settings)
     audit = await outputs_until(settings, lambda r: r.result.counts["coverage.expired"] >= 30)
 
-    before = await _snapshot(first.ready_url, events=len(audit.events))
+    shown = [e for e in audit.events if route(e)[0] in TOPICS]  # the dashboard reads no bills
+    before = await _snapshot(first.ready_url, events=len(shown))
     first.stop()
     after = await _snapshot(dashboard_factory().ready_url)
 
     assert before == after
-    assert before["totals"] == {"covered": 0, "waiting": 40, "ever_covered": 30, "rejected": 0}
-    assert before["events"] == len(audit.events)
+    assert before["totals"] == {
+        "covered": 0, "waiting": 40, "ever_covered": 30, "rejected": 0, "registering": 0, "lapsed": 0,
+    }
+    assert before["events"] == len(shown)
 
     coverage = audit.counts["coverage.activated"] + audit.counts["coverage.expired"]
     lines = await _example_lines(settings, coverage)

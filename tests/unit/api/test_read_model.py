@@ -122,8 +122,9 @@ def test_any_order_and_any_repeats_give_the_same_books(rng: random.Random, repea
 def test_a_repeated_event_is_dropped_by_its_id() -> None:
     _, events = story()
     model = ReadModel()
+    first = {e.event_id: model.apply(e) for e in events}  # every event once (bills and payments too)
     assert all(
-        model.apply(e)
+        first[e.event_id]
         for e in events
         if e.type.startswith("pledge.")
         or e.type in ("funding.movement", "coverage.committed", "coverage.renewed", "coverage.expired")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from models import codec
 from models.errors import DecodeError
-from models.events import Event, MonthTick, Targeting
+from models.events import AccessRecorded, Event, MonthTick, Targeting
 from models.matcher import RegionMatcher
 from models.nik import Sex
 from models.occupations import Occupation
@@ -74,6 +74,11 @@ def one_of_each_type() -> list[Any]:
     feed(application(serial=77), pledge(amount_idr=6 * 16_800, months=6))
     feed(confirmed(m.committed()[0]))
     feed(*(tick(f"2025-{n:02d}") for n in range(2, 7)))
+    # the API's record of a registration list download
+    events.append(AccessRecorded(
+        event_id="access.recorded:1", event_time=T0, key_id="k1", role="payer", subject="payer-1",
+        payer_id="payer-1", resource="registrations", format="csv", rows=3,
+    ))
     by_type: dict[str, Any] = {}
     for e in events:
         by_type.setdefault(e.type, e)
