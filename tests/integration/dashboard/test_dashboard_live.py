@@ -26,7 +26,8 @@ from aiohttp import ClientSession
 from playwright.async_api import Browser, Page
 
 from infra.settings import Settings
-from jaring.demo import engine_caught_up, feed, outputs_until
+from jaring.bpjs import Simulator
+from jaring.demo import answer, engine_caught_up, feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
 from tests.conftest import DashboardFactory, WorkerFactory
 
@@ -136,7 +137,8 @@ async def test_a_restarted_dashboard_rebuilds_the_same_view_and_the_example_read
     await feed(settings, apps)
     await outputs_until(settings, lambda r: r.accounted >= len(apps))
     await feed(settings, pledges([30], start=apps[-1].event_time + timedelta(hours=1), months=1))
-    await outputs_until(settings, lambda r: r.result.counts["coverage.activated"] >= 30)
+    await outputs_until(settings, lambda r: r.result.counts["coverage.committed"] >= 30)
+    await answer(settings, Simulator(), set())  # BPJS confirms the 30 registrations: cover starts
     await feed(settings, month_ticks("2026-01", 1))  # only now: input topics have no order between them
     # The month close's outputs span topics; read once all are on the broker, not at the first seen.
     await engine_caught_up(settings)
@@ -150,7 +152,8 @@ async def test_a_restarted_dashboard_rebuilds_the_same_view_and_the_example_read
     assert before["totals"] == {"covered": 0, "waiting": 40, "ever_covered": 30, "rejected": 0}
     assert before["events"] == len(audit.events)
 
-    coverage = audit.counts["coverage.activated"] + audit.counts["coverage.expired"]
+    coverage = (audit.counts["coverage.committed"] + audit.counts["coverage.activated"]
+                + audit.counts["coverage.expired"])
     lines = await _example_lines(settings, coverage)
     assert sum(line.startswith("coverage.activated\t") for line in lines) == 30
     assert all(line.split("\t")[2].startswith("w_") for line in lines)
