@@ -214,7 +214,7 @@ def run_size(
         spent[event.type] += clock() - t0
         outputs += len(out)
         if event.type == "pledge.submitted":
-            seats += sum(1 for o in out if o.type == "coverage.activated")
+            seats += sum(1 for o in out if o.type == "coverage.committed")
         elif event.type == "month.tick":
             paid += sum(1 for o in out if o.type == "funding.movement")
         counts[event.type] += 1

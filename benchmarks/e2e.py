@@ -296,7 +296,7 @@ async def match_latency(bootstrap: str, workdir: Path, rate: float, seconds: flo
 
         def see(record: Record) -> None:
             event = loads(record.value)
-            if event.get("type") == "coverage.activated":
+            if event.get("type") == "coverage.committed":  # the match (registration follows)
                 activated[event["worker"]] = record.timestamp_ms
 
         await read_until(bootstrap, [settings.topic(COVERAGE.name)], lambda _: len(activated) >= count,

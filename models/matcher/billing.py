@@ -19,6 +19,8 @@ owed, so money for them is excess.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from models.errors import Reason
 from models.events import FundingKind, PaymentReported, ReconcileOutcome, RefundCause, RefundSettled
 from models.matcher.emit import due_date
@@ -55,7 +57,7 @@ class Accounts(RegionState):
 
     # ------------------------------------------------------------ a month close
 
-    def _fall_due(self, month: int, terms: list[Term]) -> None:
+    def _fall_due(self, month: int, terms: Iterable[Term]) -> None:
         """Lines of the month before ``month`` still unpaid at its close are in arrears: one movement
         per pledge, in the order the walk met them."""
         arrears: dict[str, int] = {}
@@ -86,9 +88,13 @@ class Accounts(RegionState):
         self._term_changed(t)
         return total
 
-    def _bill(self, month: int, terms: list[Term]) -> None:
-        """Bill ``terms`` (active, in start order) one line each for ``month``; then bills and movements."""
+    def _bill(self, month: int, terms: Iterable[Term]) -> list[Term]:
+        """Bill ``terms`` (active, in start order, walked once) one line each for ``month``, then each
+        payer's bill and each pledge's movement; returns the terms whose last month this was.
+
+        Held meanwhile: a bill per payer and a sum per pledge, never the lines."""
         bills: dict[str, Bill] = {}
+        ending: list[Term] = []
         billed: dict[str, int] = {}
         due = due_date(month, self.policy.bill_due_day)
         for t in terms:
@@ -104,6 +110,8 @@ class Accounts(RegionState):
             self._unpaid.setdefault(b_id, {})[t.coverage_id] = t
             self._changed_workers[t.worker] = None
             billed[t.pledge_key] = billed.get(t.pledge_key, 0) + t.monthly_premium_idr
+            if t.months_billed == t.months:
+                ending.append(t)
         for key, amount in billed.items():
             p = self._pledges[key]
             p.ledger.bill(amount)
@@ -112,6 +120,7 @@ class Accounts(RegionState):
             self._bills[b_id] = bills[b_id]
             self._changed_bills[b_id] = None
             self._out.bill_issued(bills[b_id])
+        return ending
 
     # ------------------------------------------------------------ payments
 

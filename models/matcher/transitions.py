@@ -9,6 +9,8 @@ list ``waiting_list``; how outputs are built and named ``emit``.
 from __future__ import annotations
 
 from bisect import insort
+from collections.abc import Iterator
+from itertools import chain
 from typing import NamedTuple
 
 from models.eligibility import Rejection, check_application, check_pledge
@@ -236,21 +238,19 @@ class RegionMatcher(Seats):
         self._out.in_month(period_name(month))
         displaced = self._deadlines(month)
         window = self.policy.lapse_after_unpaid_months
-        terms = [w.coverage for w in self._active.values() if w.coverage is not None]
         owing = sorted(self._ended.values(), key=lambda t: t.seq)
-        late = [t for t in (*terms, *owing) if t.unpaid_periods and t.unpaid_periods[-1] == month - 1]
+        late = (t for t in chain(self._active_terms(), owing) if t.unpaid_periods
+                and t.unpaid_periods[-1] == month - 1)
         self._fall_due(month, late)
-        lapsing = [t for t in terms if t.unpaid_periods and month - t.unpaid_periods[0] > window]
+        lapsing = [t for t in self._active_terms()
+                   if t.unpaid_periods and month - t.unpaid_periods[0] > window]
         for t in owing:
             old = [q for q in t.unpaid_periods if month - q > window]
             if old:
                 self._write_off(t, old, month)
         for t in lapsing:
             displaced.append(self._lapse(t, month))
-        lapsed = {t.coverage_id for t in lapsing}
-        billing = [t for t in terms if t.coverage_id not in lapsed]
-        self._bill(month, billing)
-        expiring = [self._workers[t.worker] for t in billing if t.months_billed == t.months]
+        expiring = [self._workers[t.worker] for t in self._bill(month, self._active_terms())]
         for p in list(self._pledges.values()):
             if p.status != "expired" and p.until <= month:
                 self._expire(p)
@@ -270,6 +270,10 @@ class RegionMatcher(Seats):
         displaced.sort(key=Worker.entry)
         for w in displaced:
             self._seat_again(w)
+
+    def _active_terms(self) -> Iterator[Term]:
+        """Active terms in start order, walked (a close never copies them into a list)."""
+        return (w.coverage for w in self._active.values() if w.coverage is not None)
 
     def _deadlines(self, month: int) -> list[Worker]:
         """Step 1 of a close: seats unconfirmed at their registration deadline are cancelled and refilled;

@@ -67,13 +67,13 @@ async def test_a_worker_authenticated_with_scram_matches_end_to_end(
 
     await feed(settings, [*apps, *offers])
     final = await outputs_until(
-        settings, lambda r: r.accounted >= 200 and r.result.counts["coverage.activated"] >= 70,
+        settings, lambda r: r.accounted >= 200 and r.result.counts["coverage.committed"] >= 70,
         timeout=120, applications=200,
     )
 
     assert final.ok, final.violations
     assert final.counts["pledge.accepted"] == 2
-    assert final.counts["coverage.activated"] == 70
+    assert final.counts["coverage.committed"] == 70
 
 
 async def test_a_client_with_a_wrong_password_is_refused(

@@ -17,7 +17,8 @@ import pytest
 from deploy.kafka.runner import free_port
 from infra.settings import Settings
 from infra.topic_io import send_all
-from jaring.demo import feed, outputs_until
+from jaring.bpjs import Simulator
+from jaring.demo import answer, close_months, feed, outputs_until
 from jaring.processes import ServiceProcess
 from jaring.scenario import applications, month_ticks, pledges
 from models.codec import loads
@@ -137,26 +138,35 @@ async def test_prometheus_answers_match_what_the_scenario_did(
     await feed(settings, offers)
     # Only now the ticks: the pledge and clock topics have no order between them, and a
     # tick routed before a pledge closes its month unpaid (CI saw exactly that once).
-    await outputs_until(settings, lambda r: r.result.counts["coverage.activated"] >= 200)
-    await feed(settings, month_ticks("2026-01", 2))
+    await outputs_until(settings, lambda r: r.result.counts["coverage.committed"] >= 200)
+    # BPJS confirms the registrations; the payers pay January's bills in February (jaring.bpjs)
+    simulator, answered = Simulator(), set[str]()
+    await answer(settings, simulator, answered)
+    await close_months(settings, simulator, answered, month_ticks("2026-01", 2))
     await send_all(settings.kafka_bootstrap, settings.topic(PLEDGES.name), [(b"74.71", b"{not json")] * 2)
     audit = await outputs_until(
         settings,
-        lambda r: r.result.counts["funding.premium_paid"] >= 400 and r.result.counts["deadletter"] >= 2,
+        lambda r: r.result.counts["bill.line"] >= 400 and r.result.counts["deadletter"] >= 2,
         applications=300,
     )
     assert audit.ok, audit.violations
 
     assert await prometheus.until('up{job="jaring-worker"}', 1) == 1
-    assert await prometheus.until("sum(jaring_matches_total)", audit.counts["coverage.activated"]) == 200
+    assert await prometheus.until("sum(jaring_matches_total)", audit.counts["coverage.committed"]) == 200
+    assert await prometheus.until('sum(jaring_registrations_total{outcome="confirmed"})', 200) == 200
+    assert await prometheus.until('sum(jaring_payments_total{outcome="exact"})', 2) == 2
+    assert await prometheus.until('sum(jaring_coverage_terms{state="active"})', 200) == 200
     assert await prometheus.until("sum(jaring_applications_total)", 300) == 300
     assert await prometheus.until('sum(jaring_dead_letters_total{stage="router"})', 2) == 2
     assert await prometheus.until('sum(jaring_rupiah{state="pledged"})', sum(p.amount_idr for p in offers)) \
         == 200 * 16_800 * 12
-    assert await prometheus.until('sum(jaring_rupiah{state="paid"})', 400 * 16_800) == 400 * 16_800
+    assert await prometheus.until('sum(jaring_rupiah{state="billed"})', 400 * 16_800) == 400 * 16_800
+    assert await prometheus.until('sum(jaring_rupiah{state="paid"})', 200 * 16_800) == 200 * 16_800
+    assert await prometheus.until('sum(jaring_rupiah{state="due"})', 200 * 16_800) == 200 * 16_800
     assert await prometheus.until("sum(jaring_waiting_workers)", 100) == 100
     assert await prometheus.until("sum(jaring_covered_workers)", 200) == 200
-    assert await prometheus.until("sum(jaring_events_processed_total)", 300 + 2 + 2) == 304
+    # 300 applications, 2 pledges, 200 registrations confirmed, 2 payments, 2 ticks
+    assert await prometheus.until("sum(jaring_events_processed_total)", 300 + 2 + 200 + 2 + 2) == 506
     p99 = "histogram_quantile(0.99, sum by (le) (jaring_match_latency_seconds_bucket))"
     assert (prometheus.value(p99) or 0) > 0
     assert (prometheus.value("sum(faust_topic_partition_end_offset)") or 0) > 0  # Faust's own sensor too

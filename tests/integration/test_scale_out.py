@@ -22,11 +22,12 @@ from aiokafka.partitioner import murmur2
 from deploy.kafka.runner import KafkaCluster
 from infra.settings import Settings
 from jaring.audit import Audit, Reader
-from jaring.demo import feed, outputs_until
+from jaring.bpjs import Simulator
+from jaring.demo import answer, close_months, feed, outputs_until
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications, month_ticks, pledges
 from models.codec import dumps
-from models.events import CoverageActivated, FundingMovement
+from models.events import CoverageCommitted, FundingMovement
 from models.regions import districts_of
 from tests.conftest import WorkerFactory, assert_same_as_replay
 
@@ -97,11 +98,16 @@ async def _play(settings: Settings, midway: Callable[[], None] = lambda: None,
     midway()
     await outputs_until(settings, lambda r: r.accounted >= len(apps), timeout=120)
     await feed(settings, offers)
-    await outputs_until(settings, counted("coverage.activated", seats), timeout=120)
-    await feed(settings, ticks)
-    await outputs_until(settings, counted("funding.premium_paid", seats), timeout=120)
+    await outputs_until(settings, counted("coverage.committed", seats), timeout=120)
+    # BPJS confirms every registration; payers pay each bill the month after (jaring.bpjs)
+    simulator, answered = Simulator(), set[str]()
+    await answer(settings, simulator, answered)
+    first = [t for t in ticks if t.period == "2026-01"]
+    await close_months(settings, simulator, answered, first)
+    await outputs_until(settings, counted("bill.line", seats), timeout=120)
     late()
-    return await outputs_until(settings, counted("funding.premium_paid", seats * MONTHS_PAID),
+    await close_months(settings, simulator, answered, [t for t in ticks if t not in first])
+    return await outputs_until(settings, counted("bill.line", seats * MONTHS_PAID),
                                timeout=120, applications=len(apps))
 
 
@@ -110,7 +116,7 @@ def _ledgers(audit: Audit) -> dict[str, object]:
 
 
 def _coverage_ids(audit: Audit) -> set[str]:
-    return {e.coverage_id for e in audit.of(CoverageActivated) if isinstance(e, CoverageActivated)}
+    return {e.coverage_id for e in audit.of(CoverageCommitted) if isinstance(e, CoverageCommitted)}
 
 
 async def test_three_workers_on_three_brokers_survive_a_worker_and_a_broker_kill_with_one_workers_totals(
@@ -142,7 +148,7 @@ async def test_three_workers_on_three_brokers_survive_a_worker_and_a_broker_kill
     assert alone.ok, alone.violations
     assert shared.ok, shared.violations
     assert dict(shared.counts) == dict(alone.counts)
-    assert shared.counts["coverage.activated"] == sum(SEATS) * len(REGIONS)
+    assert shared.counts["coverage.committed"] == sum(SEATS) * len(REGIONS)
     assert _coverage_ids(shared) == _coverage_ids(alone)
     assert _ledgers(shared) == _ledgers(alone)
     assert len(_ledgers(shared)) == len(SEATS) * len(REGIONS)

@@ -36,11 +36,12 @@ from deploy.kafka.tls import Pki, make_ca, make_pki
 from infra.kafka_security import client_kwargs
 from infra.settings import Settings
 from infra.topic_io import read_until
-from jaring.demo import feed, outputs_until
+from jaring.bpjs import Simulator
+from jaring.demo import answer, feed, outputs_until
 from jaring.processes import ServiceProcess
 from jaring.scenario import applications, pledges
 from models.codec import decode
-from models.events import CoverageActivated, PledgeSubmitted
+from models.events import CoverageCommitted, PledgeSubmitted
 from models.topics import COVERAGE, PLEDGES
 from tests.conftest import WorkerFactory
 from tests.unit.factories import application
@@ -165,8 +166,9 @@ async def test_a_city_on_scram_over_tls_runs_worker_api_and_dashboard_end_to_end
     submitted = [e for r in pledged if isinstance(e := decode(r.value), PledgeSubmitted)]
     assert [(e.pledge_id, e.sponsor_id) for e in submitted] == [(pledge_id, "dealer-kendari")]
     covered = await read_until(settings, [settings.topic(COVERAGE.name)], lambda records: len(records) >= 2)
-    activated = [e for r in covered if isinstance(e := decode(r.value), CoverageActivated)]
-    assert [e.pledge_id for e in activated] == [pledge_id, pledge_id]
+    committed = [e for r in covered if isinstance(e := decode(r.value), CoverageCommitted)]
+    assert [e.pledge_id for e in committed] == [pledge_id, pledge_id]
+    await answer(settings, Simulator(), set())  # BPJS confirms both registrations: cover starts
     snapshot = await dashboard_snapshot(dashboard_port, lambda body: body["totals"]["covered"] == 2)
     assert snapshot["totals"] == {"covered": 2, "waiting": 1, "ever_covered": 2, "rejected": 0}
     assert [p["pledge_id"] for p in snapshot["pledges"]] == [pledge_id]
@@ -201,16 +203,16 @@ async def test_mutual_tls_a_worker_with_a_client_certificate_matches_and_one_wit
     apps = applications(30, seed=14)
     await feed(mtls, [*apps, *pledges([10], start=apps[-1].event_time + timedelta(hours=1))])
     final = await outputs_until(
-        mtls, lambda r: r.accounted >= 30 and r.result.counts["coverage.activated"] >= 10,
+        mtls, lambda r: r.accounted >= 30 and r.result.counts["coverage.committed"] >= 10,
         timeout=90, applications=30,
     )
     anonymous = mtls.model_copy(update={"kafka_ssl_certfile": None, "kafka_ssl_keyfile": None})
     producer = AIOKafkaProducer(**client_kwargs(anonymous), request_timeout_ms=5_000)
 
     assert created.returncode == 0, created.stderr
-    assert created.stdout.count("created ") == 13, created.stdout
+    assert created.stdout.count("created ") == 16, created.stdout
     assert final.ok, final.violations
-    assert final.counts["coverage.activated"] == 10
+    assert final.counts["coverage.committed"] == 10
     assert refused.returncode == EXIT_CONFIG, refused.stderr
     assert refused.stderr.startswith("kafka_tls_client_cert: 127.0.0.1:"), refused.stderr
     assert "requires a client certificate (mutual TLS); set JARING_KAFKA_SSL_CERTFILE" in refused.stderr

@@ -24,7 +24,7 @@ from jaring.demo import feed
 from models.codec import decode
 from models.events import (
     ApplicationWaiting,
-    CoverageActivated,
+    CoverageCommitted,
     PledgeAccepted,
     PledgeExhausted,
     PledgeRejected,
@@ -164,9 +164,9 @@ async def test_a_second_sponsor_can_neither_probe_nor_squat_another_s_pledge_ids
     }
 
     coverage = await read_until(
-        settings, [settings.topic(COVERAGE.name)], lambda rs: count(CoverageActivated, rs) == 3
+        settings, [settings.topic(COVERAGE.name)], lambda rs: count(CoverageCommitted, rs) == 3
     )
-    covered = [e for r in coverage if isinstance(e := decode(r.value), CoverageActivated)]
+    covered = [e for r in coverage if isinstance(e := decode(r.value), CoverageCommitted)]
     assert sorted(e.coverage_id.rsplit(":", 2)[0] for e in covered) == [
         "bank-sultra:shared-1", "dealer-kendari:probe-1", "dealer-kendari:shared-1"
     ]

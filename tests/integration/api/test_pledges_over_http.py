@@ -14,7 +14,7 @@ from infra.topic_io import Record, read_until
 from jaring.demo import feed
 from jaring.processes import ServiceProcess
 from models.codec import decode
-from models.events import CoverageActivated
+from models.events import CoverageCommitted
 from models.topics import COVERAGE
 from tests.conftest import WorkerFactory
 from tests.integration.api.conftest import RECEIVED, ApiProcessFactory, Keys, auth, base_url
@@ -84,14 +84,14 @@ async def test_a_pledge_posted_over_http_covers_waiting_workers_and_shows_in_the
         def two_covered(records: list[Record]) -> bool:
             return (
                 sum(
-                    isinstance(e := decode(r.value), CoverageActivated) and e.pledge_id == pledge_id
+                    isinstance(e := decode(r.value), CoverageCommitted) and e.pledge_id == pledge_id
                     for r in records
                 )
                 >= 2
             )
 
         records = await read_until(settings.kafka_bootstrap, [settings.topic(COVERAGE.name)], two_covered)
-        covered = [e for r in records if isinstance(e := decode(r.value), CoverageActivated)]
+        covered = [e for r in records if isinstance(e := decode(r.value), CoverageCommitted)]
         assert {e.sponsor_id for e in covered} == {"dealer-kendari"}
 
         status = await status_until(
