@@ -139,11 +139,11 @@ def bill_ref(bill_id: str) -> BillRef | None:
 
 
 def refund_region(refund_id: str) -> str | None:
-    """The region of a refund id (``refund:{region}:{payment_id}``), or None when it is not one."""
+    """The region of a refund id (``refund:{region}:{payer}:{payment_id}``), or None when it is not one."""
     parts = refund_id.split(":")
-    if len(parts) != 3 or parts[0] != "refund" or not _valid(_REGION, parts[1]) or not _valid(_ID, parts[2]):
+    if len(parts) != 4 or parts[0] != "refund" or not _valid(_REGION, parts[1]):
         return None
-    return parts[1]
+    return parts[1] if _valid(_ID, parts[2]) and _valid(_ID, parts[3]) else None
 
 
 def payment_event(
@@ -165,20 +165,22 @@ def payment_event(
 
 
 def confirmation_event(
-    *, region: str, coverage_id: str, membership_number: str, start_date: date, now: datetime
+    *, region: str, coverage_id: str, payer_id: str, membership_number: str, start_date: date, now: datetime
 ) -> RegistrationConfirmed:
-    said = _digest("confirmed", region, coverage_id, membership_number, start_date.isoformat())
+    said = _digest("confirmed", region, coverage_id, payer_id, membership_number, start_date.isoformat())
     return RegistrationConfirmed(
         event_id=f"registration.confirmed.api:{said}", event_time=now, region=region, coverage_id=coverage_id,
-        membership_number=membership_number, start_date=start_date,
+        payer_id=payer_id, membership_number=membership_number, start_date=start_date,
     )
 
 
-def rejection_event(*, region: str, coverage_id: str, reason: str, now: datetime) -> RegistrationRejected:
-    said = _digest("rejected", region, coverage_id, reason)
+def rejection_event(
+    *, region: str, coverage_id: str, payer_id: str, reason: str, now: datetime
+) -> RegistrationRejected:
+    said = _digest("rejected", region, coverage_id, payer_id, reason)
     return RegistrationRejected(
         event_id=f"registration.rejected.api:{said}", event_time=now, region=region, coverage_id=coverage_id,
-        reason=reason,
+        payer_id=payer_id, reason=reason,
     )
 
 

@@ -212,8 +212,8 @@ async def confirm_registration(
     (`coverage.activated`, cover starts in the region's current month), or says why it cannot
     (`registration.unmatched`: `registration_unknown`, `registration_not_pending`)."""
     event = confirmation_event(
-        region=body.region, coverage_id=body.coverage_id, membership_number=body.membership_number,
-        start_date=body.start_date, now=svc.now(),
+        region=body.region, coverage_id=body.coverage_id, payer_id=acting_payer(who, body.payer_id),
+        membership_number=body.membership_number, start_date=body.start_date, now=svc.now(),
     )
     receipt = RegistrationReceipt(coverage_id=body.coverage_id, answer="confirmed", event_id=event.event_id)
     scope = ("registrations/confirmations", who.subject, idempotency_key)
@@ -232,7 +232,8 @@ async def reject_registration(
     in `message`) and gives it to the next waiting worker the pledge admits. Write BPJS's reason
     without the worker's NIK or name: it travels on an output topic."""
     event = rejection_event(
-        region=body.region, coverage_id=body.coverage_id, reason=body.reason, now=svc.now()
+        region=body.region, coverage_id=body.coverage_id, payer_id=acting_payer(who, body.payer_id),
+        reason=body.reason, now=svc.now(),
     )
     receipt = RegistrationReceipt(coverage_id=body.coverage_id, answer="rejected", event_id=event.event_id)
     return await _submit(
@@ -251,10 +252,14 @@ async def upload_confirmations(
     who: PayerDesk,
     svc: Svc,
     region: Annotated[RegencyCode, Query(description="The regency of every registration in the file.")],
+    payer_id: Annotated[
+        Identifier | None, Query(description="Officer keys: the payer whose registrations these are.")
+    ] = None,
 ) -> JSONResponse:
     """`Content-Type: text/csv`, the same rules as the payment report, with the columns
     `coverage_id,membership_number,start_date`: each valid row becomes one
     `registration.confirmed`, exactly as `POST /v1/registrations/confirmations` would."""
+    payer = acting_payer(who, payer_id)
     data = await _csv_body(request)
     rows = _read(data, CONFIRMATIONS, svc)
     now = svc.now()
@@ -266,13 +271,14 @@ async def upload_confirmations(
             continue
         v = row.values
         event = confirmation_event(
-            region=region, coverage_id=v["coverage_id"], membership_number=v["membership_number"],
-            start_date=v["start_date"], now=now,
+            region=region, coverage_id=v["coverage_id"], payer_id=payer,
+            membership_number=v["membership_number"], start_date=v["start_date"], now=now,
         )
         events.append(event)
         results.append(_accepted(row, v["coverage_id"], event.event_id))
     return await _submit_upload(
-        svc, ("registrations/confirmations/report", who.subject, idempotency_key), _file_print(data, region),
+        svc, ("registrations/confirmations/report", who.subject, idempotency_key),
+        _file_print(data, f"{region}:{payer}"),
         events, results,
     )
 
@@ -290,13 +296,13 @@ async def settle_refund(
 ) -> JSONResponse:
     """Officer keys only: the city makes the transfer, so the city records it; a payer saying it was
     paid back is not the record of a transfer. The region comes from the refund id
-    (`refund:{region}:{payment_id}`, as on `refund.owed`). The engine answers `refund.closed`, or
+    (`refund:{region}:{payer}:{payment_id}`, as on `refund.owed`). The engine answers `refund.closed`, or
     `refund.rejected` (`refund_unknown`, `refund_over_owed`)."""
     region = refund_region(refund_id)
     if region is None:
         raise ProblemError(
             422, "invalid_body", "fix these fields and resend: refund_id (see errors)",
-            errors=[{"field": "refund_id", "problem": "not a refund id: refund:{region}:{payment_id}",
+            errors=[{"field": "refund_id", "problem": "not a refund id: refund:{region}:{payer}:{payment_id}",
                      "kind": "not_a_refund_id"}],
         )
     event = settlement_event(

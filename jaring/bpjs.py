@@ -92,11 +92,13 @@ class Simulator:
         if every and self._answered % every == 0:
             return RegistrationRejected(
                 event_id=f"bpjs-rejected:{event.coverage_id}", event_time=at, region=event.region,
-                coverage_id=event.coverage_id, reason="data kependudukan tidak cocok (simulated)",
+                coverage_id=event.coverage_id, payer_id=event.payer_id,
+                reason="data kependudukan tidak cocok (simulated)",
             )
         return RegistrationConfirmed(
             event_id=f"bpjs-confirmed:{event.coverage_id}", event_time=at, region=event.region,
-            coverage_id=event.coverage_id, membership_number=membership_number(event.coverage_id),
+            coverage_id=event.coverage_id, payer_id=event.payer_id,
+            membership_number=membership_number(event.coverage_id),
             start_date=at.date(),
         )
 

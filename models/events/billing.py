@@ -7,7 +7,9 @@ by exactly one ``payment.reconciled``; money the engine cannot apply to a
 bill becomes a ``refund.owed`` to the payer, closed by ``refund.closed``
 when the city reports the transfer. Ids derive from their cause:
 ``bill:{region}:{payer}:{period}``, line ``{bill_id}:{coverage_id}``,
-``refund:{region}:{payment_id}``.
+``refund:{region}:{payer}:{payment_id}`` (a payment
+reference is its payer's: another payer's transaction with the same
+reference is another payment).
 """
 
 from __future__ import annotations

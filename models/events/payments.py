@@ -43,6 +43,8 @@ class RegistrationConfirmed(EventBase):
     region: RegencyCode
     coverage_id: DerivedId
     """The ``coverage_id`` of the ``coverage.committed`` request it answers."""
+    payer_id: Identifier
+    """The payer that registered the worker: an answer for another payer's seat changes nothing."""
     membership_number: MembershipNumber
     start_date: date
     """The start BPJS recorded; cover is billed from the region's current month whatever it says."""
@@ -54,6 +56,8 @@ class RegistrationRejected(EventBase):
     type: Literal["registration.rejected"] = "registration.rejected"
     region: RegencyCode
     coverage_id: DerivedId
+    payer_id: Identifier
+    """The payer that registered the worker: an answer for another payer's seat changes nothing."""
     reason: str = Field(min_length=1, max_length=500)
     """BPJS's own words, carried in the cancellation's ``message``."""
 

@@ -25,7 +25,7 @@ from models.errors import Reason
 from models.events import FundingKind, PaymentReported, ReconcileOutcome, RefundCause, RefundSettled
 from models.matcher.emit import due_date
 from models.matcher.entities import Bill, Payer, Payment, Pledge, Refund, Term
-from models.matcher.state import RegionState, bill_id
+from models.matcher.state import RegionState, bill_id, payment_key
 from models.periods import period_name
 
 __all__ = ["Accounts"]
@@ -127,17 +127,19 @@ class Accounts(RegionState):
     def _reconcile(self, event: PaymentReported) -> bool:
         """Reconcile a payment; True when its event id must be remembered (a duplicate)."""
         out = self._out
-        if event.payment_id in self._payments:
+        key = payment_key(event.payer_id, event.payment_id)
+        if key in self._payments:
             out.payment_reconciled(
                 event, "duplicate", Reason.PAYMENT_DUPLICATE,
-                f"payment {event.payment_id} was reconciled already; nothing was applied again",
+                f"payment {event.payment_id} of payer {event.payer_id} was reconciled already; "
+                "nothing was applied again",
                 applied=0, refund=0, lines_paid=0, lines_outstanding=0, outstanding=0,
             )
             return True
-        self._payments[event.payment_id] = Payment(
+        self._payments[key] = Payment(
             event.payment_id, event.event_id, event.payer_id, event.bill_id, event.amount_idr
         )
-        self._changed_payments[event.payment_id] = None
+        self._changed_payments[key] = None
         bill = self._bills.get(event.bill_id)
         if bill is None or bill.payer_id != event.payer_id:
             reason = Reason.BILL_UNKNOWN if bill is None else Reason.BILL_OF_ANOTHER_PAYER
@@ -210,8 +212,8 @@ class Accounts(RegionState):
         account.refunds_owed_idr += refund
         if refund:
             assert cause is not None
-            f = Refund(f"refund:{self.region}:{event.payment_id}", event.payer_id, cause, event.payment_id,
-                       None, refund, 0)
+            refund_id = f"refund:{self.region}:{event.payer_id}:{event.payment_id}"
+            f = Refund(refund_id, event.payer_id, cause, event.payment_id, None, refund, 0)
             self._refunds[f.refund_id] = f
             self._changed_refunds[f.refund_id] = None
             self._out.refund_owed(f)

@@ -322,7 +322,7 @@ class Outbox:
 
     def payer_movement(self, a: Payer, kind: PayerKind, cause: str, amount: int, applied: int) -> None:
         self.events.append(PayerMovement(
-            event_id=f"payer.{kind}:{self.region}:{cause}", **self.stamp,
+            event_id=f"payer.{kind}:{self.region}:{a.payer_id}:{cause}", **self.stamp,
             kind=kind, payer_id=a.payer_id, amount_idr=amount, applied_idr=applied, cause=cause,
             balances=PayerBalances(
                 received_idr=a.received_idr, applied_idr=a.applied_idr, refunds_owed_idr=a.refunds_owed_idr,

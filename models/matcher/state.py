@@ -56,6 +56,11 @@ MIN_KEY_BYTES = 16
 WorkerStatus = Literal["waiting", "committed", "covered", "registration_rejected"]
 
 
+def payment_key(payer_id: str, payment_id: str) -> str:
+    """A payment is its payer's: another payer's transaction with the same reference is another payment."""
+    return f"{payer_id}:{payment_id}"
+
+
 def bill_id(region: str, payer_id: str, period: int) -> str:
     """A payer's bill for a month in a region: ``bill:{region}:{payer}:{period}``."""
     return f"bill:{region}:{payer_id}:{period_name(period)}"
@@ -182,8 +187,9 @@ class RegionState:
     def bill_record(self, bill: str) -> BillRecord:
         return bill_record(self._bills[bill], self.region)
 
-    def payment_record(self, payment_id: str) -> PaymentRecord:
-        return payment_record(self._payments[payment_id], self.region)
+    def payment_record(self, key: str) -> PaymentRecord:
+        """The record of the payment ``payment_key(payer_id, payment_id)``."""
+        return payment_record(self._payments[key], self.region)
 
     def refund_record(self, refund_id: str) -> RefundRecord:
         return refund_record(self._refunds[refund_id], self.region)
@@ -286,7 +292,8 @@ class RegionState:
         m._seen = set(seen)
         m._bills = {r.bill_id: bill_from_record(r) for r in sorted(bills, key=lambda r: r.bill_id)}
         m._payments = {
-            r.payment_id: payment_from_record(r) for r in sorted(payments, key=lambda r: r.payment_id)
+            payment_key(r.payer_id, r.payment_id): payment_from_record(r)
+            for r in sorted(payments, key=lambda r: payment_key(r.payer_id, r.payment_id))
         }
         m._refunds = {r.refund_id: refund_from_record(r) for r in sorted(refunds, key=lambda r: r.refund_id)}
         m._payers = {r.payer_id: payer_from_record(r) for r in sorted(payers, key=lambda r: r.payer_id)}

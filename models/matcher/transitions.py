@@ -31,6 +31,7 @@ from models.events import (
 )
 from models.matcher.entities import Pledge, Term, Worker
 from models.matcher.seats import Seats
+from models.matcher.state import payment_key
 from models.nik import pseudonym
 from models.periods import period_index, period_name, period_of
 from models.priority import seconds_since_epoch
@@ -114,7 +115,7 @@ class RegionMatcher(Seats):
         if isinstance(event, PledgeSubmitted):
             return self._pledge(event)
         if isinstance(event, PaymentReported):
-            replay = self._payments.get(event.payment_id)
+            replay = self._payments.get(payment_key(event.payer_id, event.payment_id))
             if replay is not None and replay.event_id == event.event_id:
                 return False
             return self._reconcile(event)
@@ -200,6 +201,13 @@ class RegionMatcher(Seats):
         """BPJS's answer to a registration request."""
         answer = "confirmed" if isinstance(event, RegistrationConfirmed) else "rejected"
         w = self._committed.get(event.coverage_id)
+        if w is not None and w.coverage is not None and w.coverage.payer_id != event.payer_id:
+            self._out.registration_unmatched(  # answered like an unknown seat: nothing to learn from it
+                event.event_id, event.coverage_id, answer, Reason.REGISTRATION_UNKNOWN,
+                f"no seat {event.coverage_id} of payer {event.payer_id} in {self.region}; "
+                "answer coverage.committed requests of your own payer only",
+            )
+            return
         if w is None:
             known = self.term(event.coverage_id) is not None or self._was_term(event.coverage_id)
             self._out.registration_unmatched(

@@ -136,6 +136,7 @@ def confirmed(coverage_id: str, **overrides: Any) -> RegistrationConfirmed:
         "event_time": T0 + timedelta(hours=2),
         "region": REGION,
         "coverage_id": coverage_id,
+        "payer_id": "dealer-kendari",
         "membership_number": f"{zlib.crc32(coverage_id.encode()):011d}",
         "start_date": date(2025, 1, 15),
     }
@@ -149,6 +150,7 @@ def registration_rejected(coverage_id: str, **overrides: Any) -> RegistrationRej
         "event_time": T0 + timedelta(hours=2),
         "region": REGION,
         "coverage_id": coverage_id,
+        "payer_id": "dealer-kendari",
         "reason": "NIK not found in Dukcapil",
     }
     fields.update(overrides)
@@ -187,7 +189,13 @@ def settled(refund_id: str, amount_idr: int, **overrides: Any) -> RefundSettled:
 
 def confirm_all(m: RegionMatcher) -> list[RegistrationConfirmed]:
     """BPJS's confirmation of every seat ``m`` has committed and not yet seen answered, in commit order."""
-    return [confirmed(cid, event_id=f"confirm-{cid}") for cid in m.committed()]
+    return [confirmed(cid, payer_id=_payer_of(m, cid), event_id=f"confirm-{cid}") for cid in m.committed()]
+
+
+def _payer_of(m: RegionMatcher, coverage_id: str) -> str:
+    term = m.term(coverage_id)
+    assert term is not None, coverage_id
+    return term.payer_id
 
 
 def pay_all(m: RegionMatcher) -> list[PaymentReported]:

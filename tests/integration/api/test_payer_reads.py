@@ -139,8 +139,9 @@ async def test_a_payer_downloads_its_registrations_bills_and_refunds_and_every_d
         assert not any(s.worker.encode() in r for s in seats for r in raw)  # not even a pseudonym
 
         # ---- BPJS confirms, January closes: the bill read over HTTP is the bill.line events
-        await feed(settings, [confirmed(s.coverage_id, event_time=RECEIVED, start_date=date(2026, 1, 6),
-                                        event_id=f"confirm-{s.coverage_id}") for s in seats])
+        await feed(settings, [confirmed(s.coverage_id, payer_id=s.payer_id, event_time=RECEIVED,
+                                        start_date=date(2026, 1, 6), event_id=f"confirm-{s.coverage_id}")
+                              for s in seats])
         await until(lambda: http.get("/v1/pledges/pl-desk", headers=auth(keys.sponsor_a)),
                     lambda p: p["seats_active"] == 3)
         await feed(settings, [tick("2026-01")])

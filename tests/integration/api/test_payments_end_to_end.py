@@ -351,8 +351,8 @@ async def test_a_payer_desk_answers_bpjs_and_pays_bills_and_the_engine_reconcile
     }
     owed = {r.refund_id: (r.cause, r.amount_idr) for r in of(events, RefundOwed)}
     assert owed == {
-        f"refund:{REGION}:TX-A1": ("short_remainder", 10_000),
-        f"refund:{REGION}:TX-A9": ("unknown_reference", 5000),
+        f"refund:{REGION}:{DEALER}:TX-A1": ("short_remainder", 10_000),
+        f"refund:{REGION}:{DEALER}:TX-A9": ("unknown_reference", 5000),
     }
 
     # ---- February: the dealer pays late. At March's close its February lines are in arrears.
@@ -395,7 +395,7 @@ async def test_a_payer_desk_answers_bpjs_and_pays_bills_and_the_engine_reconcile
     assert (over.outcome, over.applied_idr, over.refund_idr) == ("over", 3 * PREMIUM, 7_000)
     paid = of(events, FundingMovement, kind=FundingKind.PAID, pledge_id="pl-dealer")
     assert paid[-2].balances.arrears_idr == 0  # the arrears were paid
-    assert of(events, RefundOwed, refund_id=f"refund:{REGION}:TX-A4")[0].cause == "overpayment"
+    assert of(events, RefundOwed, refund_id=f"refund:{REGION}:{DEALER}:TX-A4")[0].cause == "overpayment"
 
     # ---- The bank never paid: after April's and May's closes its term lapses (4 unpaid months > 3).
     await feed(settings, [tick("2026-04")])
@@ -411,14 +411,14 @@ async def test_a_payer_desk_answers_bpjs_and_pays_bills_and_the_engine_reconcile
     settled = post(
         client,
         keys.officer,
-        f"/v1/refunds/refund:{REGION}:TX-A1/settlement",
+        f"/v1/refunds/refund:{REGION}:{DEALER}:TX-A1/settlement",
         "s1",
         json={"amount_idr": 10_000, "settled_on": "2026-06-01", "transfer_id": "TR-1"},
     )
     refused = post(
         client,
         keys.officer,
-        f"/v1/refunds/refund:{REGION}:TX-A4/settlement",
+        f"/v1/refunds/refund:{REGION}:{DEALER}:TX-A4/settlement",
         "s2",
         json={"amount_idr": 7_001, "settled_on": "2026-06-01"},
     )
@@ -426,7 +426,7 @@ async def test_a_payer_desk_answers_bpjs_and_pays_bills_and_the_engine_reconcile
     [closed] = of(events, RefundClosed)
     assert closed.event_id == f"refund.closed:{settled['event_id']}"
     assert (closed.refund_id, closed.amount_idr, closed.refunded_idr, closed.remaining_idr) == (
-        f"refund:{REGION}:TX-A1",
+        f"refund:{REGION}:{DEALER}:TX-A1",
         10_000,
         10_000,
         0,
@@ -470,7 +470,7 @@ async def test_a_payer_desk_answers_bpjs_and_pays_bills_and_the_engine_reconcile
         lambda b: any(r["state"] == "settled" for r in b["refunds"]),
     )
     assert {r["refund_id"]: (r["state"], r["remaining_idr"]) for r in refunds["refunds"]} == {
-        f"refund:{REGION}:TX-A1": ("settled", 0),
-        f"refund:{REGION}:TX-A9": ("owed", 5000),
-        f"refund:{REGION}:TX-A4": ("owed", 7_000),
+        f"refund:{REGION}:{DEALER}:TX-A1": ("settled", 0),
+        f"refund:{REGION}:{DEALER}:TX-A9": ("owed", 5000),
+        f"refund:{REGION}:{DEALER}:TX-A4": ("owed", 7_000),
     }

@@ -87,7 +87,7 @@ def _stray_payment_and_its_refund(ticks: list[Any]) -> list[Any]:
     later = at + timedelta(days=1)
     settled = RefundSettled(
         event_id="live-stray-refund", event_time=later, region="74.71",
-        refund_id="refund:74.71:TX-LIVE-STRAY", amount_idr=SETTLED, settled_on=later.date(),
+        refund_id="refund:74.71:payer-0:TX-LIVE-STRAY", amount_idr=SETTLED, settled_on=later.date(),
     )
     return [payment, settled]
 

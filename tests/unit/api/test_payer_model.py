@@ -92,6 +92,12 @@ def truth(m: RegionMatcher) -> Truth:
     )
 
 
+def payer_of(m: RegionMatcher, coverage_id: str) -> str:
+    term = m.term(coverage_id)
+    assert term is not None
+    return term.payer_id
+
+
 def story() -> tuple[list[Event], list[tuple[int, Truth]]]:
     """Events in region-log order, and the matcher's truth after each input (at that many events)."""
     m = RegionMatcher(REGION, KEY)
@@ -122,11 +128,12 @@ def story() -> tuple[list[Event], list[tuple[int, Truth]]]:
     )
     first, *rest = m.committed()
     # one rejected (its seat goes to a waiting worker), one left unconfirmed (cancelled at its deadline)
-    feed(registration_rejected(first), *(confirmed(c, event_id=f"confirm-{c}") for c in rest[:-1]))
+    feed(registration_rejected(first, payer_id=payer_of(m, first)),
+         *(confirmed(c, payer_id=payer_of(m, c), event_id=f"confirm-{c}") for c in rest[:-1]))
     for month in range(1, 11):
         period, previous = f"2025-{month:02d}", f"2025-{month - 1:02d}"
         if month == 3:
-            feed(*(confirmed(c, event_id=f"confirm-{c}") for c in m.committed()))
+            feed(*(confirmed(c, payer_id=payer_of(m, c), event_id=f"confirm-{c}") for c in m.committed()))
         if month == 3:
             pay("payer-a", previous)  # the rest of February's bill, after its due date: arrears paid
         if month == 4:

@@ -120,7 +120,7 @@ async def test_a_payer_key_cannot_pledge_or_apply_and_a_sponsor_key_cannot_pay(d
         "wrong_role",
     )
     settle = {"amount_idr": 1, "settled_on": "2026-02-11"}
-    assert code(await desk.post("/v1/refunds/refund:74.71:TX1/settlement", "payer", json=settle)) == (
+    assert code(await desk.post("/v1/refunds/refund:74.71:payer-1:TX1/settlement", "payer", json=settle)) == (
         403,
         "wrong_role",
     )
@@ -354,7 +354,10 @@ async def test_bpjs_answers_become_registration_events_on_registrations_v1(desk:
         "membership_number": "26001234567",
         "start_date": "2026-01-06",
     }
-    reject = {"region": "74.71", "coverage_id": "dealer-kendari:pl-1:w_cd:1", "reason": "NIK tidak cocok"}
+    reject = {
+        "region": "74.71", "coverage_id": "dealer-kendari:pl-1:w_cd:1", "reason": "NIK tidak cocok",
+        "payer_id": "dealer-kendari",
+    }
     ok = await desk.post("/v1/registrations/confirmations", "payer", "c1", json=confirm)
     no = await desk.post("/v1/registrations/rejections", "officer", "r1", json=reject)
     assert (ok.status_code, no.status_code) == (202, 202)
@@ -374,6 +377,7 @@ async def test_bpjs_answers_become_registration_events_on_registrations_v1(desk:
         "NIK tidak cocok",
     )
     assert e3.event_id == e1.event_id  # the same confirmation through the file: one event
+    assert {e1.payer_id, e2.payer_id, e3.payer_id} == {"dealer-kendari"}  # the engine checks the seat's payer
     assert ok.json() == {
         "coverage_id": confirm["coverage_id"],
         "answer": "confirmed",
@@ -384,22 +388,39 @@ async def test_bpjs_answers_become_registration_events_on_registrations_v1(desk:
     assert code(no_region) == (422, "invalid_body")
 
 
+async def test_a_bpjs_answer_names_its_payer_an_officer_says_which_and_a_payer_key_only_its_own(
+    desk: Desk,
+) -> None:
+    """The engine applies an answer only for a seat of the payer it names (another's is unknown to it)."""
+    reject = {"region": "74.71", "coverage_id": "dealer-kendari:pl-1:w_cd:1", "reason": "NIK tidak cocok"}
+    assert code(await desk.post("/v1/registrations/rejections", "officer", "r2", json=reject)) == (
+        422,
+        "payer_id_missing",
+    )
+    theirs = {**reject, "payer_id": "bank-sultra"}
+    assert code(await desk.post("/v1/registrations/rejections", "payer", "r3", json=theirs)) == (
+        403,
+        "payer_not_yours",
+    )
+    assert desk.recorder.sent == []
+
+
 # ---------------------------------------------------------------- refunds
 
 
 async def test_an_officer_settles_a_refund_in_the_region_its_id_names(desk: Desk) -> None:
     body = {"amount_idr": 16_800, "settled_on": "2026-02-20", "transfer_id": "TR-9"}
-    answer = await desk.post("/v1/refunds/refund:74.72:TX1/settlement", "officer", "s1", json=body)
+    answer = await desk.post("/v1/refunds/refund:74.72:payer-1:TX1/settlement", "officer", "s1", json=body)
     assert answer.status_code == 202, answer.text
-    again = await desk.post("/v1/refunds/refund:74.72:TX1/settlement", "officer", "s2", json=body)
+    again = await desk.post("/v1/refunds/refund:74.72:payer-1:TX1/settlement", "officer", "s2", json=body)
     [(topic, key, event), (_, _, repeat)] = desk.recorder.sent
     assert (topic, key) == ("t.payments.v1", b"74.72")
     assert isinstance(event, RefundSettled) and (event.refund_id, event.amount_idr) == (
-        "refund:74.72:TX1",
+        "refund:74.72:payer-1:TX1",
         16_800,
     )
     assert repeat.event_id == event.event_id == again.json()["event_id"]  # one transfer, one event
-    other = await desk.post("/v1/refunds/refund:74.71:TX2/settlement", "officer", "s1", json=body)
+    other = await desk.post("/v1/refunds/refund:74.71:payer-1:TX2/settlement", "officer", "s1", json=body)
     assert code(other) == (422, "idempotency_key_reused")  # the key names one refund's settlement
     bad = await desk.post("/v1/refunds/TX1/settlement", "officer", "s3", json=body)
     assert code(bad) == (422, "invalid_body") and bad.json()["errors"][0]["field"] == "refund_id"

@@ -68,7 +68,7 @@ def story() -> list[InputEvent]:
     )
     settled = RefundSettled(
         event_id="stray-refund-settled", event_time=datetime(2026, 4, 20, 3, 0, tzinfo=UTC), region="74.71",
-        refund_id=f"refund:74.71:{STRAY_PAYMENT}", amount_idr=10_000, settled_on=date(2026, 4, 20),
+        refund_id=f"refund:74.71:payer-2:{STRAY_PAYMENT}", amount_idr=10_000, settled_on=date(2026, 4, 20),
     )
     return [
         *apps, too_old, duplicate, one_month, three_months, odd, late[0],

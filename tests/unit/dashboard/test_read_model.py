@@ -291,7 +291,7 @@ def _rejected_registration_story() -> tuple[list[tuple[str, Event]], str]:
     first = next(e for e in out if isinstance(e, CoverageCommitted))
     out += matcher.handle(RegistrationRejected(
         event_id="bpjs-rejected-1", event_time=start + timedelta(hours=2), region=REGION,
-        coverage_id=first.coverage_id, reason="NIK tidak cocok",
+        coverage_id=first.coverage_id, payer_id=first.payer_id, reason="NIK tidak cocok",
     )).outputs
     again = apps[0].model_copy(update={
         "event_id": "app-again", "application_id": "app-again", "event_time": start + timedelta(hours=3),

@@ -6,7 +6,9 @@ outputs with the pure core's, and records written by one version are
 restored by the next. These digests were re-taken for issue 16 (payments:
 seats committed then activated by BPJS, bills instead of premiums marked
 paid, reconciliation, arrears, lapse, refunds), a change of behaviour by
-design; the ones before were taken from the matcher before it was split
+design, and again when a payment reference became its payer's (payments,
+refunds and payer movements keyed by payer and reference);
+the ones before were taken from the matcher before it was split
 into a package (commit 7dc513c). A digest that changes is a change of
 behaviour: it needs its own reason, a CHANGELOG line and new digests,
 never a silent update.
@@ -61,8 +63,8 @@ DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
 OCCUPATIONS = tuple(Occupation)
 POLICY = CityPolicy(max_pledge_idr=40_000_000, max_pledge_seats=40)
 
-KENDARI_DIGEST = "87ca47339e53d842256857811af1964b3965dd3228b9e23af5d25700e843b0fb"
-ADVERSARIAL_DIGEST = "3f8a84864f69e073e9c71686bbab42aec39391eb56d7bce493b591c012f36f2c"
+KENDARI_DIGEST = "eab76af9642c943eb51a68aa1289c7329f343d961b4bd18e662541da143d04d9"
+ADVERSARIAL_DIGEST = "7cc7d1cf6b1d0de2dd91c02882b55efeb4b469c93e5c624f505db4b1cc34c7b6"
 
 
 def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:
@@ -187,6 +189,12 @@ def adversarial(seed: int, count: int) -> Iterator[InputEvent]:
         yield event
 
 
+def payer_of(m: RegionMatcher, coverage_id: str) -> str:
+    """The payer BPJS answers for: the seat's own (a seat no longer held names a payer of none)."""
+    term = m.term(coverage_id)
+    return "payer-of-none" if term is None else term.payer_id
+
+
 def _answer(
     rng: random.Random, m: RegionMatcher, n: int, clock: datetime, answered: list[str], paid: list[str]
 ) -> InputEvent | None:
@@ -198,13 +206,15 @@ def _answer(
         answered.append(cid)
         if rng.random() < 0.1:
             return RegistrationRejected(event_id=f"r{n}", event_time=clock, region=REGION, coverage_id=cid,
-                                        reason="data tidak cocok")
+                                        payer_id=payer_of(m, cid), reason="data tidak cocok")
         return RegistrationConfirmed(event_id=f"r{n}", event_time=clock, region=REGION, coverage_id=cid,
-                                     membership_number=f"{10**10 + n}", start_date=clock.date())
+                                     payer_id=payer_of(m, cid), membership_number=f"{10**10 + n}",
+                                     start_date=clock.date())
     if roll < 0.27:
         cid = rng.choice([*answered[-5:], "nobody"])
         return RegistrationConfirmed(event_id=f"r{n}", event_time=clock, region=REGION, coverage_id=cid,
-                                     membership_number="99999999", start_date=clock.date())
+                                     payer_id=payer_of(m, cid), membership_number="99999999",
+                                     start_date=clock.date())
     bills = [b for b in m.bill_ids() if not b.endswith(":payer2:" + b[-7:])]  # payer2 never pays
     if bills and roll < 0.40:
         bill = m.bill(rng.choice(bills[-12:]))

@@ -244,7 +244,7 @@ def test_a_short_payment_pays_whole_lines_in_bill_order_and_owes_back_the_rest()
     assert (answer.lines_outstanding, answer.outstanding_idr) == (1, 16_800)
     [refund] = of(RefundOwed, out)
     assert (refund.refund_id, refund.cause, refund.amount_idr) == (
-        "refund:74.71:TX-1",
+        "refund:74.71:dealer-kendari:TX-1",
         "short_remainder",
         3_200,
     )
@@ -405,12 +405,12 @@ def test_a_renewal_is_active_at_once_with_the_same_membership_number() -> None:
 def test_a_refund_owed_is_settled_in_parts_and_never_beyond_what_is_owed() -> None:
     m = two_covered()
     run(m, payment(BILL_JAN, 36_800, payment_id="TX-1"))
-    refund = "refund:74.71:TX-1"
+    refund = "refund:74.71:dealer-kendari:TX-1"
     [part, account] = run(m, settled(refund, 1_000))
     assert isinstance(part, RefundClosed) and isinstance(account, PayerMovement)
     assert (part.amount_idr, part.refunded_idr, part.remaining_idr) == (1_000, 1_000, 2_200)
     [too_much] = run(m, settled(refund, 2_201))
-    [unknown] = run(m, settled("refund:74.71:TX-9", 1))
+    [unknown] = run(m, settled("refund:74.71:dealer-kendari:TX-9", 1))
     assert isinstance(too_much, RefundRejected) and isinstance(unknown, RefundRejected)
     assert (too_much.reason, unknown.reason) == ("refund_over_owed", "refund_unknown")
     [rest, _] = run(m, settled(refund, 2_200, event_time=T0))

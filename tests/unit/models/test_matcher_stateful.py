@@ -317,7 +317,26 @@ class MatcherMachine(RuleBasedStateMachine):
         for cid in self.m.committed():
             self.n += 1
             self.answered.append(cid)
-            self.feed(confirmed(cid, event_id=f"reg-evt-{self.n}", event_time=T0))
+            answer = confirmed(cid, payer_id=self.payer_of(cid), event_id=f"reg-evt-{self.n}", event_time=T0)
+            self.feed(answer)
+
+    def payer_of(self, coverage_id: str) -> str:
+        term = self.m.term(coverage_id)
+        assert term is not None
+        return term.payer_id
+
+    @precondition(lambda self: self.m.committed())
+    @rule(data=st.data(), confirm=st.booleans())
+    def answer_another_payers_seat(self, data: st.DataObject, confirm: bool) -> None:
+        """A payer answering for a seat of another payer changes nothing: the seat still awaits BPJS."""
+        cid = data.draw(st.sampled_from(self.m.committed()))
+        stranger = next(p for p in PAYERS if p != self.payer_of(cid))
+        self.n += 1
+        answer = (confirmed if confirm else registration_rejected)(
+            cid, payer_id=stranger, event_id=f"reg-evt-{self.n}", event_time=T0
+        )
+        self.feed(answer)
+        assert cid in self.m.committed()
 
     @rule(data=st.data())
     def answer_no_pending_seat(self, data: st.DataObject) -> None:

@@ -163,7 +163,7 @@ def money_workload() -> list[Any]:
     matcher = RegionMatcher(REGION, KEY)
     log = drive(base, lambda e: matcher.handle(e).outputs, Simulator(Habits(late={"dealer-kendari": 3})))
     over = payment("bill:74.71:dealer-kendari:2025-01", 1_000, payment_id="TX-over")
-    return [*log, over, settled("refund:74.71:TX-over", 400)]
+    return [*log, over, settled("refund:74.71:dealer-kendari:TX-over", 400)]
 
 
 def test_money_records_restore_to_the_matcher_that_wrote_them_after_every_step() -> None:
