@@ -61,8 +61,8 @@ DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
 OCCUPATIONS = tuple(Occupation)
 POLICY = CityPolicy(max_pledge_idr=40_000_000, max_pledge_seats=40)
 
-KENDARI_DIGEST = "87ca47339e53d842256857811af1964b3965dd3228b9e23af5d25700e843b0fb"
-ADVERSARIAL_DIGEST = "3f8a84864f69e073e9c71686bbab42aec39391eb56d7bce493b591c012f36f2c"
+KENDARI_DIGEST = "3bc57a153516896b6585b6f7ffa836e5850e40bcb923af1eb70e67159ac0bcd3"
+ADVERSARIAL_DIGEST = "f1928b04cb0c6140d8cf49e61b156100445be917ac56bc0bc2f0aba11bd7972e"
 
 
 def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:
