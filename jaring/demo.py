@@ -105,10 +105,18 @@ async def answer(settings: Settings, simulator: Simulator, answered: set[str]) -
 async def close_months(
     settings: Settings, simulator: Simulator, answered: set[str], ticks: Sequence[Input]
 ) -> None:
-    """Each month: the payments made during it, then its tick; then BPJS and the payers answer."""
+    """Each month: the payments made during it, then its tick; then BPJS and the payers answer.
+
+    The payments are handled before the tick is sent: the payments and clock topics have no
+    order between them, and a tick sequenced first would put paid lines into arrears.
+    """
     for tick in ticks:
         assert isinstance(tick, MonthTick)
-        await feed(settings, [*simulator.payments_before_close(tick.region, tick.period), tick])
+        payments = simulator.payments_before_close(tick.region, tick.period)
+        if payments:
+            await feed(settings, payments)
+            await engine_caught_up(settings)
+        await feed(settings, [tick])
         await answer(settings, simulator, answered)
 
 

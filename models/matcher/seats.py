@@ -86,6 +86,7 @@ class Seats(Accounts):
         self._changed_workers[w.worker] = None
         p.seats_filled += 1
         p.ledger.commit(p.seat_cost_idr)
+        p.bound_until_close = max(p.bound_until_close, self._closes + t.months)  # if confirmed this month
         self._out.coverage_committed(w, t, self._priority(w))
         self._movement(p, FundingKind.COMMITTED, p.seat_cost_idr, t.coverage_id, t.coverage_id)
         self._seat_taken(p)

@@ -289,5 +289,5 @@ def test_without_hostname_checking_the_same_host_is_accepted_but_the_ca_still_ch
                           env={**env, "JARING_KAFKA_SSL_CAFILE": str(tls_broker.wrong_ca)})
 
     assert unchecked.returncode == 0, unchecked.stderr
-    assert unchecked.stdout.count("created ") == 13
+    assert unchecked.stdout.count("created ") == 16
     assert wrong_ca.returncode == EXIT_CONFIG and wrong_ca.stderr.startswith("kafka_tls_untrusted: ")

@@ -63,8 +63,8 @@ DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
 OCCUPATIONS = tuple(Occupation)
 POLICY = CityPolicy(max_pledge_idr=40_000_000, max_pledge_seats=40)
 
-KENDARI_DIGEST = "eab76af9642c943eb51a68aa1289c7329f343d961b4bd18e662541da143d04d9"
-ADVERSARIAL_DIGEST = "7cc7d1cf6b1d0de2dd91c02882b55efeb4b469c93e5c624f505db4b1cc34c7b6"
+KENDARI_DIGEST = "3af0ba694bf74ad3f1aed8093daf95880f51f34d08aa4695fce8e5b937776bac"
+ADVERSARIAL_DIGEST = "d6600c9ee9f27ff121b339b6a7db900e66a4862bab86e90bef8c8c9db07e0f15"
 
 
 def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:
