@@ -107,8 +107,8 @@ def test_topics_create_makes_every_topic_over_scram_and_refuses_a_partition_mism
 
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    assert len(lines) == 16 and all(line.startswith("created ") for line in lines), first.stdout
+    assert len(lines) == 17 and all(line.startswith("created ") for line in lines), first.stdout
     assert f"created  {settings.namespace}-engine-region-state-changelog  partitions=4 " in first.stdout
-    assert again.returncode == 0 and again.stdout.count("exists ") == 16, again.stdout
+    assert again.returncode == 0 and again.stdout.count("exists ") == 17, again.stdout
     assert mismatch.returncode == 1
     assert "topic_partitions_mismatch: JARING_TOPIC_PARTITIONS=6" in mismatch.stderr

@@ -222,6 +222,7 @@ async def test_a_payer_desk_answers_bpjs_and_pays_bills_and_the_engine_reconcile
             "coverage_id": bank_seat.coverage_id,
             "membership_number": "26000000009",
             "start_date": "2026-01-06",
+            "payer_id": BANK,  # an officer names the payer: the engine checks it is the seat's
         },
     )
     post(
