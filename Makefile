@@ -30,7 +30,7 @@ test: venv kafka lint ## lint, then every test against a real Kafka broker
 	sh deploy/system-packages.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-unit: venv ## in-process tests of the core and each layer: no broker, no service (about 30 s)
+test-unit: venv ## in-process tests of the core and each layer: no broker, no service (about 75 s)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 chaos: venv kafka ## long fault run: 20 worker kills, 3 broker kills, 20,000 applications

@@ -41,7 +41,7 @@ from api.bodies import (
     UploadRowOut,
 )
 from api.csv_reports import CONFIRMATIONS, PAYMENTS, CsvRefusedError, Layout, Row, RowError, read_rows
-from api.idempotency import Begin, Scope, StoredAnswer
+from api.idempotency import Scope, StoredAnswer
 from api.intake import (
     bill_ref,
     confirmation_event,
@@ -56,6 +56,7 @@ from api.problems import ProblemError, responses
 from api.publisher import KafkaUnavailableError
 from api.routes import IdempotencyKey, Svc
 from api.services import Services
+from api.submission import claim
 from models.codec import encode
 from models.events import (
     Identifier,
@@ -65,8 +66,7 @@ from models.events import (
     RegistrationRejected,
 )
 from models.regions import RegencyCode
-from models.topics import PAYMENTS as PAYMENTS_TOPIC
-from models.topics import REGISTRATIONS
+from models.topics import route
 
 __all__ = ["UPLOAD_PATHS", "WRITES", "payer_desk"]
 
@@ -397,28 +397,11 @@ async def _submit(
     If any is not acknowledged, the answer is 503 and the key is released: the retry produces them
     all again, and those the broker already held are the same events, which the engine ignores.
     """
-    outcome, stored = svc.idempotency.begin(scope, print_, svc.monotonic())
-    if outcome is Begin.MISMATCH:
-        raise ProblemError(
-            422, "idempotency_key_reused",
-            "this Idempotency-Key was used with another body; use a new key for a new request",
-        )
-    if outcome is Begin.IN_FLIGHT:
-        raise ProblemError(
-            409, "idempotency_key_in_flight",
-            "the first request with this Idempotency-Key is still running; retry in a moment",
-            headers={"Retry-After": "1"},
-        )
+    stored = claim(svc, scope, print_)
     if stored is not None:
         return JSONResponse(stored.body, status_code=stored.status)
     answer = StoredAnswer(202, receipt.model_dump(mode="json"))
-    topics: dict[type[Any], str] = {
-        PaymentReported: svc.settings.topic(PAYMENTS_TOPIC.name),
-        RefundSettled: svc.settings.topic(PAYMENTS_TOPIC.name),
-        RegistrationConfirmed: svc.settings.topic(REGISTRATIONS.name),
-        RegistrationRejected: svc.settings.topic(REGISTRATIONS.name),
-    }
-    task = asyncio.get_running_loop().create_task(_publish_all(svc, events, topics))
+    task = asyncio.get_running_loop().create_task(_publish_all(svc, events))
 
     def settle(done: asyncio.Task[None]) -> None:
         if done.cancelled() or done.exception() is not None:
@@ -441,12 +424,15 @@ async def _submit(
     return JSONResponse(body, status_code=202)
 
 
-async def _publish_all(
-    svc: Services, events: Sequence[PayerInput], topics: dict[type[Any], str]
-) -> None:
+async def _publish_all(svc: Services, events: Sequence[PayerInput]) -> None:
+    """Each event to its topic with its key, as ``models.topics`` routes it."""
+    sends: list[tuple[str, bytes, bytes]] = []
+    for event in events:
+        name, key = route(event)
+        assert key is not None, "every input is keyed (by region)"
+        sends.append((svc.settings.topic(name), key, encode(event)))
     results = await asyncio.gather(
-        *(svc.publisher.publish(topics[type(e)], e.region.encode(), encode(e)) for e in events),
-        return_exceptions=True,
+        *(svc.publisher.publish(topic, key, payload) for topic, key, payload in sends), return_exceptions=True
     )
     for result in results:
         if isinstance(result, BaseException):

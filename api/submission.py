@@ -22,11 +22,32 @@ from api.services import Services
 from models.codec import encode
 from models.events import ApplicationSubmitted, PledgeSubmitted
 
-__all__ = ["submit"]
+__all__ = ["claim", "submit"]
 
 log = logging.getLogger("jaring.api")
 
 _RETRY_AFTER_S = 5
+
+
+def claim(svc: Services, scope: Scope, fingerprint: str) -> StoredAnswer | None:
+    """Claim the Idempotency-Key for this request: None to go on, or the first request's stored answer.
+
+    The same key with another body is 422 ``idempotency_key_reused``; while the first request with
+    it still runs, 409 ``idempotency_key_in_flight``. Every POST goes through here.
+    """
+    outcome, stored = svc.idempotency.begin(scope, fingerprint, svc.monotonic())
+    if outcome is Begin.MISMATCH:
+        raise ProblemError(
+            422, "idempotency_key_reused",
+            "this Idempotency-Key was used with another body; use a new key for a new request",
+        )
+    if outcome is Begin.IN_FLIGHT:
+        raise ProblemError(
+            409, "idempotency_key_in_flight",
+            "the first request with this Idempotency-Key is still running; retry in a moment",
+            headers={"Retry-After": "1"},
+        )
+    return stored
 
 
 async def submit(
@@ -40,18 +61,7 @@ async def submit(
     receipt: BaseModel,
     location: str | None = None,
 ) -> JSONResponse:
-    outcome, stored = svc.idempotency.begin(scope, fingerprint, svc.monotonic())
-    if outcome is Begin.MISMATCH:
-        raise ProblemError(
-            422, "idempotency_key_reused",
-            "this Idempotency-Key was used with another body; use a new key for a new request",
-        )
-    if outcome is Begin.IN_FLIGHT:
-        raise ProblemError(
-            409, "idempotency_key_in_flight",
-            "the first request with this Idempotency-Key is still running; retry in a moment",
-            headers={"Retry-After": "1"},
-        )
+    stored = claim(svc, scope, fingerprint)
     headers = {"Location": location} if location else {}
     if stored is not None:
         return JSONResponse(stored.body, status_code=stored.status, headers=headers)
