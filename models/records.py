@@ -25,11 +25,16 @@ seen marker             region + event_id      input events rejected, and regist
                                                answers and refund settlements handled
 ======================  =====================  ===========================================
 
-Bill lines are not records: a bill holds its totals, and each term its own
-unpaid months (``unpaid_periods``), so a month close writes one record per
-term it bills, as it did before bills, and a restart rebuilds the index from
-bills to their unpaid terms from the terms (in their start order, which is
-the bill's line order).
+Bill lines are not records, and a month close or a payment rewrites no
+worker: a close writes its bills, pledges, clock and the terms it ends, not
+the terms it bills, and a payment writes its bill, not the lines it pays.
+What an active term's ``months_billed`` and ``unpaid_periods`` would say
+follows from the clock (every close bills every active term once) and from
+its bills' ``paid_through_seq`` (payments pay lines in line order, which is
+term ``seq`` order), so a restart derives them and the record's own values
+are those of its last write. An ended term's record (``TermRecord``) holds
+them exactly, and is written whenever they change. So a close of a region of
+a million covered workers writes a few hundred records, not a million.
 
 A pledge is keyed by ``models.events.pledge_key(sponsor_id, pledge_id)``: a
 ``pledge_id`` is unique per sponsor only, so two sponsors' pledges with the same
@@ -196,6 +201,10 @@ class BillRecord(_Record):
     paid_idr: int
     written_off_idr: int
     due_date: date
+    paid_through_seq: int | None = None
+    """The ``seq`` of the last line a payment paid (0: none yet): lines are paid in line order, so every
+    line at or before it is paid or written off. None on bills written before Jaring kept it: their
+    terms' records hold their unpaid months."""
 
 
 class PaymentRecord(_Record):

@@ -4,8 +4,10 @@ A month close bills every active term one line for the month closed
 (``_bill``): lines are emitted one by one as the close walks the terms in
 their start order, and only per-payer and per-pledge totals are held while
 it walks; then each payer's ``bill.issued`` and each pledge's ``billed``
-movement. Each term keeps its unpaid months; the index ``_unpaid`` maps a
-bill to its unpaid lines' terms in line order.
+movement. Each term keeps its unpaid months in memory; the index ``_unpaid``
+maps a bill to its unpaid lines' terms in line order. Neither a close nor a
+payment rewrites an active term's record: the bill's ``paid_through_seq``
+and the clock say what it would hold (``models.records``).
 
 A payment (``_reconcile``) pays its bill's unpaid lines in line order, whole
 lines only: ``exact`` (the amount is what the bill still owes), ``short``
@@ -108,10 +110,10 @@ class Accounts(RegionState):
             t.months_billed += 1
             t.unpaid_periods.append(month)
             self._unpaid.setdefault(b_id, {})[t.coverage_id] = t
-            self._changed_workers[t.worker] = None
             billed[t.pledge_key] = billed.get(t.pledge_key, 0) + t.monthly_premium_idr
             if t.months_billed == t.months:
                 ending.append(t)
+                self._changed_workers[t.worker] = None  # the only terms a close rewrites
         for key, amount in billed.items():
             p = self._pledges[key]
             p.ledger.bill(amount)
@@ -194,7 +196,9 @@ class Accounts(RegionState):
             t.unpaid_periods.remove(bill.period)
             bill.paid_idr += t.monthly_premium_idr
             paid[t.pledge_key] = paid.get(t.pledge_key, 0) + t.monthly_premium_idr
-            self._term_changed(t)
+            if t.state == "ended":  # an active term's record is not rewritten: the cursor says it
+                self._term_changed(t)
+        bill.paid_through_seq = terms[-1].seq  # lines go in seq order: the last paid is the highest
         if not lines:
             del self._unpaid[bill.bill_id]
         self._changed_bills[bill.bill_id] = None

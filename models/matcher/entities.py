@@ -270,6 +270,8 @@ class Bill:
     paid_idr: int
     written_off_idr: int
     due_date: date
+    paid_through_seq: int | None = 0
+    """``seq`` of the last line paid (``BillRecord``); None: a bill from before Jaring kept it."""
 
     @property
     def outstanding_idr(self) -> int:

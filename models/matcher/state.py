@@ -297,8 +297,34 @@ class RegionState:
         }
         m._refunds = {r.refund_id: refund_from_record(r) for r in sorted(refunds, key=lambda r: r.refund_id)}
         m._payers = {r.payer_id: payer_from_record(r) for r in sorted(payers, key=lambda r: r.payer_id)}
+        for w in m._active.values():
+            assert w.coverage is not None
+            m._derive_billing(w.coverage)
         m._index_unpaid()
         return m
+
+    def _derive_billing(self, t: Term) -> None:
+        """An active term's billed and unpaid months, from the clock and its bills' paid cursors.
+
+        Every close bills every active term once, so it was billed from its
+        start to the last close; a line is unpaid while its bill's cursor is
+        before it (lines are paid in ``seq`` order). A line older than the
+        arrears window would have lapsed the term, so only the window is looked
+        at. A bill from before the cursor existed leaves the record's word.
+        """
+        if self._closed is None or t.start_period is None or t.start_period > self._closed:
+            t.months_billed, t.unpaid_periods = 0, []
+            return
+        t.months_billed = self._closed - t.start_period + 1
+        recorded = set(t.unpaid_periods)
+        unpaid: list[int] = []
+        first = max(t.start_period, self._closed - self.policy.lapse_after_unpaid_months)
+        for q in range(first, self._closed + 1):
+            bill = self._bills.get(bill_id(self.region, t.payer_id, q))
+            cursor = None if bill is None else bill.paid_through_seq
+            if (q in recorded) if cursor is None else (t.seq > cursor):
+                unpaid.append(q)
+        t.unpaid_periods = unpaid
 
     def _index_unpaid(self) -> None:
         """The bill -> unpaid terms index, from the terms: line order is term order (``seq``)."""

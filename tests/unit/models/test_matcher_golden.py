@@ -7,8 +7,11 @@ restored by the next. These digests were re-taken for issue 16 (payments:
 seats committed then activated by BPJS, bills instead of premiums marked
 paid, reconciliation, arrears, lapse, refunds), a change of behaviour by
 design, and again when a payment reference became its payer's (payments,
-refunds and payer movements keyed by payer and reference);
-the ones before were taken from the matcher before it was split
+refunds and payer movements keyed by payer and reference), and for issue
+17, a change of persistence only: a close and a payment no longer rewrite
+the active terms they bill or pay (a bill keeps its ``paid_through_seq``),
+so the records a step names changed; the outputs' own digests below did
+not change; the ones before were taken from the matcher before it was split
 into a package (commit 7dc513c). A digest that changes is a change of
 behaviour: it needs its own reason, a CHANGELOG line and new digests,
 never a silent update.
@@ -20,8 +23,10 @@ rejection path the matcher has (replays, duplicate NIKs and pledge ids,
 refused and scheduled pledges, targeting, stale and month-skipping ticks,
 registration answers, payments of every outcome, refund settlements). The digest
 covers every output's bytes, every ``Step`` field and every changed record,
-and is taken again with the matcher rebuilt from its own records every 97
-inputs, which pins the persistence mapping in both directions.
+and is taken again with the matcher rebuilt every 97 inputs from the records
+its steps wrote (what the stream layer's table holds: only what a step names
+changed), which pins the persistence mapping in both directions. The outputs
+alone have their own digests, which a change of persistence must not move.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -63,8 +69,11 @@ DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
 OCCUPATIONS = tuple(Occupation)
 POLICY = CityPolicy(max_pledge_idr=40_000_000, max_pledge_seats=40)
 
-KENDARI_DIGEST = "3af0ba694bf74ad3f1aed8093daf95880f51f34d08aa4695fce8e5b937776bac"
-ADVERSARIAL_DIGEST = "d6600c9ee9f27ff121b339b6a7db900e66a4862bab86e90bef8c8c9db07e0f15"
+KENDARI_DIGEST = "f29981e257f4021faceb7b19553b425e6d810c2ec9a7de654e74e9f8065a1eb3"
+ADVERSARIAL_DIGEST = "6b98332990acd8f22d873e1fadd78d14323d6b279d93ff8d78bc80f253172c7c"
+KENDARI_OUTPUTS = "86635b4ff0b5b1989356b5009fc6dfab89c9d6fa6a056c0ddc1cb9410e64ca62"
+ADVERSARIAL_OUTPUTS = "a9c039e181955403f87f6362d1ac1895cc8c052a653308d58fae7ddd22bd9a72"
+"""The outputs' bytes alone, unchanged since issue 16's payer-keyed payments."""
 
 
 def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:
@@ -243,42 +252,40 @@ def _answer(
 def digest(events: list[InputEvent], *, restore_every: int = 0, policy: CityPolicy = POLICY) -> str:
     """SHA-256 over every output's bytes, every Step field and every changed record, in order.
 
-    With ``restore_every``, the matcher is rebuilt from its snapshot that often (the persistence
-    round trip), so the records both ways are part of what is pinned.
+    With ``restore_every``, the matcher is rebuilt that often from the records its steps wrote,
+    kept as the stream layer's table keeps them (latest per key, a dropped term removed), in
+    reverse order: the records both ways are part of what is pinned.
     """
     h = hashlib.sha256()
     m = RegionMatcher(REGION, KEY, policy)
+    table: dict[tuple[str, str], Any] = {}
     for n, event in enumerate(events, 1):
         step = m.handle(event)
         h.update(f"#{n} {event.event_id}\n".encode())
         for out in step.outputs:
             h.update(encode(out) + b"\n")
         h.update(repr(tuple(step[1:])).encode())
-        for w in step.workers:
-            h.update(m.worker_record(w).model_dump_json().encode())
-        for p in step.pledges:
-            h.update(m.pledge_record(p).model_dump_json().encode())
-        for t in step.terms:
-            record = m.term_record(t)
-            h.update(b"-" if record is None else record.model_dump_json().encode())
-        for b in step.bills:
-            h.update(m.bill_record(b).model_dump_json().encode())
-        for y in step.payments:
-            h.update(m.payment_record(y).model_dump_json().encode())
-        for f in step.refunds:
-            h.update(m.refund_record(f).model_dump_json().encode())
-        for a in step.payers:
-            h.update(m.payer_record(a).model_dump_json().encode())
+        written: list[tuple[str, str, Any]] = [
+            *(("w", w, m.worker_record(w)) for w in step.workers),
+            *(("p", p, m.pledge_record(p)) for p in step.pledges),
+            *(("t", t, m.term_record(t)) for t in step.terms),
+            *(("b", b, m.bill_record(b)) for b in step.bills),
+            *(("y", y, m.payment_record(y)) for y in step.payments),
+            *(("f", f, m.refund_record(f)) for f in step.refunds),
+            *(("a", a, m.payer_record(a)) for a in step.payers),
+            *(("s", e, e) for e in step.seen),
+        ]
         if step.clock:
-            h.update(m.clock_record().model_dump_json().encode())
+            written.append(("c", "", m.clock_record()))
+        for kind, key, record in written:
+            h.update(b"-" if record is None else str(record).encode() if kind == "s"
+                     else record.model_dump_json().encode())
+            if record is None:
+                table.pop((kind, key), None)
+            else:
+                table[(kind, key)] = record
         if restore_every and n % restore_every == 0:
-            snap = m.snapshot()
-            m = RegionMatcher.restore(
-                REGION, KEY, clock=snap.clock, workers=reversed(snap.workers),
-                pledges=reversed(snap.pledges), seen=snap.seen, terms=reversed(snap.terms),
-                bills=reversed(snap.bills), payments=reversed(snap.payments), refunds=reversed(snap.refunds),
-                payers=reversed(snap.payers), policy=policy,
-            )
+            m = _restored(table, policy)
     snap = m.snapshot()
     h.update(snap.clock.model_dump_json().encode())
     for rec in (*snap.workers, *snap.pledges, *snap.terms, *snap.bills, *snap.payments, *snap.refunds,
@@ -287,6 +294,46 @@ def digest(events: list[InputEvent], *, restore_every: int = 0, policy: CityPoli
     h.update(repr((snap.seen, m.waiting(), m.covered(), m.current_period)).encode())
     return h.hexdigest()
 
+
+
+def _restored(table: dict[tuple[str, str], Any], policy: CityPolicy) -> RegionMatcher:
+    def of(kind: str) -> list[Any]:
+        return [record for (k, _), record in reversed(table.items()) if k == kind]
+
+    clock = table.get(("c", ""))
+    return RegionMatcher.restore(
+        REGION, KEY, clock=clock, workers=of("w"), pledges=of("p"), seen=of("s"), terms=of("t"),
+        bills=of("b"), payments=of("y"), refunds=of("f"), payers=of("a"), policy=policy,
+    )
+
+
+def output_digest(events: list[InputEvent], *, restore_every: int = 0, policy: CityPolicy = POLICY) -> str:
+    """SHA-256 over every output's bytes, in order (restored as ``digest`` does)."""
+    h = hashlib.sha256()
+    m = RegionMatcher(REGION, KEY, policy)
+    table: dict[tuple[str, str], Any] = {}
+    for n, event in enumerate(events, 1):
+        step = m.handle(event)
+        for out in step.outputs:
+            h.update(encode(out) + b"\n")
+        for kind, keys, record_of in (
+            ("w", step.workers, m.worker_record), ("p", step.pledges, m.pledge_record),
+            ("t", step.terms, m.term_record), ("b", step.bills, m.bill_record),
+            ("y", step.payments, m.payment_record), ("f", step.refunds, m.refund_record),
+            ("a", step.payers, m.payer_record),
+        ):
+            for key in keys:
+                record = record_of(key)
+                if record is None:
+                    table.pop((kind, key), None)
+                else:
+                    table[(kind, key)] = record
+        table.update({("s", e): e for e in step.seen})
+        if step.clock:
+            table[("c", "")] = m.clock_record()
+        if restore_every and n % restore_every == 0:
+            m = _restored(table, policy)
+    return h.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -315,6 +362,19 @@ def test_a_matcher_rebuilt_from_its_records_every_97_inputs_gives_the_same(
     adversarial_log: list[InputEvent],
 ) -> None:
     assert digest(adversarial_log, restore_every=97) == ADVERSARIAL_DIGEST
+
+
+def test_the_outputs_alone_are_those_pinned_before_the_records_changed(
+    adversarial_log: list[InputEvent],
+) -> None:
+    assert output_digest(kendari_log(), policy=CityPolicy()) == KENDARI_OUTPUTS
+    assert output_digest(adversarial_log) == ADVERSARIAL_OUTPUTS
+
+
+@pytest.mark.parametrize("every", [1, 7, 50])
+def test_the_kendari_programme_rebuilt_from_its_records_often_emits_the_same(every: int) -> None:
+    """Rebuilt between closes and payments, the derived billing (clock and cursors) must hold."""
+    assert output_digest(kendari_log(), restore_every=every, policy=CityPolicy()) == KENDARI_OUTPUTS
 
 
 def test_the_adversarial_log_reaches_every_output_and_rejection_path(

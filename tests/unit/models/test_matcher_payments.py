@@ -440,3 +440,44 @@ def test_a_short_payment_stops_at_the_first_line_it_cannot_pay_whole() -> None:
         20_000,
     )
     assert answer.outstanding_idr == 36_800 + MONTH
+
+
+# ---------------------------------------------------------------- what a close and a payment write
+
+
+def test_a_close_and_a_payment_rewrite_no_active_term_and_a_restart_derives_them() -> None:
+    """A close bills every active term and a payment pays lines, yet neither names a worker
+    changed: a region of a million covered workers must not rewrite a million records a month.
+    Rebuilt from what the steps did write, the terms' billed and unpaid months are the live ones."""
+    m = RegionMatcher(REGION, KEY)
+    run(m, *(application(serial=n) for n in range(1, 6)), pledge(amount_idr=5 * MONTH * 6, months=6))
+    run(m, *confirm_all(m))
+    written: dict[str, Any] = {}
+
+    def keep(step: Any) -> Any:
+        for w in step.workers:
+            written[f"w|{w}"] = m.worker_record(w)
+        for b in step.bills:
+            written[f"b|{b}"] = m.bill_record(b)
+        for p in step.pledges:
+            written[f"p|{p}"] = m.pledge_record(p)
+        return step
+
+    snap = m.snapshot()
+    written.update({f"w|{r.worker}": r for r in snap.workers})
+    written.update({f"p|{r.pledge_id}": r for r in snap.pledges})
+    close = keep(m.handle(tick("2025-01")))
+    assert close.workers == () and len(close.bills) == 1
+    short = keep(m.handle(payment(BILL_JAN, 2 * MONTH, payment_id="TX-1")))  # lines 1 and 2 of 5
+    assert short.workers == () and short.bills == (BILL_JAN,)
+    keep(m.handle(tick("2025-02")))
+    rebuilt = RegionMatcher.restore(
+        REGION, KEY, clock=m.clock_record(),
+        workers=[v for k, v in written.items() if k.startswith("w|")],
+        pledges=[v for k, v in written.items() if k.startswith("p|")],
+        seen=snap.seen, bills=[v for k, v in written.items() if k.startswith("b|")],
+    )
+    live = {w.worker: w.coverage for w in m.snapshot().workers}
+    assert {w.worker: w.coverage for w in rebuilt.snapshot().workers} == live
+    unpaid = sorted(len(c.unpaid_periods) for c in live.values() if c is not None)
+    assert unpaid == [1, 1, 2, 2, 2]  # February for all; January for the three not paid
