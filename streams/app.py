@@ -32,8 +32,14 @@ from streams.repairs.app import TABLE_MANAGER, RepairedApp
 __all__ = ["JaringApp", "create_app"]
 
 
-_COMPACTED = {"cleanup.policy": "compact"}
-"""A table changelog keeps each key's latest value, as Faust's own changelogs do."""
+_COMPACTED = {
+    "cleanup.policy": "compact",
+    "segment.bytes": str(64 * 1024 * 1024),
+    "min.cleanable.dirty.ratio": "0.25",
+}
+"""A table changelog keeps each key's latest value, as Faust's own changelogs do. Kafka compacts only
+closed segments (1 GiB by default, whatever the broker says): small segments and a low dirty ratio keep
+what a restart reads near the live records, not every record ever written."""
 
 
 class JaringApp(RepairedApp):

@@ -39,7 +39,9 @@ EXIT_BATCH_UNFINISHED = 71
 could not be written."""
 
 
-region_state = app.Table("region-state", default=None, partitions=settings.topic_partitions)
+region_state = app.Table(
+    "region-state", default=None, partitions=settings.topic_partitions, value_type=bytes
+)  # values are JSON bytes already (``streams.state``): kept as bytes, in memory as on the changelog
 store = RegionStore(
     TableData(region_state), settings.pseudonym_key.get_secret_value().encode(), settings.city_policy()
 )
