@@ -30,6 +30,16 @@ the writer finishes the open batch without the agent. (Faust's
 ``take_events`` waits on the stream for a full batch, and acknowledges its
 batch even when the agent failed.)
 
+A step that may be large (in a region of ``SPILL_AT`` workers or more, a
+month close, which bills every active term, or a pledge, which may fill a
+hundred thousand seats) runs in a thread of its own and spills
+its outputs as it makes them (``RegionMatcher.handle(spill=...)``): each
+chunk is sent, delivered and folded into the dashboard before the step goes
+on, so a close of a million terms holds a few thousand outputs at a time,
+not a million, and the event loop keeps the consumer's heartbeats going.
+The guarantee above is unchanged: every chunk is acknowledged before the
+batch's state is written.
+
 Faust is reached only through ``Shell``, so this is tested without a broker
 (``tests/unit/streams/test_batch.py``).
 """
@@ -37,14 +47,16 @@ Faust is reached only through ``Shell``, so this is tested without a broker
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from models.codec import INPUT_TYPES, decode_input
 from models.errors import JaringError
-from models.events import DeadLetter, Input, OutputEvent, region_of
+from models.events import DeadLetter, Input, MonthTick, OutputEvent, PledgeSubmitted, region_of
 from models.matcher import RegionMatcher, Step
 from streams.state import RegionStore
 
@@ -88,6 +100,16 @@ class _Region:
     inputs: list[Input] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     timestamps: list[float] = field(default_factory=list)
+    absorbed: int = 0
+    """Steps whose outputs the dashboard took already (before a large step spilled)."""
+
+
+_LARGE = (MonthTick, PledgeSubmitted)
+"""Inputs whose step grows with the region: in a large region, run in a thread, outputs spilled."""
+
+SPILL_AT = 5_000
+"""Outputs per spilled chunk: one Kafka round trip each, a few MB of memory; also the region size
+(workers) from which a close or a pledge runs that way (smaller regions' steps are small anyway)."""
 
 
 @dataclass
@@ -102,16 +124,20 @@ class _Batch:
 class MatchBatch:
     """The open batch, handled in memory, and the writer that finishes batches in order."""
 
-    def __init__(self, store: RegionStore, shell: Shell, *, max_events: int) -> None:
+    def __init__(
+        self, store: RegionStore, shell: Shell, *, max_events: int, spill_at: int = SPILL_AT
+    ) -> None:
         self._store = store
         self._shell = shell
         self._max = max_events
+        self._spill_at = spill_at
         self._lock = asyncio.Lock()  # the agent holds it for a whole event, the writer to take a batch
         self._open = _Batch()
         self._ready = asyncio.Event()  # the open batch has events
         self._room = asyncio.Event()  # the open batch was taken
         self._written = asyncio.Event()  # no batch is being written
         self._written.set()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="jaring-step")
 
     def __len__(self) -> int:
         """Events in the open batch."""
@@ -148,7 +174,8 @@ class MatchBatch:
                 return
             self._written.clear()
             try:
-                changes = [(region, work, self._store.changes(region, work.matcher, work.steps))
+                changes = [(region, work, self._store.changes(region, work.matcher, work.steps,
+                                                              absorbed=work.absorbed))
                            for region, work in batch.regions.items()]
             except Exception as error:
                 self._unfinished(batch, error)
@@ -193,7 +220,10 @@ class MatchBatch:
             decoded = decode_input(raw, event.key, INPUT_TYPES, "the region log")
             region = region_of(decoded)
             work = self._region(region, event)
-            step = work.matcher.handle(decoded)
+            if isinstance(decoded, _LARGE) and work.matcher.population() >= self._spill_at:
+                step = await self._large_step(region, work, decoded, message.timestamp)
+            else:
+                step = work.matcher.handle(decoded)
         except JaringError as error:
             self._reject(message, raw, error)
             return
@@ -210,6 +240,35 @@ class MatchBatch:
         work.steps.append(step)
         work.timestamps.append(message.timestamp)
         self._open.outputs.extend(step.outputs)
+
+    async def _large_step(self, region: str, work: _Region, decoded: Input, timestamp: float) -> Step:
+        """Run the step in the step thread; each spilled chunk is sent, delivered, folded and observed
+        on the loop before the step goes on.
+
+        Outputs keep their order: the batch before is written and the open batch's outputs so far
+        are delivered before the first chunk, and the region's earlier steps are folded first.
+        """
+        await self._written.wait()
+        if self._open.outputs:
+            await asyncio.gather(*await self._shell.send(self._open.outputs))
+            self._open.outputs = []  # its dead letters stay listed: the writer counts them
+        self._store.absorb(region, [output for step in work.steps[work.absorbed:] for output in step.outputs])
+        work.absorbed = len(work.steps)
+        loop = asyncio.get_running_loop()
+
+        async def deliver(chunk: list[OutputEvent]) -> None:
+            await asyncio.gather(*await self._shell.send(chunk))
+            self._store.absorb(region, chunk)
+            self._shell.observe(region, [(chunk, timestamp)])
+
+        def spill(chunk: list[OutputEvent]) -> None:  # in the step thread: wait for the loop to deliver
+            asyncio.run_coroutine_threadsafe(deliver(chunk), loop).result()
+
+        handle = functools.partial(work.matcher.handle, decoded, spill=spill, spill_at=self._spill_at)
+        step = await loop.run_in_executor(self._thread, handle)
+        self._store.absorb(region, step.outputs)
+        work.absorbed = len(work.steps) + 1  # this step, once appended, is folded already
+        return step
 
     def _reject(self, message: Any, raw: bytes | None, error: JaringError) -> None:
         letter = self._shell.rejection(message, raw, error)

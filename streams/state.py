@@ -108,6 +108,8 @@ class RegionStore:
         """Records of a journal completed on restore, not yet sent to the changelog."""
         self._journal: dict[str, tuple[int, int]] = {}
         """Per region, the last step's number and its chunk count (read from the head once)."""
+        self._points: dict[str, dict[str, SeriesPoint]] = {}
+        """Per region, series points moved by outputs ``absorb`` took, not yet in ``changes``."""
 
     def matcher(self, region: str) -> RegionMatcher:
         """The region's matcher, rebuilt from the table the first time after a (re)assignment."""
@@ -141,14 +143,31 @@ class RegionStore:
             self._dashboards.clear()
             self._completed.clear()
             self._journal.clear()
+            self._points.clear()
         else:
             self._matchers.pop(region, None)
             self._dashboards.pop(region, None)
             self._completed.pop(region, None)
             self._journal.pop(region, None)
+            self._points.pop(region, None)
 
-    def changes(self, region: str, matcher: RegionMatcher, steps: Sequence[Step]) -> list[tuple[str, Any]]:
+    def absorb(self, region: str, outputs: Sequence[Any]) -> None:
+        """Fold outputs into the region's dashboard now (a large step's, as it spills them);
+        the series points they move are written with the next ``changes``."""
+        dashboard = self._dashboards.get(region)
+        if dashboard is None:  # forgotten since the matcher was taken: the table holds its levels
+            dashboard = self._dashboards[region] = self._restore_dashboard(region)
+        points = self._points.setdefault(region, {})
+        for event in outputs:
+            for point in dashboard.apply(event):
+                points[f"{region}|m|{point.sponsor_id or ALL_SPONSORS}|{point.period}"] = point
+
+    def changes(
+        self, region: str, matcher: RegionMatcher, steps: Sequence[Step], *, absorbed: int = 0
+    ) -> list[tuple[str, Any]]:
         """The records ``steps`` changed, with their values now: what ``write`` takes.
+
+        The outputs of the first ``absorbed`` steps were folded already (``absorb``).
 
         Several steps of a batch go together: a record is taken with its value
         after the last of them, which may include a later step's change, so only
@@ -184,7 +203,8 @@ class RegionStore:
             for a in dict.fromkeys(a for step in steps for a in step.payers)
         )
         upserts.extend((f"{region}|s|{e}", b"1") for step in steps for e in step.seen)
-        upserts.extend(self._series_upserts(region, steps))
+        self.absorb(region, [output for step in steps[absorbed:] for output in step.outputs])
+        upserts.extend(self._series_upserts(region))
         return upserts
 
     def write(self, region: str, upserts: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -229,20 +249,13 @@ class RegionStore:
             found = self._journal[region] = (number, chunks)
         return found
 
-    def _series_upserts(self, region: str, steps: Sequence[Step]) -> list[tuple[str, Any]]:
-        dashboard = self._dashboards.get(region)
-        if dashboard is None:  # forgotten since the matcher was taken: the table holds its levels
-            dashboard = self._dashboards[region] = self._restore_dashboard(region)
-        points: dict[str, SeriesPoint] = {}
-        for event in (output for step in steps for output in step.outputs):
-            for point in dashboard.apply(event):
-                row = point.sponsor_id or ALL_SPONSORS
-                points[f"{region}|m|{row}|{point.period}"] = point
+    def _series_upserts(self, region: str) -> list[tuple[str, Any]]:
+        points = self._points.pop(region, {})
         if not points:
             return []
         levels = [
             (f"{region}|l|{row or ALL_SPONSORS}", values)
-            for (_, row), values in dashboard.levels().items()
+            for (_, row), values in self._dashboards[region].levels().items()
         ]
         return [*((k, _bytes(p)) for k, p in points.items()),
                 *((k, orjson.dumps(v)) for k, v in levels)]

@@ -8,6 +8,7 @@ add each event's own fields, so a replay derives the same ids and bytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TypedDict
@@ -128,9 +129,19 @@ class Outbox:
     region: str
     events: list[OutputEvent] = field(default_factory=list)
     stamp: Stamp = field(init=False)
+    spill: Callable[[list[OutputEvent]], None] | None = None
+    """Takes the outputs gathered so far whenever ``spill_at`` of them are: a step of a million
+    outputs (a close billing a million terms) is then never held whole. None: all at the end."""
+    spill_at: int = 5_000
 
     def __post_init__(self) -> None:
         self.stamp = {"event_time": EPOCH, "region": self.region, "period": ""}
+
+    def _add(self, event: OutputEvent) -> None:
+        self.events.append(event)
+        if self.spill is not None and len(self.events) >= self.spill_at:
+            chunk, self.events = self.events, []
+            self.spill(chunk)
 
     def begin(self, time: datetime) -> None:
         """A new step: no outputs yet, stamped with its input's time."""
@@ -144,7 +155,7 @@ class Outbox:
     # ------------------------------------------------------------ applications
 
     def waiting(self, w: Worker, priority: Priority) -> None:
-        self.events.append(ApplicationWaiting(
+        self._add(ApplicationWaiting(
             event_id=f"application.waiting:{w.application_event_id}", **self.stamp,
             application_id=w.application_id, worker=w.worker, district=w.district, occupation=w.occupation,
             priority=priority,
@@ -153,7 +164,7 @@ class Outbox:
     def application_rejected(
         self, app: ApplicationSubmitted, worker: str | None, reason: str, message: str
     ) -> None:
-        self.events.append(ApplicationRejected(
+        self._add(ApplicationRejected(
             event_id=f"application.rejected:{app.event_id}", **self.stamp,
             application_id=app.application_id, worker=worker, reason=reason, message=message,
         ))
@@ -161,13 +172,13 @@ class Outbox:
     # ------------------------------------------------------------ pledges
 
     def pledge_rejected(self, event: PledgeSubmitted, reason: str, message: str) -> None:
-        self.events.append(PledgeRejected(
+        self._add(PledgeRejected(
             event_id=f"pledge.rejected:{event.event_id}", **self.stamp,
             pledge_id=event.pledge_id, sponsor_id=event.sponsor_id, reason=reason, message=message,
         ))
 
     def pledge_accepted(self, p: Pledge, terms: PledgeTerms) -> None:
-        self.events.append(PledgeAccepted(
+        self._add(PledgeAccepted(
             event_id=f"pledge.accepted:{p.key}", **self.stamp,
             pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, payer_id=p.payer_id, package=p.package,
             months=p.months, amount_idr=p.ledger.pledged_idr, monthly_premium_idr=p.monthly_premium_idr,
@@ -179,19 +190,19 @@ class Outbox:
     def pledge_exhausted(self, p: Pledge) -> None:
         """Every seat filled; after the ``n``-th reopening the id names ``n`` (one id per exhaustion)."""
         suffix = f":{p.reopened}" if p.reopened else ""
-        self.events.append(PledgeExhausted(
+        self._add(PledgeExhausted(
             event_id=f"pledge.exhausted:{p.key}{suffix}", **self.stamp,
             pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, seats=p.seats,
         ))
 
     def pledge_reopened(self, p: Pledge) -> None:
-        self.events.append(PledgeReopened(
+        self._add(PledgeReopened(
             event_id=f"pledge.reopened:{p.key}:{p.reopened}", **self.stamp,
             pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, seats=p.seats, seats_filled=p.seats_filled,
         ))
 
     def pledge_expired(self, p: Pledge, released: int, returned: int) -> None:
-        self.events.append(PledgeExpired(
+        self._add(PledgeExpired(
             event_id=f"pledge.expired:{p.key}", **self.stamp,
             pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, seats=p.seats, seats_filled=p.seats_filled,
             seats_released=released, returned_idr=returned,
@@ -201,7 +212,7 @@ class Outbox:
                  coverage_id: str | None = None) -> None:
         """A ledger movement; its id is ``funding.{kind}:{cause}`` (``models.matcher.transitions``
         names each kind's cause: the pledge, a term, a term's month, the pledge's month, a payment)."""
-        self.events.append(FundingMovement(
+        self._add(FundingMovement(
             event_id=f"funding.{kind.value}:{cause}", **self.stamp,
             kind=kind, pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, payer_id=p.payer_id, amount_idr=amount,
             coverage_id=coverage_id, balances=p.ledger.balances(runway),
@@ -211,7 +222,7 @@ class Outbox:
 
     def coverage_committed(self, w: Worker, t: Term, priority: Priority) -> None:
         """The registration request for the payer: a seat's money is committed, cover not started."""
-        self.events.append(CoverageCommitted(
+        self._add(CoverageCommitted(
             event_id=f"coverage.committed:{t.coverage_id}", **self.stamp, **_seat(w, t, priority),
             was_waiting=t.was_waiting, registration_due_period=period_name(t.registration_due_period),
         ))
@@ -227,19 +238,19 @@ class Outbox:
         }
         if previous is None:
             assert t.start_date is not None
-            self.events.append(CoverageActivated(
+            self._add(CoverageActivated(
                 event_id=f"coverage.activated:{t.coverage_id}", **self.stamp, **fields, **term,
                 was_waiting=t.was_waiting, start_date=t.start_date,
                 committed_period=period_name(t.committed_period),
             ))
         else:
-            self.events.append(CoverageRenewed(
+            self._add(CoverageRenewed(
                 event_id=f"coverage.renewed:{t.coverage_id}", **self.stamp, **fields, **term,
                 previous_coverage_id=previous.coverage_id,
             ))
 
     def coverage_expired(self, w: Worker, old: Term, *, renewed: bool) -> None:
-        self.events.append(CoverageExpired(
+        self._add(CoverageExpired(
             event_id=f"coverage.expired:{old.coverage_id}", **self.stamp,
             coverage_id=old.coverage_id, worker=w.worker, pledge_id=old.pledge_id, sponsor_id=old.sponsor_id,
             district=w.district, occupation=w.occupation,
@@ -248,7 +259,7 @@ class Outbox:
         ))
 
     def coverage_cancelled(self, w: Worker, t: Term, reason: str, message: str, released: int) -> None:
-        self.events.append(CoverageCancelled(
+        self._add(CoverageCancelled(
             event_id=f"coverage.cancelled:{t.coverage_id}", **self.stamp, **_end(w, t),
             reason=reason, message=message, released_idr=released,
             outcome="rejected" if w.registration_rejected else "waiting",
@@ -257,7 +268,7 @@ class Outbox:
     def coverage_lapsed(
         self, w: Worker, t: Term, unpaid: int, written_off: int, released: int, last_paid: int | None
     ) -> None:
-        self.events.append(CoverageLapsed(
+        self._add(CoverageLapsed(
             event_id=f"coverage.lapsed:{t.coverage_id}", **self.stamp, **_end(w, t),
             unpaid_months=unpaid, written_off_idr=written_off, released_idr=released,
             last_paid_period=None if last_paid is None else period_name(last_paid),
@@ -265,7 +276,7 @@ class Outbox:
 
     def registration_unmatched(self, event_id: str, coverage_id: str, answer: str, reason: str,
                                message: str) -> None:
-        self.events.append(RegistrationUnmatched(
+        self._add(RegistrationUnmatched(
             event_id=f"registration.unmatched:{event_id}", **self.stamp,
             coverage_id=coverage_id, answer="confirmed" if answer == "confirmed" else "rejected",
             reason=reason, message=message,
@@ -275,7 +286,7 @@ class Outbox:
 
     def bill_line(self, bill_id: str, line_no: int, t: Term) -> None:
         assert t.membership_number is not None
-        self.events.append(BillLine(
+        self._add(BillLine(
             event_id=f"bill.line:{bill_id}:{t.coverage_id}", **self.stamp,
             bill_id=bill_id, line_no=line_no, payer_id=t.payer_id, coverage_id=t.coverage_id, worker=t.worker,
             membership_number=t.membership_number, pledge_id=t.pledge_id, sponsor_id=t.sponsor_id, months=1,
@@ -283,7 +294,7 @@ class Outbox:
         ))
 
     def bill_issued(self, b: Bill) -> None:
-        self.events.append(BillIssued(
+        self._add(BillIssued(
             event_id=f"bill.issued:{b.bill_id}", **self.stamp,
             bill_id=b.bill_id, payer_id=b.payer_id, lines=b.lines, total_idr=b.total_idr, due_date=b.due_date,
         ))
@@ -292,7 +303,7 @@ class Outbox:
         self, event: PaymentReported, outcome: ReconcileOutcome, reason: str, message: str, *,
         applied: int, refund: int, lines_paid: int, lines_outstanding: int, outstanding: int,
     ) -> None:
-        self.events.append(PaymentReconciled(
+        self._add(PaymentReconciled(
             event_id=f"payment.reconciled:{event.event_id}", **self.stamp,
             payment_id=event.payment_id, payer_id=event.payer_id, bill_id=event.bill_id, outcome=outcome,
             reason=reason, message=message, amount_idr=event.amount_idr, applied_idr=applied,
@@ -301,27 +312,27 @@ class Outbox:
         ))
 
     def refund_owed(self, f: Refund) -> None:
-        self.events.append(RefundOwed(
+        self._add(RefundOwed(
             event_id=f"refund.owed:{f.refund_id}", **self.stamp,
             refund_id=f.refund_id, payer_id=f.payer_id, amount_idr=f.amount_idr,
             cause=f.cause, payment_id=f.payment_id, coverage_id=f.coverage_id,
         ))
 
     def refund_closed(self, event_id: str, f: Refund, amount: int) -> None:
-        self.events.append(RefundClosed(
+        self._add(RefundClosed(
             event_id=f"refund.closed:{event_id}", **self.stamp,
             refund_id=f.refund_id, payer_id=f.payer_id, amount_idr=amount, refunded_idr=f.refunded_idr,
             remaining_idr=f.amount_idr - f.refunded_idr,
         ))
 
     def refund_rejected(self, event_id: str, refund_id: str, amount: int, reason: str, message: str) -> None:
-        self.events.append(RefundRejected(
+        self._add(RefundRejected(
             event_id=f"refund.rejected:{event_id}", **self.stamp,
             refund_id=refund_id, amount_idr=amount, reason=reason, message=message,
         ))
 
     def payer_movement(self, a: Payer, kind: PayerKind, cause: str, amount: int, applied: int) -> None:
-        self.events.append(PayerMovement(
+        self._add(PayerMovement(
             event_id=f"payer.{kind}:{self.region}:{a.payer_id}:{cause}", **self.stamp,
             kind=kind, payer_id=a.payer_id, amount_idr=amount, applied_idr=applied, cause=cause,
             balances=PayerBalances(

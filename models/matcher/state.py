@@ -133,6 +133,10 @@ class RegionState:
         """How many workers wait for a seat (O(1))."""
         return self._pool.count
 
+    def population(self) -> int:
+        """Workers the region ever accepted (O(1)): what a close or a pledge may touch at most."""
+        return len(self._workers)
+
     def covered(self) -> list[str]:
         """Workers whose cover is active, in activation order."""
         return list(self._active)

@@ -9,7 +9,7 @@ list ``waiting_list``; how outputs are built and named ``emit``.
 from __future__ import annotations
 
 from bisect import insort
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
 from typing import NamedTuple
 
@@ -70,8 +70,23 @@ class RegionMatcher(Seats):
 
     # ------------------------------------------------------------ public
 
-    def handle(self, event: InputEvent) -> Step:
-        """Apply one input event; returns the events it caused and the records it changed."""
+    def handle(
+        self, event: InputEvent, *, spill: Callable[[list[OutputEvent]], None] | None = None,
+        spill_at: int = 5_000,
+    ) -> Step:
+        """Apply one input event; returns the events it caused and the records it changed.
+
+        With ``spill``, outputs are handed to it in order, ``spill_at`` at a time, as the step
+        makes them, and ``Step.outputs`` holds only the rest: what a caller sends of a close
+        that bills a million terms is then bounded by ``spill_at``, not by the region.
+        """
+        self._out.spill, self._out.spill_at = spill, spill_at
+        try:
+            return self._handle(event)
+        finally:
+            self._out.spill = None
+
+    def _handle(self, event: InputEvent) -> Step:
         region = region_of(event)
         if region != self.region:
             raise RegionMismatchError(

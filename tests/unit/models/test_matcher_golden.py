@@ -407,3 +407,22 @@ def test_the_adversarial_log_reaches_every_output_and_rejection_path(
         "coverage.activated was_waiting=False", "coverage.committed was_waiting=False",
     }
     assert expected <= set(seen), sorted(expected - set(seen))
+
+
+@pytest.mark.parametrize("spill_at", [1, 7, 5_000])
+def test_outputs_spilled_as_a_step_makes_them_are_the_step_s_outputs_in_order(
+    adversarial_log: list[InputEvent], spill_at: int
+) -> None:
+    """A caller that takes outputs in chunks (a close of a million terms) sees exactly the outputs,
+    in order, and the records, of one that takes them whole."""
+    whole = RegionMatcher(REGION, KEY, POLICY)
+    spilled = RegionMatcher(REGION, KEY, POLICY)
+    for event in adversarial_log:
+        chunks: list[list[Any]] = []
+        expected = whole.handle(event)
+        step = spilled.handle(event, spill=chunks.append, spill_at=spill_at)
+        taken = [o for chunk in chunks for o in chunk] + step.outputs
+        assert [encode(o) for o in taken] == [encode(o) for o in expected.outputs], event.event_id
+        assert all(len(chunk) == spill_at for chunk in chunks)
+        assert step[1:] == expected[1:]
+    assert spilled.snapshot() == whole.snapshot()

@@ -230,15 +230,20 @@ def restored(table: dict[str, Any], regions: list[str]) -> dict[str, Any]:
     months=st.integers(0, 3),
     max_events=st.integers(1, 12),
     pauses=st.lists(st.integers(0, 4), min_size=1, max_size=8),
+    spill_at=st.sampled_from([1, 2, 7, 10_000]),
 )
 def test_batches_decide_exactly_what_one_event_at_a_time_decides(
-    seed: int, workers: int, seats: list[int], months: int, max_events: int, pauses: list[int]
+    seed: int, workers: int, seats: list[int], months: int, max_events: int, pauses: list[int],
+    spill_at: int,
 ) -> None:
+    """Whatever the batching, and whether closes and pledges spill their outputs in chunks from
+    the step thread (``spill_at``: a region that large, chunks that long) or not."""
     events = workload(seed, workers, seats, months)
     records = as_records(events)
     faust = FakeFaust()
     table = RecordingTable(faust.timeline)
-    batch = MatchBatch(RegionStore(table, KEY, POLICY), faust.shell(), max_events=max_events)
+    batch = MatchBatch(RegionStore(table, KEY, POLICY), faust.shell(), max_events=max_events,
+                       spill_at=spill_at)
 
     asyncio.run(run(batch, records, pauses))
 
@@ -277,6 +282,26 @@ def test_nothing_is_written_before_the_outputs_are_delivered_nor_acknowledged_be
     last_persist = max(i for i, k in enumerate(kinds) if k == "persist")
     assert last_send < first_write and last_write < first_ack
     assert last_send < first_persist and last_persist < first_ack
+
+
+def test_spilled_steps_fold_the_same_dashboard_series_and_levels_as_whole_ones() -> None:
+    events = workload(seed=5, workers=20, seats=[6, 6], months=3)
+    tables = []
+    for spill_at, max_events in ((1, 10_000), (3, 4), (10_000, 10_000)):  # steps before a tick in its batch
+        faust = FakeFaust()
+        table = RecordingTable(faust.timeline)
+        batch = MatchBatch(RegionStore(table, KEY, POLICY), faust.shell(), max_events=max_events,
+                           spill_at=spill_at)
+        asyncio.run(run(batch, as_records(events), [0]))
+        tables.append(dict(table))
+    series = [
+        {region: (store.series(region), store.matcher(region).snapshot()) for region in ("74.01", "74.71")}
+        for store in (RegionStore(table, KEY, POLICY) for table in tables)
+    ]
+    assert series[0]["74.71"][0], "the workload must move the series"
+    assert series[0] == series[1] == series[2]
+    levels = [{k: v for k, v in table.items() if "|l|" in k} for table in tables]
+    assert levels[0] == levels[1] == levels[2]
 
 
 def test_each_batch_is_written_with_its_own_values_never_a_later_batch_s() -> None:
