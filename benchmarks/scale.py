@@ -34,8 +34,9 @@ The worker's VmRSS and VmHWM (its peak, since it started) are read from
 /proc/<pid>/status after intake, after each close, when the restarted
 worker is ready and after its close (and once, idle, before intake); RSS
 per covered worker is the last RSS over N (and, beside it, the last RSS less
-the idle worker's, over N: what the regency itself costs). The changelogs' size on disk is the allocated blocks of the
-broker's log directories of the engine's ``*-changelog`` topics.
+the idle worker's, over N: what the regency itself costs). The changelogs'
+size on disk is the allocated blocks of the broker's log directories of the
+engine's ``*-changelog`` topics.
 
     python -m benchmarks.scale --workers 100000 --store memory://
     python -m benchmarks.scale --workers 2000 --json scale.json
