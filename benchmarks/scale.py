@@ -376,7 +376,7 @@ async def pay(settings: Settings, sender: Sender, engine: Engine, simulator: Sim
 async def run(args: argparse.Namespace, bootstrap: str, log_dir: Path | None, kafka: str,
               workdir: Path, say: Callable[[str], None]) -> Run:
     n: int = args.workers
-    budget = 600.0 + n / 50  # seconds per phase: generous, only to end a stuck run
+    budget = args.timeout or 600.0 + n / 50  # seconds per phase: generous, only to end a stuck run
     settings = Settings(kafka_bootstrap=bootstrap, namespace=args.namespace)
     result = Run(n, args.store, machine(), kafka)
     say(f"generating {n:,} applications ...")
@@ -556,6 +556,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--bootstrap", help="use this running broker instead of starting one")
     parser.add_argument("--kafka-log-dir", help="that broker's log directory (for the changelog's size)")
     parser.add_argument("--namespace", default=f"scale{uuid.uuid4().hex[:8]}", help="topic namespace")
+    parser.add_argument("--timeout", type=float, default=0.0,
+                        help="seconds any one phase may take before the run fails (default 600 + N/50)")
     parser.add_argument("--broker-heap", default="1g", help="JVM heap of the broker this starts")
     args = parser.parse_args(argv)
     if args.workers < 1:
