@@ -21,9 +21,19 @@ Measured in the same run, on the same machine and broker, with the same records
     JARING_BATCH_MAX=1 python -m benchmarks.e2e --only-worker   # (c) alone, other settings
     python -m benchmarks.e2e --only-latency 800  # (d) alone, at 800 applications/s
 
+(b), (b2) and (c) are timed the same way: their inputs are all on the broker
+before the run starts, and the rate is the inputs over the span between the
+first and the last output record's broker timestamp (``output_rate``). A
+consumer's start and group join come before its first output, so none of
+the three rows counts them, and "% of (b)" compares like with like. Their
+outputs: (b) the copies on its sink, (b2) the records of its output topic
+(not the log copies or state records), (c) Jaring's output topics.
+
 (b), (b2) and (c) also print the CPU the process under test and the broker
 spent per input record (Linux's /proc): the runs keep most of both cores
-busy, so the CPU figures roughly explain the throughput ratios.
+busy, so the CPU figures roughly explain the throughput ratios. CPU is read
+around the whole run (for (c) from the worker's readiness to its last
+commit), a start and join included: small beside thousands of records.
 
 Figures go to stdout as a table; nothing here asserts a time.
 """
@@ -119,8 +129,26 @@ async def _stage(
         await consumer.stop()
 
 
-async def bare_pipe(bootstrap: str, source: str, sinks: list[str], count: int, shaped: bool = False) -> float:
-    """(b) Consume ``count`` records and produce each to ``sinks[0]``; records per second.
+async def output_rate(bootstrap: str, topics: list[str], inputs: int, outputs: int) -> float:
+    """``inputs`` over the span from the first to the last of ``outputs`` records on ``topics``, per second.
+
+    The one clock for (b), (b2) and (c): broker timestamps of what the run
+    wrote, so no row counts its consumer's start or group join.
+    """
+    stamps: list[int] = []
+    await read_until(bootstrap, topics, lambda _: len(stamps) >= outputs, timeout=600,
+                     on_record=lambda record: stamps.append(record.timestamp_ms))
+    seconds = (max(stamps) - min(stamps)) / 1000
+    if seconds <= 0:
+        raise ValueError(f"output_rate: {len(stamps)} outputs share one millisecond; run more records")
+    return inputs / seconds
+
+
+async def bare_pipe(bootstrap: str, source: str, sinks: list[str], count: int, shaped: bool = False) -> int:
+    """(b) Consume ``count`` records and produce each to ``sinks[0]``; how many outputs it made there.
+
+    Its rate is ``output_rate`` over those outputs, read once it is done
+    (outside the CPU it is charged).
 
     The consumer waits on the broker as briefly as the worker does: with
     aiokafka's 500 ms, a fetch for the idle partitions held up the busy one
@@ -130,38 +158,44 @@ async def bare_pipe(bootstrap: str, source: str, sinks: list[str], count: int, s
     (b2): a first stage copies each record to ``sinks[0]`` (the region log),
     a second consumes that and produces, per record, one or two outputs
     (1.5 on average) to ``sinks[1]`` and a state record to ``sinks[2]``,
-    all at once, as the router and the matcher run; input records per second.
+    all at once, as the router and the matcher run; the outputs it made on
+    ``sinks[1]``, whose span times it.
     """
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
-        started = time.perf_counter()
         if not shaped:
             await _stage(bootstrap, source, "bench-pipe", count, lambda k, v: [(sinks[0], k, v)], producer)
+            return count
         else:
             log, outputs, state = sinks
-            seen = [0]
+            seen, made = [0], [0]
 
             def match(key: bytes | None, value: bytes) -> list[tuple[str, bytes | None, bytes]]:
                 seen[0] += 1
                 copies = 1 + seen[0] % 2
+                made[0] += copies
                 return [*((outputs, key, value) for _ in range(copies)), (state, key, value)]
 
             await asyncio.gather(
                 _stage(bootstrap, source, "bench-route", count, lambda k, v: [(log, k, v)], producer),
                 _stage(bootstrap, log, "bench-match", count, match, producer),
             )
-        return count / (time.perf_counter() - started)
+            return made[0]
     finally:
         await producer.stop()
 
 
-async def _with_cpu(pipe: Awaitable[float], count: int, broker_pid: int | None) -> tuple[float, Cpu]:
-    """Run a pipe in this process: its rate, and the CPU per input record of this process and the broker."""
+async def _with_cpu(
+    bootstrap: str, pipe: Awaitable[int], topic: str, count: int, broker_pid: int | None
+) -> tuple[float, Cpu]:
+    """Run a pipe in this process: its rate over ``topic``'s outputs, and the CPU per input record of
+    this process and the broker while it ran."""
     pids = (os.getpid(), broker_pid)
     before = cpu_sample(pids)
-    rate = await pipe
-    return rate, Cpu.between("pipe", before, cpu_sample(pids), count)
+    outputs = await pipe
+    cpu = Cpu.between("pipe", before, cpu_sample(pids), count)
+    return await output_rate(bootstrap, [topic], count, outputs), cpu
 
 
 THROUGHPUT_PLEDGES = 20
@@ -377,11 +411,13 @@ async def measure(args: argparse.Namespace) -> None:
         pipe_in = [(b"74.71", encode(a)) for a in applications(args.events, seed=92)]
         await send_all(bootstrap, "bench-pipe-in", pipe_in)
         pipe, pipe_cpu = await _with_cpu(
-            bare_pipe(bootstrap, "bench-pipe-in", ["bench-pipe-out"], args.events), args.events, broker_pid)
+            bootstrap, bare_pipe(bootstrap, "bench-pipe-in", ["bench-pipe-out"], args.events),
+            "bench-pipe-out", args.events, broker_pid)
         row("(b) bare aiokafka pipe (consume, produce acks=all, commit)", f"{pipe:,.0f} records/s{pipe_cpu}")
         sinks = ["bench-log", "bench-outputs", "bench-state"]
         shaped, shaped_cpu = await _with_cpu(
-            bare_pipe(bootstrap, "bench-pipe-in", sinks, args.events, shaped=True), args.events, broker_pid)
+            bootstrap, bare_pipe(bootstrap, "bench-pipe-in", sinks, args.events, shaped=True),
+            "bench-outputs", args.events, broker_pid)
         row("(b2) the same pipe doing Jaring's Kafka work per input, no logic (2 consumes, 3.5 produces)",
             f"{shaped:,.0f} input events/s: {shaped / pipe:.1%} of (b){shaped_cpu}")
 

@@ -1,0 +1,50 @@
+"""What ``benchmarks.scale`` reads outside Kafka: a process's memory, and the changelogs' size on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from benchmarks.scale import changelog_sizes, memory
+
+
+def test_memory_reads_this_process_rss_and_its_peak() -> None:
+    before = memory(os.getpid())
+    ballast = bytearray(64 * 2**20)  # touched pages: RSS and the peak grow by them
+    ballast[:: 4096] = b"x" * len(ballast[:: 4096])
+    after = memory(os.getpid())
+    assert 0 < before["rss_bytes"] <= before["hwm_bytes"]
+    assert after["rss_bytes"] >= before["rss_bytes"] + 48 * 2**20
+    assert after["hwm_bytes"] >= after["rss_bytes"]
+    del ballast
+
+
+def _partition(log_dir: Path, name: str, sizes: dict[str, int]) -> None:
+    directory = log_dir / name
+    directory.mkdir()
+    for file, size in sizes.items():
+        (directory / file).write_bytes(b"\1" * size)
+
+
+def test_changelog_sizes_counts_only_the_groups_changelog_partitions(tmp_path: Path) -> None:
+    _partition(tmp_path, "ns-engine-region-state-changelog-0", {"00.log": 40_000, "00.index": 8192})
+    _partition(tmp_path, "ns-engine-region-state-changelog-7", {"00.log": 10_000})
+    _partition(tmp_path, "ns-engine-probe-counts-changelog-3", {"00.log": 5_000})
+    _partition(tmp_path, "other-engine-region-state-changelog-0", {"00.log": 90_000})  # another namespace
+    _partition(tmp_path, "ns.region-log.v1-0", {"00.log": 90_000})  # not a changelog
+    (tmp_path / "ns-engine-region-state-changelog-1.tmp").write_bytes(b"\1" * 90_000)  # not a partition
+
+    sizes = changelog_sizes(tmp_path, "ns-engine")
+
+    assert set(sizes) == {"ns-engine-region-state-changelog", "ns-engine-probe-counts-changelog"}
+    # Allocated blocks: at least the bytes written, rounded up to whole blocks.
+    assert 58_192 <= sizes["ns-engine-region-state-changelog"] < 58_192 + 3 * 8192
+    assert 5_000 <= sizes["ns-engine-probe-counts-changelog"] < 5_000 + 8192
+
+
+def test_a_sparse_index_counts_what_is_allocated_not_its_length(tmp_path: Path) -> None:
+    directory = tmp_path / "ns-engine-region-state-changelog-0"
+    directory.mkdir()
+    with (directory / "00.index").open("wb") as index:
+        index.truncate(10 * 2**20)  # presized as Kafka does: a hole, nothing written
+    assert changelog_sizes(tmp_path, "ns-engine")["ns-engine-region-state-changelog"] < 2**20
