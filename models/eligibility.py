@@ -107,6 +107,14 @@ class CityPolicy(BaseModel):
     """A committed seat not confirmed by BPJS by the close of its commit month + this - 1 is cancelled."""
     bill_due_day: int = Field(default=15, ge=1, le=28)
     """A bill for month P is due on this day of the month after P (28 at most: every month has it)."""
+    replay_window_closes: int = Field(default=6, ge=1)
+    """How many month closes a handled input that left no record of its own (a rejected input, a
+    registration answer, a refund settlement) is remembered as handled: a replay within the
+    window emits nothing. Past it, the marker is dropped (memory stays bounded: a million covered
+    workers would otherwise keep a million answers for ever); a rejected input's replay then
+    re-emits its rejection with the same event id (consumers drop it) and a registration answer's
+    is answered ``registration_not_pending``. An applied refund settlement is remembered on its
+    refund, for ever: its replay never settles twice."""
     priority: PriorityWeights = PriorityWeights()
 
     @model_validator(mode="after")

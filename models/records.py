@@ -229,6 +229,7 @@ class RefundRecord(_Record):
     coverage_id: str | None
     amount_idr: int
     refunded_idr: int
+    settled_event_ids: tuple[str, ...] = ()
 
 
 class PayerRecord(_Record):

@@ -202,7 +202,9 @@ class RegionStore:
             (f"{region}|a|{a}", _bytes(matcher.payer_record(a)))
             for a in dict.fromkeys(a for step in steps for a in step.payers)
         )
-        upserts.extend((f"{region}|s|{e}", b"1") for step in steps for e in step.seen)
+        for step in steps:  # a marker is its closes count; a dropped one is deleted
+            upserts.extend((f"{region}|s|{e}", None) for e in step.forgotten)
+            upserts.extend((f"{region}|s|{e}", str(closes).encode()) for e, closes in step.seen)
         self.absorb(region, [output for step in steps[absorbed:] for output in step.outputs])
         upserts.extend(self._series_upserts(region))
         return upserts
@@ -313,7 +315,8 @@ class RegionStore:
             clock=None if clock is None else _record(ClockRecord, clock),
             workers=kind("w", WorkerRecord),
             pledges=kind("p", PledgeRecord),
-            seen=[k.removeprefix(f"{prefix}s|") for k in records if k.startswith(f"{prefix}s|")],
+            seen=[(k.removeprefix(f"{prefix}s|"), int(_value(v))) for k, v in records.items()
+                  if k.startswith(f"{prefix}s|") and v is not None],
             terms=kind("t", TermRecord),
             bills=kind("b", BillRecord),
             payments=kind("y", PaymentRecord),

@@ -225,26 +225,31 @@ class Accounts(RegionState):
 
     # ------------------------------------------------------------ refunds
 
-    def _settle(self, event: RefundSettled) -> None:
-        """Record a refund transfer, or refuse it with a reason."""
+    def _settle(self, event: RefundSettled) -> bool:
+        """Record a refund transfer on its refund, or refuse it with a reason; True when refused
+        (remember its event id: a refused settlement has no record of its own)."""
         f = self._refunds.get(event.refund_id)
+        if f is not None and event.event_id in f.settled_event_ids:
+            return False  # a replay of a settlement applied already
         if f is None:
             self._out.refund_rejected(
                 event.event_id, event.refund_id, event.amount_idr, Reason.REFUND_UNKNOWN,
                 f"no refund {event.refund_id} is owed in {self.region}; "
                 "check the id on the refund.owed event",
             )
-            return
+            return True
         remaining = f.amount_idr - f.refunded_idr
         if event.amount_idr > remaining:
             self._out.refund_rejected(
                 event.event_id, f.refund_id, event.amount_idr, Reason.REFUND_OVER_OWED,
                 f"only {remaining} is still owed on {f.refund_id}; report the transfer's actual amount",
             )
-            return
+            return True
         f.refunded_idr += event.amount_idr
+        f.settled_event_ids = (*f.settled_event_ids, event.event_id)
         self._changed_refunds[f.refund_id] = None
         account = self._payer(f.payer_id)
         account.refunded_idr += event.amount_idr
         self._out.refund_closed(event.event_id, f, event.amount_idr)
         self._out.payer_movement(account, "refunded", event.event_id, event.amount_idr, 0)
+        return False

@@ -300,6 +300,8 @@ class Refund:
     coverage_id: str | None
     amount_idr: int
     refunded_idr: int
+    settled_event_ids: tuple[str, ...] = ()
+    """The ``refund.settled`` inputs applied: a replay of one, however late, settles nothing."""
 
 
 @dataclass(slots=True)

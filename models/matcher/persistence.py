@@ -62,7 +62,8 @@ class Snapshot:
     clock: ClockRecord
     workers: tuple[WorkerRecord, ...]
     pledges: tuple[PledgeRecord, ...]
-    seen: tuple[str, ...]
+    seen: tuple[tuple[str, int], ...]
+    """Markers of handled inputs with no record of their own: (event id, closes when handled)."""
     terms: tuple[TermRecord, ...] = ()
     """Ended terms still owing bill lines."""
     bills: tuple[BillRecord, ...] = ()

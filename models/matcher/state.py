@@ -94,7 +94,7 @@ class RegionState:
         self._pledges: dict[str, Pledge] = {}  # by pledge key; insertion order = acceptance order
         self._open: list[tuple[tuple[int, int, str], Pledge]] = []  # sorted by Pledge.order()
         self._scheduled: list[Pledge] = []
-        self._seen: set[str] = set()
+        self._seen: dict[str, int] = {}  # event id -> closes when handled; insertion order = age
         self._bills: dict[str, Bill] = {}
         self._unpaid: dict[str, dict[str, Term]] = {}  # bill id -> its unpaid lines' terms, in line order
         self._payments: dict[str, Payment] = {}
@@ -230,7 +230,7 @@ class RegionState:
             clock=self.clock_record(),
             workers=tuple(self.worker_record(w) for w in sorted(self._workers)),
             pledges=tuple(self.pledge_record(p) for p in self._pledges),
-            seen=tuple(sorted(self._seen)),
+            seen=tuple(sorted(self._seen.items())),
             terms=tuple(term_record(self._ended[t], self.region) for t in sorted(self._ended)),
             bills=tuple(self.bill_record(b) for b in sorted(self._bills)),
             payments=tuple(self.payment_record(p) for p in sorted(self._payments)),
@@ -249,7 +249,7 @@ class RegionState:
         clock: ClockRecord | None,
         workers: Iterable[WorkerRecord],
         pledges: Iterable[PledgeRecord],
-        seen: Iterable[str],
+        seen: Iterable[str | tuple[str, int]],
         terms: Iterable[TermRecord] = (),
         bills: Iterable[BillRecord] = (),
         payments: Iterable[PaymentRecord] = (),
@@ -293,7 +293,8 @@ class RegionState:
             elif p.status == "scheduled":
                 m._scheduled.append(p)
         m._open.sort(key=lambda op: op[0])
-        m._seen = set(seen)
+        marks = sorted(((s, 0) if isinstance(s, str) else s for s in seen), key=lambda m: (m[1], m[0]))
+        m._seen = dict(marks)
         m._bills = {r.bill_id: bill_from_record(r) for r in sorted(bills, key=lambda r: r.bill_id)}
         m._payments = {
             payment_key(r.payer_id, r.payment_id): payment_from_record(r)

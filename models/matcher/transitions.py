@@ -53,8 +53,9 @@ class Step(NamedTuple):
     """Pseudonyms whose ``WorkerRecord`` changed."""
     pledges: tuple[str, ...] = ()
     """Pledge keys (``pledge_key``) whose ``PledgeRecord`` changed."""
-    seen: tuple[str, ...] = ()
-    """Event ids to remember as handled (rejected inputs, registration answers, settlements)."""
+    seen: tuple[tuple[str, int], ...] = ()
+    """Markers to keep (rejected inputs, registration answers, settlements): (event id, closes when
+    handled)."""
     clock: bool = False
     """Whether the ``ClockRecord`` changed."""
     terms: tuple[str, ...] = ()
@@ -63,6 +64,8 @@ class Step(NamedTuple):
     payments: tuple[str, ...] = ()
     refunds: tuple[str, ...] = ()
     payers: tuple[str, ...] = ()
+    forgotten: tuple[str, ...] = ()
+    """Markers a close dropped: past ``CityPolicy.replay_window_closes`` (drop their records)."""
 
 
 class RegionMatcher(Seats):
@@ -98,9 +101,11 @@ class RegionMatcher(Seats):
         self._begin_step()
         self._now_s = seconds_since_epoch(event.event_time)
         clock_before = (self._closed, self._closes, self._seq)
-        seen: tuple[str, ...] = ()
+        seen: tuple[tuple[str, int], ...] = ()
+        forgotten: tuple[str, ...] = ()
         if isinstance(event, MonthTick):
             self._tick(event)
+            forgotten = self._forget_seen()
         elif event.event_id in self._seen:
             pass
         else:
@@ -108,13 +113,14 @@ class RegionMatcher(Seats):
                 self._closed = period_of(event.event_time) - 1
             out.in_month(period_name(self._closed + 1))
             if self._dispatch(event):
-                self._seen.add(event.event_id)
-                seen = (event.event_id,)
+                self._seen[event.event_id] = self._closes
+                seen = ((event.event_id, self._closes),)
         return Step(
             outputs=out.events,
             workers=tuple(self._changed_workers),
             pledges=tuple(self._changed_pledges),
             seen=seen,
+            forgotten=forgotten,
             clock=(self._closed, self._closes, self._seq) != clock_before,
             terms=tuple(self._changed_terms),
             bills=tuple(self._changed_bills),
@@ -122,6 +128,18 @@ class RegionMatcher(Seats):
             refunds=tuple(self._changed_refunds),
             payers=tuple(self._changed_payers),
         )
+
+    def _forget_seen(self) -> tuple[str, ...]:
+        """Drop markers older than the replay window; they are in age order, so from the front."""
+        oldest = self._closes - self.policy.replay_window_closes  # handled then: the window has passed
+        gone: list[str] = []
+        for event_id, closes in self._seen.items():
+            if closes > oldest:
+                break
+            gone.append(event_id)
+        for event_id in gone:
+            del self._seen[event_id]
+        return tuple(sorted(gone))  # named alike however the markers were restored
 
     def _dispatch(self, event: InputEvent) -> bool:
         """Apply a non-tick input; True when its event id must be remembered as handled."""
@@ -135,8 +153,7 @@ class RegionMatcher(Seats):
                 return False
             return self._reconcile(event)
         if isinstance(event, RefundSettled):
-            self._settle(event)
-            return True
+            return self._settle(event)
         if isinstance(event, RegistrationConfirmed | RegistrationRejected):
             self._registration(event)
         return True

@@ -141,7 +141,7 @@ def test_a_replayed_rejected_application_produces_nothing() -> None:
     m = matcher()
     app = application(welfare_decile=9)
     step = m.handle(app)
-    assert step.seen == (app.event_id,)
+    assert step.seen == ((app.event_id, 0),)  # remembered with the closes count: a window
     assert m.handle(app).outputs == []
 
 

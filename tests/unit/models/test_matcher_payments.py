@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from models.events import ApplicationRejected as ApplicationRejectedOut
 from models.events import (
     BillIssued,
     BillLine,
@@ -481,3 +482,32 @@ def test_a_close_and_a_payment_rewrite_no_active_term_and_a_restart_derives_them
     assert {w.worker: w.coverage for w in rebuilt.snapshot().workers} == live
     unpaid = sorted(len(c.unpaid_periods) for c in live.values() if c is not None)
     assert unpaid == [1, 1, 2, 2, 2]  # February for all; January for the three not paid
+
+
+def test_markers_past_the_window_are_dropped_and_a_late_replay_is_answered_as_documented() -> None:
+    """Handled-input markers must not grow with the region's history (a million covered workers:
+    a million registration answers). Within ``replay_window_closes`` a replay emits nothing; past
+    it, a rejection is re-emitted with its original id, an answer is not pending, and an applied
+    settlement, remembered on its refund, still settles nothing."""
+    m = RegionMatcher(REGION, KEY)
+    rejected = application(serial=9, welfare_decile=9)  # above the decile limit
+    run(m, application(serial=1), pledge(amount_idr=MONTH * 12, months=12))
+    answers = confirm_all(m)
+    [first] = of(ApplicationRejectedOut, run(m, rejected, *answers))
+    run(m, tick("2025-01"), payment(BILL_JAN, MONTH + 500, payment_id="TX-over"))
+    settle = settled("refund:74.71:dealer-kendari:TX-over", 200)
+    assert of(RefundClosed, run(m, settle))
+    window = m.policy.replay_window_closes
+    for n in range(2, window):  # closes 2 .. window - 1: still inside the window, every replay is nothing
+        run(m, tick(f"2025-{n:02d}"))
+        assert run(m, rejected, *answers, settle) == []
+    assert len(m.snapshot().seen) == 2  # the rejection and the answer
+    step = m.handle(tick(f"2025-{window:02d}"))  # the window-th close since they were handled
+    assert sorted(step.forgotten) == sorted([rejected.event_id, answers[0].event_id])
+    assert m.snapshot().seen == ()
+    [again] = of(ApplicationRejectedOut, run(m, rejected))
+    assert again.event_id == first.event_id  # the same rejection: consumers drop it
+    [late] = of(RegistrationUnmatched, run(m, *answers))
+    assert late.reason == "registration_not_pending"
+    assert run(m, settle) == []
+    assert m.refund("refund:74.71:dealer-kendari:TX-over").refunded_idr == 200

@@ -210,3 +210,13 @@ def test_a_large_step_s_journal_is_dropped_by_the_next_and_every_prefix_still_re
     for n in range(marks[-2], marks[-1] + 1):
         recovered = RegionStore(landed(changelog, n), KEY, KENDARI).matcher(REGION).snapshot()
         assert recovered in (states[-2], states[-1]), f"{n - marks[-2]} records of the last step landed"
+
+
+def test_markers_past_the_replay_window_are_deleted_from_the_table() -> None:
+    rejected = application(welfare_decile=9)
+    window = KENDARI.replay_window_closes
+    events = [rejected, *(tick(f"2025-{n:02d}") for n in range(1, window + 1))]  # handled at closes 0
+    changelog, marks = run(events)
+    assert f"{REGION}|s|{rejected.event_id}" in landed(changelog, marks[-2])
+    assert f"{REGION}|s|{rejected.event_id}" not in landed(changelog)
+    assert (f"{REGION}|s|{rejected.event_id}", None) in changelog  # a tombstone: compaction drops it
