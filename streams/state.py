@@ -47,7 +47,7 @@ million-record step leaves no second copy of itself behind.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -305,9 +305,11 @@ class RegionStore:
             self._completed[region] = completed  # ... and send it with the region's next write
         clock = records.get(f"{region}|c")
 
-        def kind(letter: str, model: type[_M]) -> list[_M]:
+        def kind(letter: str, model: type[_M]) -> Iterator[_M]:
+            """Parsed one at a time as the matcher takes them: a million records are never all
+            held as models at once."""
             start = f"{prefix}{letter}|"
-            return [_record(model, v) for k, v in records.items() if k.startswith(start) and v is not None]
+            return (_record(model, v) for k, v in records.items() if k.startswith(start) and v is not None)
 
         return RegionMatcher.restore(
             region,

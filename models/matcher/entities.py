@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from sys import intern
 
 from models.eligibility import PledgeTerms
 from models.events import ApplicationSubmitted, PledgeSubmitted, RefundCause, pledge_key
@@ -63,7 +64,7 @@ class Term:
     """The paying pledge: ``pledge_key(sponsor_id, pledge_id)``."""
 
     def __post_init__(self) -> None:
-        self.pledge_key = pledge_key(self.sponsor_id, self.pledge_id)
+        self.pledge_key = intern(pledge_key(self.sponsor_id, self.pledge_id))  # shared by the pledge's terms
 
     @classmethod
     def committed(
@@ -145,7 +146,7 @@ class Worker:
             worker=worker,
             application_id=app.application_id,
             application_event_id=app.event_id,
-            district=app.district,
+            district=intern(app.district),
             occupation=app.occupation,
             sex=app.sex,
             welfare_decile=app.welfare_decile,

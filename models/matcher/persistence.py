@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from operator import attrgetter
+from sys import intern
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -153,7 +154,11 @@ def coverage_record(t: Term) -> CoverageRecord:
 
 
 def term_from_record(r: CoverageRecord) -> Term:
-    return Term(**_TERM.of(r), **_term_indexes(r))
+    t = Term(**_TERM.of(r), **_term_indexes(r))
+    # a regency's terms share a few sponsors, pledges and payers: one string each, not one per term
+    t.sponsor_id, t.pledge_id, t.payer_id = intern(t.sponsor_id), intern(t.pledge_id), intern(t.payer_id)
+    t.pledge_key = intern(t.pledge_key)
+    return t
 
 
 def term_record(t: Term, region: str) -> TermRecord:
@@ -204,8 +209,10 @@ def worker_record(w: Worker, region: str) -> WorkerRecord:
 
 
 def worker_from_record(r: WorkerRecord) -> Worker:
+    fields = _WORKER.of(r)
+    fields["district"] = intern(fields["district"])
     return Worker(
-        **_WORKER.of(r),
+        **fields,
         last_end_period=_index(r.last_end_period),
         membership_since=_index(r.membership_since),
         coverage=None if r.coverage is None else term_from_record(r.coverage),
