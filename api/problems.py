@@ -18,6 +18,7 @@ code                             status  meaning
 ``not_found``                    404     no such pledge for this sponsor, bill for this payer, or route
 ``method_not_allowed``           405     the route exists, the method does not
 ``idempotency_key_in_flight``    409     the first request with this key is still running
+``bill_lines_archived``          410     the bill is settled and its lines are past the window kept
 ``body_too_large``               413     the body is over ``JARING_API_MAX_BODY_BYTES``
 ``unsupported_media_type``       415     a body sent as anything but ``application/json``
                                         (an upload: anything but UTF-8 ``text/csv``)
@@ -83,6 +84,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
@@ -254,11 +256,14 @@ _DESCRIPTIONS = {
     403: "The key's role may not use this route, or a payer key acts for another payer or its bill.",
     404: "No such pledge for this sponsor, no such issued bill for this payer, or no such payer.",
     409: "The first request with this Idempotency-Key is still in flight.",
+    410: "The bill is settled and older than the closed months whose lines the API keeps.",
     413: "The body is larger than the limit.",
     415: "The body is not sent as application/json (a CSV upload: as text/csv).",
     422: "Invalid body or CSV upload, or an Idempotency-Key reused with another body.",
-    429: "Over the per-key rate limit, or the per-address one without a valid key (see Retry-After).",
-    503: "The broker did not acknowledge, or is not reachable yet (see Retry-After).",
+    429: "Over the per-key rate limit, or the per-address one without a valid key, or the key holds as many "
+    "Idempotency-Keys as it may (see Retry-After).",
+    503: "The broker did not acknowledge, or is not reachable yet, or the API holds as many Idempotency-Keys "
+    "as it may (see Retry-After).",
 }
 
 
