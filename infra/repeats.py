@@ -7,15 +7,18 @@ seen costs about 100 bytes an event, forever, and grows with every close.
 
 What bounds it is the engine's clock. Every output is stamped with its
 region's month (``period``), and a region is handled serially: its outputs
-of one type are written in month order (the close of X is stamped X, and
-everything after it X+1). So on one (type, region) stream a month older than
-the latest one seen can only be a re-emission, and a repeat of a recent month
-comes within the window of months kept. The guarantee: **an output is
-folded once, holding only the ids of the latest ``months`` months of each
-(event type, region)**; anything older than that on its stream is a repeat
-(``stale`` counts them, for operators). Re-emission happens within one batch
-of the engine, so even a window of one month would do; two cover a batch
-that straddles a close.
+are written in month order (the close of X is stamped X, and everything
+after it X+1). Kafka keeps that order only within a partition, so a stream
+is one record key of one topic (``models.topics.route``: a region's, or a
+pledge's on ``pledge-status.v1``; two pledges' records are in no order
+relative to each other). On one stream a month older than the latest one
+seen can only be a re-emission, and a repeat of a recent month comes within
+the window of months kept. The guarantee: **an output is folded once,
+holding only the ids of the latest ``months`` months of each (topic, key)
+stream**; anything older than that on its stream is a repeat (``stale``
+counts them, for operators). Re-emission happens within one batch of the
+engine, so even a window of one month would do; two cover a batch that
+straddles a close.
 
 Events without a month (inputs: a pledge submission) are few and kept
 exactly, forever.
@@ -23,9 +26,12 @@ exactly, forever.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from models.periods import period_index
+from models.topics import route
 
 __all__ = ["RecentIds"]
 
@@ -40,11 +46,13 @@ class _Stream:
 class RecentIds:
     """``first(event)``: True the first time an event is met (and remembers it), False for a repeat."""
 
-    def __init__(self, months: int = 2) -> None:
+    def __init__(self, months: int = 2, stream: Callable[[Any], Hashable] = route) -> None:
+        """``stream``: what Kafka keeps in order, an event's (topic, record key)."""
         if months < 1:
             raise ValueError("a window of repeats needs at least one month")
         self.months = months
-        self._streams: dict[tuple[str, str], _Stream] = {}
+        self._stream = stream
+        self._streams: dict[Hashable, _Stream] = {}
         self._timeless: set[str] = set()
         self.stale = 0
         """Events dropped for being older than their stream's window: repeats by the engine's clock."""
@@ -52,14 +60,13 @@ class RecentIds:
     def first(self, event: object) -> bool:
         event_id: str = event.event_id  # type: ignore[attr-defined]
         period: str | None = getattr(event, "period", None)
-        region: str | None = getattr(event, "region", None)
-        if not period or region is None:
+        if not period:
             if event_id in self._timeless:
                 return False
             self._timeless.add(event_id)
             return True
         month = period_index(period)
-        key = (event.type, region)  # type: ignore[attr-defined]
+        key = self._stream(event)
         stream = self._streams.get(key)
         if stream is None:
             stream = self._streams[key] = _Stream(month)
