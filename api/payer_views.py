@@ -41,7 +41,7 @@ from api.bodies import (
     RegistrationOut,
 )
 from api.keys import SUBJECT_RULE, Credential, is_subject
-from api.payer_model import BillView, LineView
+from api.payer_model import ARCHIVED, KEEP_MONTHS, BillView, LineView
 from api.problems import ProblemError, responses
 from api.publisher import KafkaUnavailableError
 from api.registration_list import CSV_COLUMNS, RegistrationRow, ScanTimeoutError, scan_applications
@@ -221,6 +221,12 @@ def _bill_answer(svc: Services, payer_id: str, bill_id: str, csv_out: bool) -> S
     if found is None:
         raise _not_found()
     view, lines = found
+    if lines == ARCHIVED:
+        raise ProblemError(
+            410, "bill_lines_archived",
+            f"this bill is settled and older than the {KEEP_MONTHS} closed months whose lines the API keeps; "
+            "its figures are in the bill list, its lines on billing.v1",
+        )
     media = f"{CSV_MEDIA_TYPE}; charset=utf-8" if csv_out else "application/json"
     return StreamingResponse(_bill_stream(view, lines, csv_out), media_type=media)
 
@@ -233,7 +239,9 @@ def _bills(svc: Services, payer_id: str) -> BillListOut:
 _BILL_DOC = (
     "One bill and its lines, in line order (the order a payment pays them in), streamed. A line names "
     "the worker by pseudonym and BPJS membership number, never by NIK or name. Another payer's bill "
-    "answers 404 exactly like an unknown one. CSV columns: " + ", ".join(BILL_CSV_COLUMNS) + "."
+    "answers 404 exactly like an unknown one. A bill settled and older than the closed months whose lines "
+    "the API keeps answers 410 (its figures stay in the bill list). CSV columns: "
+    + ", ".join(BILL_CSV_COLUMNS) + "."
 )
 
 
@@ -249,7 +257,7 @@ async def my_bills(who: Payer, svc: Svc) -> BillListOut:
 @payer_reads.get(
     "/payers/me/bills/{bill_id}", response_model=BillDetailOut, tags=["payers"],
     summary="One of your bills with its lines (JSON or CSV, streamed)", description=_BILL_DOC,
-    responses={**_FORMATS, **responses(401, 403, 404, 422, 429)},
+    responses={**_FORMATS, **responses(401, 403, 404, 410, 422, 429)},
 )
 async def my_bill(
     bill_id: str, who: Payer, svc: Svc, fmt: Format = None, accept: Accept = None
@@ -313,7 +321,7 @@ async def payer_bills(payer_id: str, who: Officer, svc: Svc) -> BillListOut:
 @payer_reads.get(
     "/payers/{payer_id}/bills/{bill_id}", response_model=BillDetailOut, tags=["officers"],
     summary="One of a payer's bills with its lines (officers; JSON or CSV, streamed)", description=_BILL_DOC,
-    responses={**_FORMATS, **responses(401, 403, 404, 422, 429)},
+    responses={**_FORMATS, **responses(401, 403, 404, 410, 422, 429)},
 )
 async def payer_bill(
     payer_id: str, bill_id: str, who: Officer, svc: Svc, fmt: Format = None, accept: Accept = None

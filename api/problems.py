@@ -4,40 +4,43 @@ Each problem has a stable ``code`` (also the tail of ``type``,
 ``urn:jaring:problem:<code>``) and a ``detail`` sentence that says what to
 do. Codes are part of the contract: add new ones, never rename.
 
-=============================  ======  ==============================================
-code                           status  meaning
-=============================  ======  ==============================================
-``body_not_json``              400     the body is not a UTF-8 JSON document
-``body_too_deep``              400     the JSON is nested too deeply to read
-``idempotency_key_missing``    400     POSTs need an ``Idempotency-Key`` header
-``idempotency_key_invalid``    400     the ``Idempotency-Key`` is not 1-255 characters
-``unauthenticated``            401     no key, or a key that is unknown or revoked
-``wrong_role``                 403     a key of a role the route does not take
-``payer_not_yours``            403     a payer key naming another payer
-``bill_not_yours``             403     a payer key paying a bill id naming another payer
-``not_found``                  404     no such pledge for this sponsor, bill for this payer, or route
-``method_not_allowed``         405     the route exists, the method does not
-``idempotency_key_in_flight``  409     the first request with this key is still running
-``body_too_large``             413     the body is over ``JARING_API_MAX_BODY_BYTES``
-``unsupported_media_type``     415     a body sent as anything but ``application/json``
-                                      (an upload: anything but UTF-8 ``text/csv``)
-``invalid_body``               422     a field is missing, unknown or out of range
-``payer_id_missing``           422     an officer at a payer's desk names no payer
-``csv_encoding_invalid``       422     an upload that is not UTF-8
-``csv_malformed``              422     an upload that is not CSV (stray quote, NUL)
-``csv_empty``                  422     an upload without a header or without rows
-``csv_column_missing``         422     an upload's header lacks a column
-``csv_header_invalid``         422     an upload's header has unknown or repeated columns
-``csv_too_many_rows``          422     an upload over ``JARING_API_UPLOAD_MAX_ROWS``
-``csv_rows_invalid``           422     an upload none of whose rows is valid
-``idempotency_key_reused``     422     the key was used before with another body
-``rate_limited``               429     over the per-key (or per-address) rate
-``internal_error``             500     a fault in the API; nothing about it is told
-``kafka_unavailable``          503     the broker did not acknowledge; retry (same key)
-``not_ready``                  503     the API has not reached the broker yet
-``registrations_unavailable``  503     the applications topic could not be read in time
-``http_error``                 4xx     any other refusal by the web framework itself
-=============================  ======  ==============================================
+===============================  ======  ==============================================
+code                             status  meaning
+===============================  ======  ==============================================
+``body_not_json``                400     the body is not a UTF-8 JSON document
+``body_too_deep``                400     the JSON is nested too deeply to read
+``idempotency_key_missing``      400     POSTs need an ``Idempotency-Key`` header
+``idempotency_key_invalid``      400     the ``Idempotency-Key`` is not 1-255 characters
+``unauthenticated``              401     no key, or a key that is unknown or revoked
+``wrong_role``                   403     a key of a role the route does not take
+``payer_not_yours``              403     a payer key naming another payer
+``bill_not_yours``               403     a payer key paying a bill id naming another payer
+``not_found``                    404     no such pledge for this sponsor, bill for this payer, or route
+``method_not_allowed``           405     the route exists, the method does not
+``idempotency_key_in_flight``    409     the first request with this key is still running
+``bill_lines_archived``          410     the bill is settled and its lines are past the window kept
+``body_too_large``               413     the body is over ``JARING_API_MAX_BODY_BYTES``
+``unsupported_media_type``       415     a body sent as anything but ``application/json``
+                                        (an upload: anything but UTF-8 ``text/csv``)
+``invalid_body``                 422     a field is missing, unknown or out of range
+``payer_id_missing``             422     an officer at a payer's desk names no payer
+``csv_encoding_invalid``         422     an upload that is not UTF-8
+``csv_malformed``                422     an upload that is not CSV (stray quote, NUL)
+``csv_empty``                    422     an upload without a header or without rows
+``csv_column_missing``           422     an upload's header lacks a column
+``csv_header_invalid``           422     an upload's header has unknown or repeated columns
+``csv_too_many_rows``            422     an upload over ``JARING_API_UPLOAD_MAX_ROWS``
+``csv_rows_invalid``             422     an upload none of whose rows is valid
+``idempotency_key_reused``       422     the key was used before with another body
+``rate_limited``                 429     over the per-key (or per-address) rate
+``idempotency_keys_exhausted``   429     a new key from a subject at its idempotency caps
+``internal_error``               500     a fault in the API; nothing about it is told
+``kafka_unavailable``            503     the broker did not acknowledge; retry (same key)
+``not_ready``                    503     the API has not reached the broker yet
+``idempotency_store_full``       503     a new key while the idempotency store is at its caps
+``registrations_unavailable``    503     the applications topic could not be read in time
+``http_error``                   4xx     any other refusal by the web framework itself
+===============================  ======  ==============================================
 
 Validation problems list each field's path and what is wrong, never the
 value sent: an application's body holds a NIK and a name (UU 27/2022).
@@ -81,6 +84,7 @@ _TITLES = {
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Content Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
@@ -252,11 +256,14 @@ _DESCRIPTIONS = {
     403: "The key's role may not use this route, or a payer key acts for another payer or its bill.",
     404: "No such pledge for this sponsor, no such issued bill for this payer, or no such payer.",
     409: "The first request with this Idempotency-Key is still in flight.",
+    410: "The bill is settled and older than the closed months whose lines the API keeps.",
     413: "The body is larger than the limit.",
     415: "The body is not sent as application/json (a CSV upload: as text/csv).",
     422: "Invalid body or CSV upload, or an Idempotency-Key reused with another body.",
-    429: "Over the per-key rate limit, or the per-address one without a valid key (see Retry-After).",
-    503: "The broker did not acknowledge, or is not reachable yet (see Retry-After).",
+    429: "Over the per-key rate limit, or the per-address one without a valid key, or the key holds as many "
+    "Idempotency-Keys as it may (see Retry-After).",
+    503: "The broker did not acknowledge, or is not reachable yet, or the API holds as many Idempotency-Keys "
+    "as it may (see Retry-After).",
 }
 
 

@@ -16,10 +16,16 @@ payer's refunds in the pledge's region from it.
 
 from __future__ import annotations
 
+from typing import get_args
+
 from api.bodies import PledgeStatusOut, SponsorLedgerOut, SponsorTotals
-from api.payer_model import PayerBooks
-from models.events import Event, PayerBalances
-from models.pledge_book import PledgeBook, PledgeBooks
+from api.payer_model import KEEP_MONTHS, PAYER_FACTS, PayerBooks
+from infra.repeats import NothingSeen, RecentIds
+from models.events import BillLine, Event, PayerBalances
+from models.pledge_book import PledgeBook, PledgeBooks, PledgeFact
+
+_FOLDED = (*get_args(PledgeFact), *PAYER_FACTS)
+"""What either fold takes (``get_args``: the pledge book names its facts as a union)."""
 
 __all__ = ["ReadModel", "status_of"]
 
@@ -63,14 +69,26 @@ def status_of(book: PledgeBook, account: PayerBalances | None = None) -> PledgeS
 class ReadModel:
     """The API's view of the pledge books; ``apply`` is the only writer."""
 
-    def __init__(self) -> None:
-        self.books = PledgeBooks()
-        self.payers = PayerBooks()
+    def __init__(self, keep_months: int | None = KEEP_MONTHS) -> None:
+        """``keep_months``: closed months a settled bill keeps its lines (``api.payer_model``)."""
+        self._seen = RecentIds()
+        """One window of ids for both folds (``infra.repeats``); bill lines are kept out of it."""
+        self.books = PledgeBooks(seen=NothingSeen())
+        self.payers = PayerBooks(keep_months)
 
     def apply(self, event: Event) -> bool:
         """Fold one event in; False when it was a repeat or says nothing about a pledge or a payer."""
+        if isinstance(event, BillLine):
+            return self.payers.apply_first(event)
+        if not isinstance(event, _FOLDED) or not self._seen.first(event):
+            return False
         pledged = self.books.apply(event) is not None
-        return self.payers.apply(event) or pledged
+        paid = isinstance(event, PAYER_FACTS) and self.payers.apply_first(event)
+        return paid or pledged
+
+    def ids_held(self) -> int:
+        """Event ids held to drop repeats: a window of months, not history."""
+        return len(self._seen)
 
     def _status(self, book: PledgeBook) -> PledgeStatusOut:
         return status_of(book, self.payers.accounts_of(book.payer_id).get(book.region))

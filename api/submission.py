@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -33,9 +34,26 @@ def claim(svc: Services, scope: Scope, fingerprint: str) -> StoredAnswer | None:
     """Claim the Idempotency-Key for this request: None to go on, or the first request's stored answer.
 
     The same key with another body is 422 ``idempotency_key_reused``; while the first request with
-    it still runs, 409 ``idempotency_key_in_flight``. Every POST goes through here.
+    it still runs, 409 ``idempotency_key_in_flight``; a new key over the store's caps (``api.idempotency``)
+    is 429 ``idempotency_keys_exhausted`` for the subject that holds too many, 503
+    ``idempotency_store_full`` when the whole store does. Every POST goes through here.
     """
-    outcome, stored = svc.idempotency.begin(scope, fingerprint, svc.monotonic())
+    now = svc.monotonic()
+    outcome, stored = svc.idempotency.begin(scope, fingerprint, now)
+    if outcome in (Begin.SUBJECT_FULL, Begin.STORE_FULL):
+        wait = str(max(1, math.ceil(svc.idempotency.retry_after(scope, now))))
+        if outcome is Begin.SUBJECT_FULL:
+            raise ProblemError(
+                429, "idempotency_keys_exhausted",
+                f"this key holds as many Idempotency-Keys as one subject may inside the window; retry in "
+                f"{wait} s, or retry pending requests with their own keys",
+                headers={"Retry-After": wait},
+            )
+        raise ProblemError(
+            503, "idempotency_store_full",
+            f"the API holds as many Idempotency-Keys as it may; retry in {wait} s with the same key",
+            headers={"Retry-After": wait},
+        )
     if outcome is Begin.MISMATCH:
         raise ProblemError(
             422, "idempotency_key_reused",

@@ -35,8 +35,11 @@ nowhere, so no input can add a region to the page or change which one it
 opens on. District codes are shown with their names from Kemendagri's table
 (``models.regions``).
 
-Memory grows with workers and distinct event ids (about 100 bytes per id):
-the price of a view rebuilt from the topics at every start.
+Memory grows with the workers the region has seen (one small record each),
+not with history: repeats are dropped by the ids of the latest months only
+(``infra.repeats``: the engine writes each stream in month order, so an
+older month can only be a repeat), and everything else is counts per month,
+per district or per pledge. README "Memory bounds" has the figures.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ import heapq
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from dashboard.snapshot import (
     Activation,
@@ -57,6 +60,7 @@ from dashboard.snapshot import (
     SponsorRow,
     Totals,
 )
+from infra.repeats import NothingSeen, RecentIds
 from models.eligibility import KENDARI
 from models.events import (
     ApplicationRejected,
@@ -83,6 +87,9 @@ from models.regions import district_name, regency_name
 
 __all__ = ["RECENT", "CityView"]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
 RECENT = 12
 """Activations kept for the feed: a screenful on a phone."""
 
@@ -94,22 +101,30 @@ _SHOWN = (
 )
 
 
+def _micros(moment: datetime) -> int:
+    """An event time as whole microseconds since 1970: a 32-byte int where a datetime takes 48."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
 @dataclass(slots=True)
 class _Worker:
+    """One worker's facts, as small as a slotted object goes: the district and occupation strings are
+    the region's shared ones (``_Region.name``), times are integers (``_micros``)."""
+
     district: str
     occupation: str
-    applied_at: datetime | None = None
-    """The latest ``application.waiting``'s event time."""
+    applied_at: int | None = None
+    """The latest ``application.waiting``'s event time (``_micros``)."""
     latest_term: int = 0
     latest_outcome: str | None = None
     """What became of the latest term: None while it runs (or renewed), ``registering`` while it is
     committed, ``waiting`` once it ended, was cancelled unconfirmed or lapsed, ``rejected`` when BPJS
     refused the registration."""
-    rejected_at: datetime | None = None
+    rejected_at: int | None = None
     ever_active: bool = False
     status: str | None = None
 
-    def note(self, term: int, outcome: str | None, at: datetime | None = None) -> None:
+    def note(self, term: int, outcome: str | None, at: int | None = None) -> None:
         """The latest word on term ``term``: events of older terms change nothing."""
         if term >= self.latest_term:
             self.latest_term, self.latest_outcome = term, outcome
@@ -166,11 +181,17 @@ class _Region:
     """Seats filled so far: the log position that orders the feed when event times tie."""
     recent: list[tuple[datetime, int, Activation]] = field(default_factory=list)
 
+    names: dict[str, str] = field(default_factory=dict)
+    """One string per district and occupation code, shared by every worker that names it."""
+
     def worker(self, pseudonym: str, district: str, occupation: str) -> _Worker:
         found = self.workers.get(pseudonym)
         if found is None:
-            found = self.workers[pseudonym] = _Worker(district, str(occupation))
+            found = self.workers[pseudonym] = _Worker(self.name(district), self.name(str(occupation)))
         return found
+
+    def name(self, code: str) -> str:
+        return self.names.setdefault(code, code)
 
     def settle(self, w: _Worker) -> None:
         """Move the worker between the covered/waiting buckets after its facts changed."""
@@ -200,9 +221,10 @@ class CityView:
         self.other_regions = 0
         """Records naming a region the city does not serve, repeats included: for operators, never shown."""
         self._recent = recent
-        self._seen: set[str] = set()
-        self._pledges = PledgeBooks(seen=self._seen)
-        """The shared fold of pledges; it drops repeats by the same ids this view has seen."""
+        self._seen = RecentIds()
+        self._folded = 0
+        self._pledges = PledgeBooks(seen=NothingSeen())
+        """The shared fold of pledges; this view drops repeats before it, in its window of ids."""
         self._regions: dict[str, _Region] = {}
         self._money = Dashboard()
         self.version = 0
@@ -211,6 +233,10 @@ class CityView:
     @property
     def events(self) -> int:
         """Distinct events folded."""
+        return self._folded
+
+    def ids_held(self) -> int:
+        """Event ids held to drop repeats: the latest months' (``infra.repeats``), not every one."""
         return len(self._seen)
 
     def regions(self) -> list[str]:
@@ -219,10 +245,12 @@ class CityView:
 
     def apply(self, event: Event) -> bool:
         """Fold one event; False for a repeated id, an input, or an event of a region not served."""
-        if not isinstance(event, _SHOWN) or event.event_id in self._seen:
+        if not isinstance(event, _SHOWN):
             return False
         if event.region not in self._served:
             self.other_regions += 1
+            return False
+        if not self._seen.first(event):
             return False
         r = self._regions.setdefault(event.region, _Region())
         if isinstance(event, FundingMovement):
@@ -231,8 +259,9 @@ class CityView:
             self._refunds(r, event)
         elif isinstance(event, ApplicationWaiting):
             w = r.worker(event.worker, event.district, event.occupation)
-            if w.applied_at is None or event.event_time > w.applied_at:
-                w.applied_at = event.event_time
+            at = _micros(event.event_time)
+            if w.applied_at is None or at > w.applied_at:
+                w.applied_at = at
             r.settle(w)
             r.people_delta[(event.period, _WAITING)] += 1
         elif isinstance(event, ApplicationRejected):
@@ -251,7 +280,7 @@ class CityView:
             self._end(r, event)
         else:
             self._pledges.apply(event)
-        self._seen.add(event.event_id)
+        self._folded += 1
         if r.period is None or event.period > r.period:
             r.period = event.period
         self.version += 1
@@ -290,7 +319,8 @@ class CityView:
         """A term ended (its months billed), was cancelled before cover, or lapsed unpaid."""
         w = r.worker(event.worker, event.district, event.occupation)
         outcome = _WAITING if isinstance(event, CoverageLapsed) else event.outcome
-        w.note(_term_no(event.coverage_id), None if outcome == "renewed" else outcome, event.event_time)
+        w.note(_term_no(event.coverage_id), None if outcome == "renewed" else outcome,
+               _micros(event.event_time))
         r.settle(w)
         self._pledges.apply(event)
         was = _REGISTERING if isinstance(event, CoverageCancelled) else _COVERED

@@ -22,6 +22,7 @@ from api.app import create_app
 from api.keys import KeyFile, Role, issue
 from api.payer_model import PendingRegistration
 from api.payer_views import BILL_CSV_COLUMNS
+from api.read_model import ReadModel
 from api.registration_list import CSV_COLUMNS, scan_applications
 from infra.settings import Settings
 from models.events import BillLine, Event
@@ -222,3 +223,25 @@ async def test_an_officer_naming_an_id_no_payer_can_have_gets_404(client: Any) -
     for path in ("bills", "refunds", "registrations", f"bills/bill:{REGION}:x:2025-01"):
         answer = await c.get(f"/v1/payers/no:such/{path}", headers=bearer(keys["officer"]))
         assert (answer.status_code, answer.json()["code"]) == (404, "not_found"), path
+
+
+async def test_an_archived_bill_answers_410_and_stays_in_the_list(tmp_path: Path) -> None:
+    """A read model keeping no closed month of settled bills' lines (the API keeps 12): January's bill,
+    paid, is archived; its figures are still listed, its lines answer 410 ``bill_lines_archived``."""
+    keys = KeyFile(tmp_path / "keys.json")
+    key, record = issue(Role.PAYER, "payer-a", NOW)
+    keys.add(record)
+    app = create_app(Settings(kafka_bootstrap="127.0.0.1:1", api_keys_file=str(keys.path)))
+    model = app.state.services.readmodel = ReadModel(keep_months=0)
+    for event in EVENTS:
+        model.apply(event)
+    bill_id = f"bill:{REGION}:payer-a:2025-01"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
+        listed = (await c.get("/v1/payers/me/bills", headers=bearer(key))).json()
+        gone = await c.get(f"/v1/payers/me/bills/{bill_id}", headers=bearer(key))
+        as_csv = await c.get(f"/v1/payers/me/bills/{bill_id}?format=csv", headers=bearer(key))
+    january = next(b for b in listed["bills"] if b["bill_id"] == bill_id)
+    assert january["state"] == "paid" and january["paid_idr"] == january["total_idr"] > 0
+    assert gone.status_code == as_csv.status_code == 410
+    assert gone.json()["code"] == "bill_lines_archived"
+    assert gone.headers["content-type"] == "application/problem+json"

@@ -22,7 +22,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.payer_model import BillView, LineView, PayerBooks
+from api.payer_model import ARCHIVED, BillView, LineView, PayerBooks
 from models.events import (
     BillLine,
     CoverageLapsed,
@@ -232,6 +232,18 @@ def test_after_every_input_each_payer_s_desk_is_the_engine_s() -> None:
         assert_agrees(fold(EVENTS[:cut]), t)
 
 
+def test_with_payments_and_write_offs_frozen_as_months_pass_each_desk_is_still_the_engine_s() -> None:
+    """The API's fold freezes line states month by month (``PayerBooks._freeze``); a window longer than
+    the story archives nothing, so every line is still there to compare with the engine's."""
+    books, done = PayerBooks(keep_months=len(TRUTHS)), 0
+    for cut, t in TRUTHS:
+        for event in EVENTS[done:cut]:
+            books.apply(event)
+        done = cut
+        assert_agrees(books, t)
+    assert books._frozen  # noqa: SLF001 - the months were frozen, or this compared nothing new
+
+
 def test_a_pending_registration_is_listed_until_bpjs_answers_or_its_deadline_passes() -> None:
     everyone = [t.pending for _, t in TRUTHS]
     assert any(p["payer-a"] for p in everyone) and any(p["payer-b"] for p in everyone)
@@ -335,3 +347,94 @@ def test_a_bill_line_costs_under_300_bytes_held(capsys: Any) -> None:
         print(f"\npayer model: {per_line:.0f} bytes per bill line held ({lines} lines)")
     assert books.line_count() == lines
     assert per_line < 300
+
+
+# ------------------------------------------------------------ the window of bill lines kept
+
+
+def assert_same_within_window(windowed: PayerBooks, full: PayerBooks) -> None:
+    """Every answer of a fold that archives settled bills is the full fold's, except an archived bill's
+    lines, which are settled and outside the window."""
+    for p in PAYERS:
+        assert windowed.pending(p) == full.pending(p)
+        assert windowed.refunds_of(p) == full.refunds_of(p)
+        assert windowed.accounts_of(p) == full.accounts_of(p)
+        assert windowed.bills_of(p) == full.bills_of(p)
+        for bill in full.bills_of(p):
+            kept, whole = windowed.bill(p, bill.bill_id), full.bill(p, bill.bill_id)
+            assert kept is not None and whole is not None and kept[0] == whole[0]
+            assert not isinstance(whole[1], str)
+            if isinstance(kept[1], str):
+                assert kept[1] == ARCHIVED
+                assert all(ln.state in ("paid", "written_off") for ln in whole[1])
+            else:
+                assert list(kept[1]) == list(whole[1])
+
+
+def test_archived_bills_change_no_answer_after_any_input() -> None:
+    """The story in its log order, a window of no closed months (archive as soon as settled): after
+    every event, every answer agrees with the fold that keeps every line."""
+    windowed, full = PayerBooks(keep_months=0), PayerBooks()
+    for event in EVENTS:
+        assert windowed.apply(event) == full.apply(event)
+        assert_same_within_window(windowed, full)
+    archived = [b for p in PAYERS for b in full.bills_of(p)
+                if (windowed.bill(p, b.bill_id) or (b, ""))[1] == ARCHIVED]
+    assert len(archived) >= 3
+    assert windowed.line_count() < full.line_count()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.randoms(use_true_random=False), st.integers(min_value=0, max_value=30), st.sampled_from([0, 1, 2]))
+def test_any_interleaving_with_redeliveries_archives_without_changing_an_answer(
+    rng: random.Random, repeats: int, keep: int
+) -> None:
+    windowed, full = PayerBooks(keep_months=keep), PayerBooks()
+    for event in interleave(EVENTS, rng, repeats):
+        windowed.apply(event)
+        full.apply(event)
+        assert_same_within_window(windowed, full)
+    assert snapshot_of(full) == EXPECTED
+
+
+def short_payer_story() -> list[Event]:
+    """A payer who pays every bill one line short: bills stay part paid when their months freeze,
+    then the term lapses and the unpaid lines are written off."""
+    m = RegionMatcher(REGION, KEY)
+    events: list[Event] = []
+
+    def feed(*inputs: Any) -> None:
+        for event in inputs:
+            events.extend(m.handle(event).outputs)
+
+    feed(*(application(serial=300 + i) for i in range(4)))
+    feed(pledge(pledge_id="pl-s", payer_id="payer-a", amount_idr=4 * SEAT6, months=6))
+    feed(*(confirmed(c, payer_id="payer-a", event_id=f"confirm-{c}") for c in m.committed()))
+    for month in range(1, 10):
+        feed(tick(f"2025-{month:02d}"))
+        for b in m.snapshot().bills:
+            owed = b.total_idr - b.paid_idr - b.written_off_idr
+            if b.period == f"2025-{month:02d}" and owed > LINE:
+                feed(payment(b.bill_id, owed - LINE, payer_id="payer-a", event_id=f"short-{b.bill_id}",
+                             payment_id=f"TX-short-{month}"))
+    return events
+
+
+SHORT = short_payer_story()
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.randoms(use_true_random=False), st.sampled_from([0, 1]))
+def test_bills_part_paid_when_frozen_keep_their_paid_lines(rng: random.Random, keep: int) -> None:
+    windowed, full = PayerBooks(keep_months=keep), PayerBooks()
+    for event in interleave(SHORT, rng, 5):
+        windowed.apply(event)
+        full.apply(event)
+        assert_same_within_window(windowed, full)
+    states = {ln.state for b in full.bills_of("payer-a") for ln in lines_of(full, "payer-a", b)}
+    assert {"paid", "written_off"} <= states
+    # frozen payments and write-offs are dropped: left are those of the months after the last frozen one
+    late = [e for e in SHORT if e.period > windowed._frozen[REGION]  # noqa: SLF001
+            and ((isinstance(e, PaymentReconciled) and e.lines_paid)
+                 or (isinstance(e, FundingMovement) and e.kind is FundingKind.WRITTEN_OFF))]
+    assert windowed.held()["steps"] == len(late) < full.held()["steps"]

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import strategies as st
 
 from api.app import create_app
+from api.idempotency import IdempotencyStore
 from api.keys import KeyFile, Role, issue
 from api.publisher import KafkaUnavailableError
 from infra.settings import Settings
@@ -52,6 +53,7 @@ class Desk:
     client: httpx.AsyncClient
     recorder: Recorder
     keys: dict[str, str]
+    idempotency: IdempotencyStore
 
     async def post(self, path: str, who: str, key: str | None = "k1", **kw: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.keys[who]}", **kw.pop("headers", {})}
@@ -89,7 +91,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     recorder = Recorder()
     app.state.services.publisher.publish = recorder.publish
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
-        yield Desk(client, recorder, keys)
+        yield Desk(client, recorder, keys, app.state.services.idempotency)
 
 
 def payment(**overrides: Any) -> dict[str, Any]:
@@ -480,3 +482,37 @@ def test_any_bytes_uploaded_are_answered_202_or_a_4xx_problem_never_a_500(
     else:
         body = answer.json()
         assert body["accepted"] + body["invalid"] == body["rows"] == len(body["results"])
+
+
+# ---------------------------------------------------------------- bounded idempotency memory
+
+
+async def test_a_payer_flooding_new_keys_gets_429_and_keeps_every_key_it_holds(desk: Desk) -> None:
+    """The store's per-subject cap (``api.idempotency``): a new key over it is refused before anything
+    is produced; the keys held still replay, and another payer is not affected."""
+    store = desk.idempotency
+    store.max_keys_per_subject = 3
+    for n in range(3):
+        assert (await desk.post("/v1/payments", "payer", f"k{n}", json=payment(payment_id=f"TX{n}"))
+                ).status_code == 202
+    refused = await desk.post("/v1/payments", "payer", "k3", json=payment(payment_id="TX3"))
+    assert code(refused) == (429, "idempotency_keys_exhausted")
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert len(desk.recorder.sent) == 3
+    again = await desk.post("/v1/payments", "payer", "k0", json=payment(payment_id="TX0"))
+    assert again.status_code == 202 and len(desk.recorder.sent) == 3
+    changed = await desk.post("/v1/payments", "payer", "k0", json=payment(payment_id="TX9"))
+    assert code(changed) == (422, "idempotency_key_reused")
+    theirs = payment(payment_id="TX3", bill_id=BILL.replace("dealer-kendari", "bank-sultra"))
+    other = await desk.post("/v1/payments", "other_payer", "k3", json=theirs)
+    assert other.status_code == 202
+
+
+async def test_a_full_store_answers_503_to_a_new_key_of_anyone(desk: Desk) -> None:
+    store = desk.idempotency
+    store.max_entries = 1
+    assert (await desk.post("/v1/payments", "payer", "k0", json=payment())).status_code == 202
+    refused = await desk.post("/v1/payments", "other_payer", "k1",
+                              json=payment(bill_id=BILL.replace("dealer-kendari", "bank-sultra")))
+    assert code(refused) == (503, "idempotency_store_full")
+    assert int(refused.headers["Retry-After"]) >= 1
