@@ -560,7 +560,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--workers", type=int, default=100_000, help="covered workers in the regency (N)")
     parser.add_argument("--store", default="memory://",
-                        help="the worker's JARING_STORE: memory:// or rocksdb://")
+                        help="the worker's JARING_STORE (memory://, the one store Jaring ships)")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--bootstrap", help="use this running broker instead of starting one")
     parser.add_argument("--kafka-log-dir", help="that broker's log directory (for the changelog's size)")

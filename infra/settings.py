@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     )
     replication_factor: int = Field(1, ge=1, le=5, description="Replication factor of created topics.")
     min_insync_replicas: int = Field(1, ge=1, le=5, description="min.insync.replicas of created topics.")
-    store: str = Field("memory://", description="Faust table store: memory:// or rocksdb://.")
+    store: Literal["memory://"] = Field(
+        "memory://",
+        description="Faust table store: memory:// only, rebuilt from the compacted changelog at start "
+        "(RocksDB was removed: ARCHITECTURE.md, Decisions).",
+    )
     data_dir: str = Field(".jaring-data", description="Where Faust keeps local table state.")
     session_timeout_s: float = Field(
         10.0, ge=6.0, le=300.0,

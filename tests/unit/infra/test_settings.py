@@ -50,3 +50,13 @@ def test_every_log_level_setting_is_one_faust_accepts(level: str) -> None:
     from jaring.cli import faust_log_level
 
     assert faust_log_level(Settings(log_level=level).log_level) in {"crit", "error", "warn", "info", "debug"}
+
+
+def test_a_rocksdb_store_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RocksDB was removed (ARCHITECTURE.md, Decisions): asking for it must fail loudly, not run on
+    a store whose local state a SIGKILL can leave ahead of its changelog."""
+    monkeypatch.setenv("JARING_STORE", "rocksdb://")
+    with pytest.raises(ValidationError, match="memory://"):
+        Settings()
+    monkeypatch.setenv("JARING_STORE", "memory://")
+    assert Settings().store == "memory://"
