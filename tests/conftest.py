@@ -30,7 +30,7 @@ from jaring.audit import replay
 from jaring.demo import engine_caught_up, outputs_until
 from jaring.processes import ServiceProcess, WorkerProcess
 from models.eligibility import KENDARI, CityPolicy
-from models.topics import REGION_LOG
+from models.topics import APPLICATIONS, REGION_LOG
 from tests.process_table import Proc, descendants, is_broker_jvm, is_jaring, kill_all, names_path, processes
 
 _BASETEMP = pytest.StashKey[Path]()
@@ -188,6 +188,22 @@ async def until_group_settles(settings: Settings, members: int, timeout: float =
             await asyncio.sleep(0.2)
     finally:
         await admin.close()
+
+
+async def committed_inputs(settings: Settings) -> int:
+    """How many application records the workers' group has committed, all partitions together.
+
+    Read after a SIGKILL, it is what the killed worker had finished when it died (nothing
+    commits for it afterwards): less than was sent means the kill landed mid-stream.
+    """
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(settings.engine_group)
+    finally:
+        await admin.close()
+    topic = settings.topic(APPLICATIONS.name)
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
 
 
 DashboardFactory = Callable[[], ServiceProcess]

@@ -23,7 +23,7 @@ from deploy.kafka.runner import KafkaCluster
 from infra.settings import Settings
 from jaring.audit import Audit
 from jaring.bpjs import Habits, Simulator
-from jaring.demo import answer, close_months, feed, outputs_until
+from jaring.demo import Answered, answer, close_months, feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
 from models.events import ApplicationSubmitted, PaymentReconciled
 from tests.chaos.conftest import ChaosPlan
@@ -57,7 +57,7 @@ async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
     # BPJS confirms every registration; payer-0 pays on time, payer-1 two months late, payer-2
     # never (its terms lapse and their seats go to waiting workers, whose registrations BPJS answers)
     simulator = Simulator(Habits(late={"payer-1": 2}, never=frozenset({"payer-2"})))
-    answered = set[str]()
+    answered = Answered()
     await answer(settings, simulator, answered)
     ticks = month_ticks("2026-01", 12)
     await close_months(settings, simulator, answered, ticks[:5])
@@ -115,7 +115,7 @@ async def test_broker_kills_in_a_three_node_cluster_lose_nothing(
             update={"kafka_bootstrap": cluster.bootstrap_servers, "replication_factor": 3,
                     "min_insync_replicas": 2}
         )
-        worker_factory(
+        worker = worker_factory(
             JARING_KAFKA_BOOTSTRAP=cluster.bootstrap_servers,
             JARING_REPLICATION_FACTOR="3",
             JARING_MIN_INSYNC_REPLICAS="2",
@@ -138,6 +138,7 @@ async def test_broker_kills_in_a_three_node_cluster_lose_nothing(
             applications=n,
         )
         replayed = await assert_same_as_replay(cluster_settings)
+        worker.stop()  # while its brokers are up: stopped after them, it waits 30 s for them, then is killed
 
     report("broker SIGKILLs (RF 3, min ISR 2)", plan.broker_kills, final, replayed)
     assert final.ok, final.violations
