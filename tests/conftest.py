@@ -15,6 +15,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +132,16 @@ def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory
     yield start
     for worker in workers:
         worker.stop()
+
+
+def start_together(start: WorkerFactory, names: list[str], **env: str) -> list[WorkerProcess]:
+    """Start several workers at once, each from ``start`` (so each is stopped at the end), all ready.
+
+    One after the other, each waits for its own start and for the rebalance the next one causes;
+    together, they start side by side and join the group in one rebalance.
+    """
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        return list(pool.map(lambda name: start(name, **env), names))
 
 
 def worker_metric(worker: WorkerProcess, name: str, **labels: str) -> float:

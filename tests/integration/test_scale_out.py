@@ -33,7 +33,7 @@ from models.events import CoverageCommitted, FundingMovement, Input, MonthTick, 
 from models.matcher import RegionMatcher
 from models.regions import districts_of
 from models.topics import route
-from tests.conftest import WorkerFactory, assert_same_as_replay
+from tests.conftest import WorkerFactory, assert_same_as_replay, start_together
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -69,7 +69,7 @@ def _policy(tmp_path: Path) -> str:
 def _start_workers(start: WorkerFactory, settings: Settings, count: int, policy: str) -> list[WorkerProcess]:
     env = {"JARING_NAMESPACE": settings.namespace, "JARING_POLICY_FILE": policy,
            "JARING_REPLICATION_FACTOR": "3", "JARING_MIN_INSYNC_REPLICAS": "2"}
-    return [start(f"{settings.namespace}-{n}", **env) for n in range(count)]
+    return start_together(start, [f"{settings.namespace}-{n}" for n in range(count)], **env)
 
 
 def _matched_events(worker: WorkerProcess) -> float:

@@ -21,6 +21,7 @@ from tests.conftest import (
     WorkerFactory,
     assert_same_as_replay,
     committed_inputs,
+    start_together,
     until_each_worker,
     until_group_settles,
     worker_metric,
@@ -38,12 +39,13 @@ def accounted(n: int) -> Callable[[Reader], bool]:
 async def test_sigkill_mid_stream_breaks_no_invariant(
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
-    # 6,000 applications (20,000 until the suite ran over 20 minutes): the kill needs a stream
-    # to land in, which the assert after it proves it did; more of the same proves nothing more
-    # (`make chaos` kills workers 20 times during 20,000).
-    n = 6_000
+    # 6,000 applications and three-month terms (20,000 and a year until the suite ran over 20
+    # minutes): the kill needs a stream to land in, which the assert after it proves it did, and
+    # the restored state then has to bill, take payments and end terms; more of the same proves
+    # nothing more (`make chaos` kills workers 20 times during 20,000 and a year of closes).
+    n, months = 6_000, 3
     apps = applications(n, seed=20, spacing=timedelta(seconds=5))
-    offers = pledges([100] * 20, start=apps[0].event_time + timedelta(hours=2), valid_days=60)
+    offers = pledges([100] * 20, start=apps[0].event_time + timedelta(hours=2), valid_days=60, months=months)
     worker = worker_factory()
 
     feeding = asyncio.create_task(feed(settings, [*apps, *offers]))
@@ -59,7 +61,7 @@ async def test_sigkill_mid_stream_breaks_no_invariant(
     # BPJS confirms every registration and the payers pay every bill (jaring.bpjs, over the broker)
     simulator, answered = Simulator(), Answered()
     await answer(settings, simulator, answered)
-    await close_months(settings, simulator, answered, month_ticks("2026-01", 12))
+    await close_months(settings, simulator, answered, month_ticks("2026-01", months))
     final = await outputs_until(
         settings,
         lambda r: r.result.counts["coverage.expired"] >= r.result.counts["coverage.activated"] > 0,
@@ -70,8 +72,10 @@ async def test_sigkill_mid_stream_breaks_no_invariant(
     assert settled.counts["coverage.committed"] == 2_000
     assert final.ok, final.violations
     assert final.counts["coverage.committed"] == final.counts["coverage.activated"] == 2_000  # once each
-    assert final.counts["bill.line"] == 12 * 2_000
-    assert final.counts["payment.reconciled"] == final.counts["payer.movement"] == 11 * 3  # 3 payers
+    assert final.counts["bill.line"] == months * 2_000
+    assert final.counts["coverage.expired"] == 2_000
+    # the last month's bills are paid the month after, and no tick closes it here; 3 payers
+    assert final.counts["payment.reconciled"] == final.counts["payer.movement"] == (months - 1) * 3
     assert await assert_same_as_replay(settings) >= len(final.events)
 
 
@@ -98,7 +102,7 @@ def _multi_region() -> tuple[Inputs, Inputs]:
 
 async def _run(settings: Settings, start: WorkerFactory, workers: int, policy: str) -> Audit:
     env = {"JARING_NAMESPACE": settings.namespace, "JARING_POLICY_FILE": policy}
-    started = [start(f"{settings.namespace}-{n}", **env) for n in range(workers)]
+    started = start_together(start, [f"{settings.namespace}-{n}" for n in range(workers)], **env)
     await until_group_settles(settings, members=workers)  # all hold partitions before the first input
     apps, offers = _multi_region()
     await feed(settings, apps)
