@@ -111,7 +111,7 @@ WorkerFactory = Callable[..., WorkerProcess]
 
 @pytest.fixture
 def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
-    """Start ``jaring worker`` processes in this test's namespace; all are stopped at the end."""
+    """Start ``jaring worker`` processes in this test's namespace; all are killed at the end."""
     workers: list[WorkerProcess] = []
 
     def start(name: str = "worker", **env: str) -> WorkerProcess:
@@ -130,12 +130,15 @@ def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory
         return worker.start()
 
     yield start
+    # Killed, not stopped: the test has read all it needed, and Faust's graceful stop (commit,
+    # flush, leave the group) costs 2-10 s a worker and proves nothing any test asserts. A test
+    # that needs a clean stop makes one itself (test_input_gap.py).
     for worker in workers:
-        worker.stop()
+        worker.kill()
 
 
 def start_together(start: WorkerFactory, names: list[str], **env: str) -> list[WorkerProcess]:
-    """Start several workers at once, each from ``start`` (so each is stopped at the end), all ready.
+    """Start several workers at once, each from ``start`` (so each is killed at the end), all ready.
 
     One after the other, each waits for its own start and for the rebalance the next one causes;
     together, they start side by side and join the group in one rebalance.

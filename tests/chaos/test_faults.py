@@ -115,7 +115,7 @@ async def test_broker_kills_in_a_three_node_cluster_lose_nothing(
             update={"kafka_bootstrap": cluster.bootstrap_servers, "replication_factor": 3,
                     "min_insync_replicas": 2}
         )
-        worker = worker_factory(
+        worker_factory(
             JARING_KAFKA_BOOTSTRAP=cluster.bootstrap_servers,
             JARING_REPLICATION_FACTOR="3",
             JARING_MIN_INSYNC_REPLICAS="2",
@@ -138,7 +138,6 @@ async def test_broker_kills_in_a_three_node_cluster_lose_nothing(
             applications=n,
         )
         replayed = await assert_same_as_replay(cluster_settings)
-        worker.stop()  # while its brokers are up: stopped after them, it waits 30 s for them, then is killed
 
     report("broker SIGKILLs (RF 3, min ISR 2)", plan.broker_kills, final, replayed)
     assert final.ok, final.violations
