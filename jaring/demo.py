@@ -23,7 +23,7 @@ from pathlib import Path
 
 from deploy.kafka.runner import KafkaCluster, free_port
 from infra.settings import Settings
-from infra.topic_io import read_until, send_all, until_committed
+from infra.topic_io import Record, read_until, send_all, until_committed
 from jaring.audit import Audit, Reader
 from jaring.bpjs import Habits, Simulator
 from jaring.processes import ServiceProcess, WorkerProcess
@@ -33,6 +33,7 @@ from models.events import (
     AccessRecorded,
     CoverageActivated,
     DeadLetter,
+    Event,
     FundingMovement,
     Input,
     MonthTick,
@@ -43,7 +44,8 @@ from models.events import (
 from models.topics import OUTPUTS, TOPICS, Role, route
 
 __all__ = [
-    "DEMO_HABITS", "ENGINE_READS", "OUTPUT_TOPICS", "answer", "engine_caught_up", "feed", "play", "run_demo",
+    "DEMO_HABITS", "ENGINE_READS", "OUTPUT_TOPICS", "Answered", "answer", "close_months", "engine_caught_up",
+    "feed", "outputs_until", "play", "run_demo",
 ]
 
 DEMO_HABITS = Habits(late={"payer-1": 2}, never=frozenset({"payer-2"}))
@@ -83,41 +85,82 @@ async def outputs_until(
     return reader.audit(applications)
 
 
-async def answer(settings: Settings, simulator: Simulator, answered: set[str]) -> Audit:
-    """BPJS and the payers read what the engine said and answer, until nothing is left to answer.
+class Answered:
+    """What BPJS and the payers have read of the output topics, and so answered: each output once.
 
-    Reads every output topic to its end, hands the outputs not seen before to
-    ``simulator`` (registration requests are answered at once, bills noted for
-    payment), sends its answers, and waits until the engine has handled them.
+    They read on from where they stopped on each partition, so a month's
+    answers cost that month's outputs, not every output since the start
+    (decoding is most of a read's time, and the topics only grow). ``reader``
+    holds everything read, audited on demand.
     """
+
+    def __init__(self) -> None:
+        self.reader = Reader()
+        self._next: dict[tuple[str, int], int] = {}
+        self._fresh: list[Event] = []
+
+    def take(self, record: Record) -> None:
+        """Keep ``record`` if it is past where the last read stopped on its partition."""
+        where = (record.topic, record.partition)
+        if record.offset < self._next.get(where, 0):
+            return
+        self._next[where] = record.offset + 1
+        events = self.reader.result.events
+        before = len(events)
+        self.reader.add(record)  # a repeat of an event id is dropped here (and checked byte for byte)
+        self._fresh.extend(events[before:])
+
+    def fresh(self) -> list[Event]:
+        """The distinct outputs read since the last call."""
+        fresh, self._fresh = self._fresh, []
+        return fresh
+
+
+async def _answer_all(settings: Settings, simulator: Simulator, answered: Answered) -> None:
+    topics = [settings.topic(t) for t in OUTPUT_TOPICS]
     while True:
         await engine_caught_up(settings)
-        read = await outputs_until(settings, lambda _: True)
-        fresh = [e for e in read.events
-                 if e.event_id not in answered and not isinstance(e, DeadLetter | AccessRecorded)]
-        answered.update(e.event_id for e in fresh)
-        replies = simulator.answer([e for e in fresh if not isinstance(e, Input)])
+        await read_until(settings, topics, lambda _: True, 180.0, answered.take)
+        replies = simulator.answer([e for e in answered.fresh()
+                                    if not isinstance(e, DeadLetter | AccessRecorded | Input)])
         if not replies:
-            return read
+            return
         await feed(settings, replies)
 
 
-async def close_months(
-    settings: Settings, simulator: Simulator, answered: set[str], ticks: Sequence[Input]
-) -> None:
-    """Each month: the payments made during it, then its tick; then BPJS and the payers answer.
+async def answer(settings: Settings, simulator: Simulator, answered: Answered) -> Audit:
+    """BPJS and the payers read what the engine said and answer, until nothing is left to answer.
 
-    The payments are handled before the tick is sent: the payments and clock topics have no
-    order between them, and a tick sequenced first would put paid lines into arrears.
+    Reads every output topic to its end, hands the outputs not read before to
+    ``simulator`` (registration requests are answered at once, bills noted for
+    payment), sends its answers, and waits until the engine has handled them.
+    Returns the audit of everything read so far.
     """
+    await _answer_all(settings, simulator, answered)
+    return answered.reader.audit()
+
+
+async def close_months(
+    settings: Settings, simulator: Simulator, answered: Answered, ticks: Sequence[Input]
+) -> None:
+    """Each month: the payments made during it, then its ticks; then BPJS and the payers answer.
+
+    The payments are handled before the ticks are sent: the payments and clock topics have no
+    order between them, and a tick sequenced first would put paid lines into arrears. The
+    ticks of one month (one per region) go together, as one produce, and so do their payments:
+    regions share nothing, and a month's bills are only known once the month before is closed.
+    """
+    months: dict[str, list[MonthTick]] = {}
     for tick in ticks:
         assert isinstance(tick, MonthTick)
-        payments = simulator.payments_before_close(tick.region, tick.period)
+        months.setdefault(tick.period, []).append(tick)
+    for period, closing in months.items():
+        payments = [p for tick in closing for p in simulator.payments_before_close(tick.region, period)]
         if payments:
             await feed(settings, payments)
             await engine_caught_up(settings)
-        await feed(settings, [tick])
-        await answer(settings, simulator, answered)
+        await feed(settings, closing)
+        await _answer_all(settings, simulator, answered)
 
 
 async def play(
@@ -125,7 +168,7 @@ async def play(
 ) -> Audit:
     """Applications, then pledges, then BPJS's answers, then month ticks with payments, each read back."""
     n = len(scenario.applications)
-    simulator, answered = Simulator(habits), set[str]()
+    simulator, answered = Simulator(habits), Answered()
     started = time.monotonic()
     await feed(settings, scenario.applications)
     await outputs_until(settings, lambda r: r.accounted >= n)

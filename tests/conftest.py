@@ -15,6 +15,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from jaring.audit import replay
 from jaring.demo import engine_caught_up, outputs_until
 from jaring.processes import ServiceProcess, WorkerProcess
 from models.eligibility import KENDARI, CityPolicy
-from models.topics import REGION_LOG
+from models.topics import APPLICATIONS, REGION_LOG
 from tests.process_table import Proc, descendants, is_broker_jvm, is_jaring, kill_all, names_path, processes
 
 _BASETEMP = pytest.StashKey[Path]()
@@ -110,7 +111,7 @@ WorkerFactory = Callable[..., WorkerProcess]
 
 @pytest.fixture
 def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory]:
-    """Start ``jaring worker`` processes in this test's namespace; all are stopped at the end."""
+    """Start ``jaring worker`` processes in this test's namespace; all are killed at the end."""
     workers: list[WorkerProcess] = []
 
     def start(name: str = "worker", **env: str) -> WorkerProcess:
@@ -129,8 +130,21 @@ def worker_factory(settings: Settings, tmp_path: Path) -> Iterator[WorkerFactory
         return worker.start()
 
     yield start
+    # Killed, not stopped: the test has read all it needed, and Faust's graceful stop (commit,
+    # flush, leave the group) costs 2-10 s a worker and proves nothing any test asserts. A test
+    # that needs a clean stop makes one itself (test_input_gap.py).
     for worker in workers:
-        worker.stop()
+        worker.kill()
+
+
+def start_together(start: WorkerFactory, names: list[str], **env: str) -> list[WorkerProcess]:
+    """Start several workers at once, each from ``start`` (so each is killed at the end), all ready.
+
+    One after the other, each waits for its own start and for the rebalance the next one causes;
+    together, they start side by side and join the group in one rebalance.
+    """
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        return list(pool.map(lambda name: start(name, **env), names))
 
 
 def worker_metric(worker: WorkerProcess, name: str, **labels: str) -> float:
@@ -188,6 +202,22 @@ async def until_group_settles(settings: Settings, members: int, timeout: float =
             await asyncio.sleep(0.2)
     finally:
         await admin.close()
+
+
+async def committed_inputs(settings: Settings) -> int:
+    """How many application records the workers' group has committed, all partitions together.
+
+    Read after a SIGKILL, it is what the killed worker had finished when it died (nothing
+    commits for it afterwards): less than was sent means the kill landed mid-stream.
+    """
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(settings.engine_group)
+    finally:
+        await admin.close()
+    topic = settings.topic(APPLICATIONS.name)
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
 
 
 DashboardFactory = Callable[[], ServiceProcess]

@@ -23,7 +23,7 @@ from deploy.kafka.runner import KafkaCluster
 from infra.settings import Settings
 from jaring.audit import Audit
 from jaring.bpjs import Habits, Simulator
-from jaring.demo import answer, close_months, feed, outputs_until
+from jaring.demo import Answered, answer, close_months, feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
 from models.events import ApplicationSubmitted, PaymentReconciled
 from tests.chaos.conftest import ChaosPlan
@@ -57,7 +57,7 @@ async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
     # BPJS confirms every registration; payer-0 pays on time, payer-1 two months late, payer-2
     # never (its terms lapse and their seats go to waiting workers, whose registrations BPJS answers)
     simulator = Simulator(Habits(late={"payer-1": 2}, never=frozenset({"payer-2"})))
-    answered = set[str]()
+    answered = Answered()
     await answer(settings, simulator, answered)
     ticks = month_ticks("2026-01", 12)
     await close_months(settings, simulator, answered, ticks[:5])

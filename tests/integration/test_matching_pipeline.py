@@ -15,7 +15,7 @@ from infra.settings import Settings
 from infra.topic_io import read_until
 from jaring.audit import Reader
 from jaring.bpjs import Simulator
-from jaring.demo import answer, close_months, feed, outputs_until
+from jaring.demo import Answered, answer, close_months, feed, outputs_until
 from jaring.processes import WorkerProcess
 from jaring.scenario import applications, kendari, pledges
 from models.codec import decode, loads
@@ -73,7 +73,7 @@ async def test_kendari_covers_all_1500_in_priority_order_then_bills_twelve_month
 
     # A BPJS branch confirms every registration through registrations.v1; every payer pays each bill
     # in full during the month after it, through payments.v1 (jaring.bpjs, over the real broker).
-    simulator, answered = Simulator(), set[str]()
+    simulator, answered = Simulator(), Answered()
     covered = await answer(settings, simulator, answered)
     assert covered.counts["coverage.activated"] == 1500
     await close_months(settings, simulator, answered, scenario.ticks)

@@ -19,7 +19,7 @@ from deploy.kafka.runner import free_port
 from infra.settings import Settings
 from infra.topic_io import send_all
 from jaring.bpjs import Simulator
-from jaring.demo import answer, close_months, feed, outputs_until
+from jaring.demo import Answered, answer, close_months, feed, outputs_until
 from jaring.processes import ServiceProcess
 from jaring.scenario import applications, month_ticks, pledges
 from models.codec import loads
@@ -141,7 +141,7 @@ async def test_prometheus_answers_match_what_the_scenario_did(
     # tick routed before a pledge closes its month unpaid (CI saw exactly that once).
     await outputs_until(settings, lambda r: r.result.counts["coverage.committed"] >= 200)
     # BPJS confirms the registrations; the payers pay January's bills in February (jaring.bpjs)
-    simulator, answered = Simulator(), set[str]()
+    simulator, answered = Simulator(), Answered()
     await answer(settings, simulator, answered)
     await close_months(settings, simulator, answered, month_ticks("2026-01", 2))
     await send_all(settings.kafka_bootstrap, settings.topic(PLEDGES.name), [(b"74.71", b"{not json")] * 2)

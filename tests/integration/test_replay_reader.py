@@ -128,7 +128,10 @@ async def test_a_record_that_does_not_decode_is_skipped_counted_and_named_by_pos
 
     assert folded.ids() == [event_id_of(LINES[0][1]), event_id_of(LINES[1][1])]
     assert reader.unreadable == {"not_json": 2, "unknown_type": 1}
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    # the reader's own warnings: aiokafka's (a produce retried while a new partition's leader is
+    # elected, seen once on a loaded machine) are not the reader's to count
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING and r.name == "jaring.replay"]
     assert len(warnings) == 2  # once per reason
     assert any(re.search(rf"\(not_json\) at {re.escape(topic)}\[\d\]@1;", w) for w in warnings), warnings
     assert any(re.search(rf"\(unknown_type\) at {re.escape(topic)}\[\d\]@2;", w) for w in warnings), warnings

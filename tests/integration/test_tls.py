@@ -37,7 +37,7 @@ from infra.kafka_security import client_kwargs
 from infra.settings import Settings
 from infra.topic_io import read_until
 from jaring.bpjs import Simulator
-from jaring.demo import answer, feed, outputs_until
+from jaring.demo import Answered, answer, feed, outputs_until
 from jaring.processes import ServiceProcess
 from jaring.scenario import applications, pledges
 from models.codec import decode
@@ -168,7 +168,7 @@ async def test_a_city_on_scram_over_tls_runs_worker_api_and_dashboard_end_to_end
     covered = await read_until(settings, [settings.topic(COVERAGE.name)], lambda records: len(records) >= 2)
     committed = [e for r in covered if isinstance(e := decode(r.value), CoverageCommitted)]
     assert [e.pledge_id for e in committed] == [pledge_id, pledge_id]
-    await answer(settings, Simulator(), set())  # BPJS confirms both registrations: cover starts
+    await answer(settings, Simulator(), Answered())  # BPJS confirms both registrations: cover starts
     snapshot = await dashboard_snapshot(dashboard_port, lambda body: body["totals"]["covered"] == 2)
     assert snapshot["totals"] == {
         "covered": 2, "waiting": 1, "ever_covered": 2, "rejected": 0, "registering": 0, "lapsed": 0,

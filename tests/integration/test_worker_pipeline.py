@@ -7,7 +7,13 @@ import pytest
 from infra.settings import Settings
 from infra.topic_io import Record, read_until, send_all
 from models.codec import dumps, loads
-from tests.conftest import WorkerFactory, until_each_worker, until_group_settles, worker_metric
+from tests.conftest import (
+    WorkerFactory,
+    start_together,
+    until_each_worker,
+    until_group_settles,
+    worker_metric,
+)
 
 pytestmark = [pytest.mark.kafka]
 
@@ -59,7 +65,7 @@ async def test_table_state_survives_sigkill_through_its_changelog(
 async def test_two_workers_share_the_partitions_and_lose_nothing(
     settings: Settings, worker_factory: WorkerFactory
 ) -> None:
-    workers = [worker_factory("first"), worker_factory("second")]
+    workers = start_together(worker_factory, ["first", "second"])
     await until_group_settles(settings, members=2)  # both hold partitions before the first probe
     sources = [f"kiosk-{n}" for n in range(8)]  # their keys land on 3 of the 4 partitions: both get some
     feed = [item for source in sources for item in probes(source, range(25))]

@@ -32,7 +32,7 @@ from playwright.async_api import Browser, Page
 from dashboard.consumer import TOPICS
 from infra.settings import Settings
 from jaring.bpjs import Simulator
-from jaring.demo import DEMO_HABITS, answer, close_months, engine_caught_up, feed, outputs_until
+from jaring.demo import DEMO_HABITS, Answered, answer, close_months, engine_caught_up, feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
 from models.events import PaymentReported, RefundSettled
 from models.topics import route
@@ -129,7 +129,7 @@ async def test_the_page_reaches_the_scenario_totals_live_without_reload(
             refused = await session.get(base + "v1/snapshot?region=" + bad)
             assert refused.status in (400, 404)
             assert (await refused.json())["type"] in ("region_invalid", "region_not_served")
-    simulator, answered = Simulator(DEMO_HABITS), set[str]()
+    simulator, answered = Simulator(DEMO_HABITS), Answered()
     await feed(settings, sponsors)
     await _stat(page, "registering", sum(SEATS))  # seats committed; BPJS has not answered yet
     await _stat(page, "waiting", 1_500 - sum(SEATS))
@@ -195,7 +195,7 @@ async def test_a_restarted_dashboard_rebuilds_the_same_view_and_the_example_read
     await outputs_until(settings, lambda r: r.accounted >= len(apps))
     await feed(settings, pledges([30], start=apps[-1].event_time + timedelta(hours=1), months=1))
     await outputs_until(settings, lambda r: r.result.counts["coverage.committed"] >= 30)
-    simulator, answered = Simulator(), set[str]()
+    simulator, answered = Simulator(), Answered()
     await answer(settings, simulator, answered)  # BPJS confirms the registrations
     await outputs_until(settings, lambda r: r.result.counts["coverage.activated"] >= 30)
     await feed(settings, month_ticks("2026-01", 1))  # only now: input topics have no order between them
