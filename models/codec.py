@@ -64,6 +64,7 @@ __all__ = [
     "decode",
     "decode_input",
     "dumps",
+    "embedded",
     "encode",
     "fits",
     "loads",
@@ -107,6 +108,11 @@ def loads(raw: bytes | str) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise DecodeError(NOT_JSON, f"not valid JSON ({exc}); send a UTF-8 JSON object") from None
+
+
+def embedded(raw: bytes) -> Any:
+    """JSON bytes to embed as they are in a value ``dumps`` writes (not parsed, not re-encoded)."""
+    return orjson.Fragment(raw)
 
 
 def encode(event: Event) -> bytes:

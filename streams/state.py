@@ -50,10 +50,10 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any, TypeVar
 
-import orjson
 from pydantic import BaseModel
 from pydantic_core import to_json
 
+from models.codec import dumps, embedded, loads
 from models.eligibility import CityPolicy
 from models.ledger import Dashboard, SeriesPoint
 from models.matcher import RegionMatcher, Step
@@ -92,7 +92,7 @@ def _record(model: type[_M], raw: Any) -> _M:
 
 def _value(raw: Any) -> Any:
     """A table value as data: JSON bytes (tables written since issue 17), or data already."""
-    return orjson.loads(raw) if isinstance(raw, bytes | bytearray) else raw
+    return loads(bytes(raw)) if isinstance(raw, bytes | bytearray) else raw
 
 
 class RegionStore:
@@ -222,12 +222,12 @@ class RegionStore:
             number = last + 1
             chunks = [upserts[i : i + _CHUNK] for i in range(0, len(upserts), _CHUNK)]
             records.extend(
-                (f"{region}|j|{n}", orjson.dumps({"step": number, "upserts": [
-                    (key, None if value is None else orjson.Fragment(value)) for key, value in c
+                (f"{region}|j|{n}", dumps({"step": number, "upserts": [
+                    (key, None if value is None else embedded(value)) for key, value in c
                 ]}))
                 for n, c in enumerate(chunks)
             )
-            records.append((head_key, orjson.dumps({"step": number, "chunks": len(chunks)})))
+            records.append((head_key, dumps({"step": number, "chunks": len(chunks)})))
             records.extend(upserts)
             # the chunks of an earlier, larger step: the head above no longer names them
             records.extend((f"{region}|j|{n}", None) for n in range(len(chunks), before))
@@ -260,7 +260,7 @@ class RegionStore:
             for (_, row), values in self._dashboards[region].levels().items()
         ]
         return [*((k, _bytes(p)) for k, p in points.items()),
-                *((k, orjson.dumps(v)) for k, v in levels)]
+                *((k, dumps(v)) for k, v in levels)]
 
     def _restore_dashboard(self, region: str) -> Dashboard:
         prefix = f"{region}|l|"
@@ -288,7 +288,7 @@ class RegionStore:
         for n, chunk in enumerate(chunks):
             if chunk is None or chunk["step"] != head["step"]:
                 raise RuntimeError(f"state_journal_broken: chunk {n} of step {head['step']} is missing")
-            upserts.extend((key, None if v is None else orjson.dumps(v)) for key, v in chunk["upserts"])
+            upserts.extend((key, None if v is None else dumps(v)) for key, v in chunk["upserts"])
         return upserts
 
     def _restore(self, region: str) -> RegionMatcher:
