@@ -9,9 +9,11 @@ with ``tracemalloc`` counts only what the fold keeps.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import tracemalloc
+from collections.abc import Callable, Iterator
 from datetime import date
 
+from models.codec import decode
 from models.events import Event
 from models.matcher import RegionMatcher
 from models.periods import period_index, period_name
@@ -49,3 +51,22 @@ def regency(workers: int, months: int, *, closes: list[int] | None = None) -> It
             yield from run(pay)
         if closes is not None:
             closes.append(made)
+
+
+def fold_traced(
+    records: list[bytes], apply: Callable[[Event], object], closes: list[int], sample: Callable[[], None]
+) -> list[int]:
+    """Fold ``records`` (decoded one by one, as a consumer decodes them: the fold's strings are its
+    own) under tracemalloc; after each close, ``sample()`` and the bytes held since the start."""
+    memory: list[int] = []
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        for n, record in enumerate(records, 1):
+            apply(decode(record))
+            if n in closes:
+                sample()
+                memory.append(tracemalloc.get_traced_memory()[0] - start)
+    finally:
+        tracemalloc.stop()
+    return memory

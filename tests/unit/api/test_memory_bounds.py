@@ -6,12 +6,11 @@ Run with ``-s`` to see the figures (bytes per covered worker after each close).
 
 from __future__ import annotations
 
-import tracemalloc
 from typing import Any
 
 from api.read_model import ReadModel
 from models.codec import decode, encode
-from tests.unit.api.regency_workload import regency
+from tests.unit.api.regency_workload import fold_traced, regency
 
 WORKERS, MONTHS, KEEP = 400, 8, 2
 
@@ -21,17 +20,8 @@ def test_lines_ids_and_memory_stay_flat_from_one_close_to_the_next(capsys: Any) 
     records = [encode(e) for e in regency(WORKERS, MONTHS, closes=closes)]
     model = ReadModel(keep_months=KEEP)
     held: list[dict[str, int]] = []
-    memory: list[int] = []
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        for n, record in enumerate(records, 1):
-            model.apply(decode(record))  # decoded as the feed decodes it: the model's strings are its own
-            if n in closes:
-                held.append({**model.payers.held(), "ids": model.ids_held()})
-                memory.append(tracemalloc.get_traced_memory()[0] - start)
-    finally:
-        tracemalloc.stop()
+    memory = fold_traced(records, model.apply, closes,
+                         lambda: held.append({**model.payers.held(), "ids": model.ids_held()}))
     with capsys.disabled():
         print(f"\napi read model, {WORKERS} covered workers: bytes per worker after each close",
               [m // WORKERS for m in memory], "held", held[-1])

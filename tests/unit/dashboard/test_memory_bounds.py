@@ -7,12 +7,11 @@ Run with ``-s`` to see the figures (bytes per covered worker after each close).
 
 from __future__ import annotations
 
-import tracemalloc
 from typing import Any
 
 from dashboard.read_model import CityView
 from models.codec import decode, encode
-from tests.unit.api.regency_workload import regency
+from tests.unit.api.regency_workload import fold_traced, regency
 
 WORKERS, MONTHS = 300, 12
 
@@ -23,18 +22,12 @@ def test_ids_and_memory_stay_flat_while_the_months_go_by(capsys: Any) -> None:
     view = CityView()
     ids: list[int] = []
     folded: list[int] = []
-    memory: list[int] = []
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        for n, record in enumerate(records, 1):
-            view.apply(decode(record))  # decoded as the follower decodes it: the view's strings are its own
-            if n in closes:
-                ids.append(view.ids_held())
-                folded.append(view.events)
-                memory.append(tracemalloc.get_traced_memory()[0] - start)
-    finally:
-        tracemalloc.stop()
+
+    def sample() -> None:
+        ids.append(view.ids_held())
+        folded.append(view.events)
+
+    memory = fold_traced(records, view.apply, closes, sample)
     with capsys.disabled():
         print(f"\ndashboard read model, {WORKERS} covered workers: bytes per worker after each close",
               [m // WORKERS for m in memory], "ids held", ids, "events folded", folded[-1])
