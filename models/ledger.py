@@ -42,8 +42,13 @@ from models.events import (
     OutputEvent,
     pledge_key,
 )
+from models.trusted import trusted
 
 __all__ = ["Dashboard", "Ledger", "SeriesPoint", "fold"]
+
+_LedgerBalances = trusted(LedgerBalances)
+"""``Ledger.balances`` copies a ledger whose methods keep every amount a non-negative integer:
+built without a second validation (``models.trusted``)."""
 
 
 @dataclass(slots=True)
@@ -152,7 +157,7 @@ class Ledger:
 
     def balances(self, runway_months: int) -> LedgerBalances:
         """The balances as carried on ``FundingMovement``."""
-        return LedgerBalances(
+        return _LedgerBalances(
             pledged_idr=self.pledged_idr,
             committed_idr=self.committed_idr,
             billed_idr=self.billed_idr,

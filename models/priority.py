@@ -40,6 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.occupations import HAZARD_CLASS, Occupation
+from models.trusted import trusted
 
 __all__ = [
     "Priority",
@@ -86,6 +87,10 @@ class Priority(BaseModel):
     """The ordering key; higher goes first."""
 
 
+_Priority = trusted(Priority)
+"""``explain`` computes every field in integers: built without a second validation (``models.trusted``)."""
+
+
 def seconds_since_epoch(moment: datetime) -> int:
     """Whole seconds since 1970-01-01 UTC, in integers (no float rounding)."""
     return (moment - _EPOCH) // _SECOND
@@ -126,7 +131,7 @@ def explain(
     poverty, hazard, household, disability = parts
     base = poverty + hazard + household + disability
     waited = max(now_s - submitted_s, 0) // weights.aging_seconds_per_point
-    return Priority(
+    return _Priority(
         poverty=poverty,
         hazard=hazard,
         household=household,

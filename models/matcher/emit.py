@@ -51,11 +51,39 @@ from models.occupations import Occupation
 from models.periods import period_name
 from models.priority import Priority
 from models.tariff import Package
+from models.trusted import trusted
 
 __all__ = ["EPOCH", "Outbox", "Stamp", "due_date"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The stamp before any input: never on an event (every step stamps its input's time first)."""
+
+# The core builds its outputs from validated inputs and its own state: no second validation
+# (``models.trusted`` says why, and what test keeps the builders honest). What validation would
+# still have changed is done here: a ``reason`` (a ``Reason`` member) is stored as its plain ``str``.
+_ApplicationRejected = trusted(ApplicationRejected)
+_ApplicationWaiting = trusted(ApplicationWaiting)
+_BillIssued = trusted(BillIssued)
+_BillLine = trusted(BillLine)
+_CoverageActivated = trusted(CoverageActivated)
+_CoverageCancelled = trusted(CoverageCancelled)
+_CoverageCommitted = trusted(CoverageCommitted)
+_CoverageExpired = trusted(CoverageExpired)
+_CoverageLapsed = trusted(CoverageLapsed)
+_CoverageRenewed = trusted(CoverageRenewed)
+_FundingMovement = trusted(FundingMovement)
+_PayerMovement = trusted(PayerMovement)
+_PaymentReconciled = trusted(PaymentReconciled)
+_PledgeAccepted = trusted(PledgeAccepted)
+_PledgeExhausted = trusted(PledgeExhausted)
+_PledgeExpired = trusted(PledgeExpired)
+_PledgeRejected = trusted(PledgeRejected)
+_PledgeReopened = trusted(PledgeReopened)
+_RefundClosed = trusted(RefundClosed)
+_RefundOwed = trusted(RefundOwed)
+_RefundRejected = trusted(RefundRejected)
+_RegistrationUnmatched = trusted(RegistrationUnmatched)
+_PayerBalances = trusted(PayerBalances)
 
 
 class Stamp(TypedDict):
@@ -155,7 +183,7 @@ class Outbox:
     # ------------------------------------------------------------ applications
 
     def waiting(self, w: Worker, priority: Priority) -> None:
-        self._add(ApplicationWaiting(
+        self._add(_ApplicationWaiting(
             event_id=f"application.waiting:{w.application_event_id}", **self.stamp,
             application_id=w.application_id, worker=w.worker, district=w.district, occupation=w.occupation,
             priority=priority,
@@ -164,21 +192,21 @@ class Outbox:
     def application_rejected(
         self, app: ApplicationSubmitted, worker: str | None, reason: str, message: str
     ) -> None:
-        self._add(ApplicationRejected(
+        self._add(_ApplicationRejected(
             event_id=f"application.rejected:{app.event_id}", **self.stamp,
-            application_id=app.application_id, worker=worker, reason=reason, message=message,
+            application_id=app.application_id, worker=worker, reason=str(reason), message=message,
         ))
 
     # ------------------------------------------------------------ pledges
 
     def pledge_rejected(self, event: PledgeSubmitted, reason: str, message: str) -> None:
-        self._add(PledgeRejected(
+        self._add(_PledgeRejected(
             event_id=f"pledge.rejected:{event.event_id}", **self.stamp,
-            pledge_id=event.pledge_id, sponsor_id=event.sponsor_id, reason=reason, message=message,
+            pledge_id=event.pledge_id, sponsor_id=event.sponsor_id, reason=str(reason), message=message,
         ))
 
     def pledge_accepted(self, p: Pledge, terms: PledgeTerms) -> None:
-        self._add(PledgeAccepted(
+        self._add(_PledgeAccepted(
             event_id=f"pledge.accepted:{p.key}", **self.stamp,
             pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, payer_id=p.payer_id, package=p.package,
             months=p.months, amount_idr=p.ledger.pledged_idr, monthly_premium_idr=p.monthly_premium_idr,
@@ -190,19 +218,19 @@ class Outbox:
     def pledge_exhausted(self, p: Pledge) -> None:
         """Every seat filled; after the ``n``-th reopening the id names ``n`` (one id per exhaustion)."""
         suffix = f":{p.reopened}" if p.reopened else ""
-        self._add(PledgeExhausted(
+        self._add(_PledgeExhausted(
             event_id=f"pledge.exhausted:{p.key}{suffix}", **self.stamp,
             pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, seats=p.seats,
         ))
 
     def pledge_reopened(self, p: Pledge) -> None:
-        self._add(PledgeReopened(
+        self._add(_PledgeReopened(
             event_id=f"pledge.reopened:{p.key}:{p.reopened}", **self.stamp,
             pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, seats=p.seats, seats_filled=p.seats_filled,
         ))
 
     def pledge_expired(self, p: Pledge, released: int, returned: int) -> None:
-        self._add(PledgeExpired(
+        self._add(_PledgeExpired(
             event_id=f"pledge.expired:{p.key}", **self.stamp,
             pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, seats=p.seats, seats_filled=p.seats_filled,
             seats_released=released, returned_idr=returned,
@@ -212,7 +240,7 @@ class Outbox:
                  coverage_id: str | None = None) -> None:
         """A ledger movement; its id is ``funding.{kind}:{cause}`` (``models.matcher.transitions``
         names each kind's cause: the pledge, a term, a term's month, the pledge's month, a payment)."""
-        self._add(FundingMovement(
+        self._add(_FundingMovement(
             event_id=f"funding.{kind.value}:{cause}", **self.stamp,
             kind=kind, pledge_id=p.pledge_id, sponsor_id=p.sponsor_id, payer_id=p.payer_id, amount_idr=amount,
             coverage_id=coverage_id, balances=p.ledger.balances(runway),
@@ -222,7 +250,7 @@ class Outbox:
 
     def coverage_committed(self, w: Worker, t: Term, priority: Priority) -> None:
         """The registration request for the payer: a seat's money is committed, cover not started."""
-        self._add(CoverageCommitted(
+        self._add(_CoverageCommitted(
             event_id=f"coverage.committed:{t.coverage_id}", **self.stamp, **_seat(w, t, priority),
             was_waiting=t.was_waiting, registration_due_period=period_name(t.registration_due_period),
         ))
@@ -238,19 +266,19 @@ class Outbox:
         }
         if previous is None:
             assert t.start_date is not None
-            self._add(CoverageActivated(
+            self._add(_CoverageActivated(
                 event_id=f"coverage.activated:{t.coverage_id}", **self.stamp, **fields, **term,
                 was_waiting=t.was_waiting, start_date=t.start_date,
                 committed_period=period_name(t.committed_period),
             ))
         else:
-            self._add(CoverageRenewed(
+            self._add(_CoverageRenewed(
                 event_id=f"coverage.renewed:{t.coverage_id}", **self.stamp, **fields, **term,
                 previous_coverage_id=previous.coverage_id,
             ))
 
     def coverage_expired(self, w: Worker, old: Term, *, renewed: bool) -> None:
-        self._add(CoverageExpired(
+        self._add(_CoverageExpired(
             event_id=f"coverage.expired:{old.coverage_id}", **self.stamp,
             coverage_id=old.coverage_id, worker=w.worker, pledge_id=old.pledge_id, sponsor_id=old.sponsor_id,
             district=w.district, occupation=w.occupation,
@@ -259,16 +287,16 @@ class Outbox:
         ))
 
     def coverage_cancelled(self, w: Worker, t: Term, reason: str, message: str, released: int) -> None:
-        self._add(CoverageCancelled(
+        self._add(_CoverageCancelled(
             event_id=f"coverage.cancelled:{t.coverage_id}", **self.stamp, **_end(w, t),
-            reason=reason, message=message, released_idr=released,
+            reason=str(reason), message=message, released_idr=released,
             outcome="rejected" if w.registration_rejected else "waiting",
         ))
 
     def coverage_lapsed(
         self, w: Worker, t: Term, unpaid: int, written_off: int, released: int, last_paid: int | None
     ) -> None:
-        self._add(CoverageLapsed(
+        self._add(_CoverageLapsed(
             event_id=f"coverage.lapsed:{t.coverage_id}", **self.stamp, **_end(w, t),
             unpaid_months=unpaid, written_off_idr=written_off, released_idr=released,
             last_paid_period=None if last_paid is None else period_name(last_paid),
@@ -276,17 +304,17 @@ class Outbox:
 
     def registration_unmatched(self, event_id: str, coverage_id: str, answer: str, reason: str,
                                message: str) -> None:
-        self._add(RegistrationUnmatched(
+        self._add(_RegistrationUnmatched(
             event_id=f"registration.unmatched:{event_id}", **self.stamp,
             coverage_id=coverage_id, answer="confirmed" if answer == "confirmed" else "rejected",
-            reason=reason, message=message,
+            reason=str(reason), message=message,
         ))
 
     # ------------------------------------------------------------ bills, payments, refunds
 
     def bill_line(self, bill_id: str, line_no: int, t: Term) -> None:
         assert t.membership_number is not None
-        self._add(BillLine(
+        self._add(_BillLine(
             event_id=f"bill.line:{bill_id}:{t.coverage_id}", **self.stamp,
             bill_id=bill_id, line_no=line_no, payer_id=t.payer_id, coverage_id=t.coverage_id, worker=t.worker,
             membership_number=t.membership_number, pledge_id=t.pledge_id, sponsor_id=t.sponsor_id, months=1,
@@ -294,7 +322,7 @@ class Outbox:
         ))
 
     def bill_issued(self, b: Bill) -> None:
-        self._add(BillIssued(
+        self._add(_BillIssued(
             event_id=f"bill.issued:{b.bill_id}", **self.stamp,
             bill_id=b.bill_id, payer_id=b.payer_id, lines=b.lines, total_idr=b.total_idr, due_date=b.due_date,
         ))
@@ -303,39 +331,39 @@ class Outbox:
         self, event: PaymentReported, outcome: ReconcileOutcome, reason: str, message: str, *,
         applied: int, refund: int, lines_paid: int, lines_outstanding: int, outstanding: int,
     ) -> None:
-        self._add(PaymentReconciled(
+        self._add(_PaymentReconciled(
             event_id=f"payment.reconciled:{event.event_id}", **self.stamp,
             payment_id=event.payment_id, payer_id=event.payer_id, bill_id=event.bill_id, outcome=outcome,
-            reason=reason, message=message, amount_idr=event.amount_idr, applied_idr=applied,
+            reason=str(reason), message=message, amount_idr=event.amount_idr, applied_idr=applied,
             refund_idr=refund,
             lines_paid=lines_paid, lines_outstanding=lines_outstanding, outstanding_idr=outstanding,
         ))
 
     def refund_owed(self, f: Refund) -> None:
-        self._add(RefundOwed(
+        self._add(_RefundOwed(
             event_id=f"refund.owed:{f.refund_id}", **self.stamp,
             refund_id=f.refund_id, payer_id=f.payer_id, amount_idr=f.amount_idr,
             cause=f.cause, payment_id=f.payment_id, coverage_id=f.coverage_id,
         ))
 
     def refund_closed(self, event_id: str, f: Refund, amount: int) -> None:
-        self._add(RefundClosed(
+        self._add(_RefundClosed(
             event_id=f"refund.closed:{event_id}", **self.stamp,
             refund_id=f.refund_id, payer_id=f.payer_id, amount_idr=amount, refunded_idr=f.refunded_idr,
             remaining_idr=f.amount_idr - f.refunded_idr,
         ))
 
     def refund_rejected(self, event_id: str, refund_id: str, amount: int, reason: str, message: str) -> None:
-        self._add(RefundRejected(
+        self._add(_RefundRejected(
             event_id=f"refund.rejected:{event_id}", **self.stamp,
-            refund_id=refund_id, amount_idr=amount, reason=reason, message=message,
+            refund_id=refund_id, amount_idr=amount, reason=str(reason), message=message,
         ))
 
     def payer_movement(self, a: Payer, kind: PayerKind, cause: str, amount: int, applied: int) -> None:
-        self._add(PayerMovement(
+        self._add(_PayerMovement(
             event_id=f"payer.{kind}:{self.region}:{a.payer_id}:{cause}", **self.stamp,
             kind=kind, payer_id=a.payer_id, amount_idr=amount, applied_idr=applied, cause=cause,
-            balances=PayerBalances(
+            balances=_PayerBalances(
                 received_idr=a.received_idr, applied_idr=a.applied_idr, refunds_owed_idr=a.refunds_owed_idr,
                 refunded_idr=a.refunded_idr,
             ),
