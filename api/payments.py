@@ -21,7 +21,7 @@ import asyncio
 import email.message
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -166,32 +166,23 @@ async def upload_payments(
     """
     payer = acting_payer(who, payer_id)
     data = await _csv_body(request)
-    rows = _read(data, PAYMENTS, svc)
     now = svc.now()
-    events: list[PayerInput] = []
-    results: list[UploadRowOut] = []
-    for row in rows:
-        if isinstance(row, RowError):
-            results.append(_invalid(row, None))
-            continue
+
+    def payment(row: Row) -> tuple[PayerInput | RowError, str]:
         v = row.values
         ref = bill_ref(v["bill_id"])
         if ref is None:
-            results.append(_invalid(RowError(
-                row.line, "bill_id", "not_a_bill_id", "bill_id must be the bill's reference, "
-                "bill:{region}:{payer}:{period}"), v["payment_id"]))
-            continue
+            return RowError(row.line, "bill_id", "not_a_bill_id", "bill_id must be the bill's reference, "
+                            "bill:{region}:{payer}:{period}"), v["payment_id"]
         if who.role is Role.PAYER and ref.payer_id != payer:
-            results.append(_invalid(RowError(
-                row.line, "bill_id", "bill_not_yours", "a payer's report may pay only bills that name it"),
-                v["payment_id"]))
-            continue
-        event = payment_event(
+            return RowError(row.line, "bill_id", "bill_not_yours",
+                            "a payer's report may pay only bills that name it"), v["payment_id"]
+        return payment_event(
             payment_id=v["payment_id"], bill_id=v["bill_id"], amount_idr=v["amount_idr"],
             paid_on=v["paid_on"], payer_id=payer, region=ref.region, source="upload", now=now,
-        )
-        events.append(event)
-        results.append(_accepted(row, v["payment_id"], event.event_id))
+        ), v["payment_id"]
+
+    events, results = _rows_to_events(_read(data, PAYMENTS, svc), payment)
     return await _submit_upload(
         svc, ("payments/report", who.subject, idempotency_key), _file_print(data, payer), events, results
     )
@@ -261,21 +252,16 @@ async def upload_confirmations(
     `registration.confirmed`, exactly as `POST /v1/registrations/confirmations` would."""
     payer = acting_payer(who, payer_id)
     data = await _csv_body(request)
-    rows = _read(data, CONFIRMATIONS, svc)
     now = svc.now()
-    events: list[PayerInput] = []
-    results: list[UploadRowOut] = []
-    for row in rows:
-        if isinstance(row, RowError):
-            results.append(_invalid(row, None))
-            continue
+
+    def confirmation(row: Row) -> tuple[PayerInput | RowError, str]:
         v = row.values
-        event = confirmation_event(
+        return confirmation_event(
             region=region, coverage_id=v["coverage_id"], payer_id=payer,
             membership_number=v["membership_number"], start_date=v["start_date"], now=now,
-        )
-        events.append(event)
-        results.append(_accepted(row, v["coverage_id"], event.event_id))
+        ), v["coverage_id"]
+
+    events, results = _rows_to_events(_read(data, CONFIRMATIONS, svc), confirmation)
     return await _submit_upload(
         svc, ("registrations/confirmations/report", who.subject, idempotency_key),
         _file_print(data, f"{region}:{payer}"),
@@ -350,6 +336,26 @@ def _csv_problem(exc: CsvRefusedError) -> ProblemError:
     if exc.code == "csv_too_many_rows":
         return ProblemError(422, "csv_too_many_rows", exc.detail)
     return ProblemError(422, "csv_header_invalid", exc.detail)
+
+
+def _rows_to_events(
+    rows: list[Row | RowError], build: Callable[[Row], tuple[PayerInput | RowError, str]]
+) -> tuple[list[PayerInput], list[UploadRowOut]]:
+    """An upload's events and its answer, row by row: a row the CSV reader or ``build`` refuses is
+    ``invalid`` (named by its id when it has one), every other row ``accepted`` with its event id."""
+    events: list[PayerInput] = []
+    results: list[UploadRowOut] = []
+    for row in rows:
+        if isinstance(row, RowError):
+            results.append(_invalid(row, None))
+            continue
+        made, id_ = build(row)
+        if isinstance(made, RowError):
+            results.append(_invalid(made, id_))
+        else:
+            events.append(made)
+            results.append(_accepted(row, id_, made.event_id))
+    return events, results
 
 
 def _accepted(row: Row, id_: str, event_id: str) -> UploadRowOut:

@@ -157,8 +157,7 @@ def term_from_record(r: CoverageRecord) -> Term:
     t = Term(**_TERM.of(r), **_term_indexes(r))
     # a regency's terms share a few sponsors, pledges and payers: one string each, not one per term
     t.sponsor_id, t.pledge_id, t.payer_id = intern(t.sponsor_id), intern(t.pledge_id), intern(t.payer_id)
-    t.pledge_key = intern(t.pledge_key)
-    return t
+    return t  # its pledge_key is interned by Term itself
 
 
 def term_record(t: Term, region: str) -> TermRecord:
