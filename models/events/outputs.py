@@ -23,6 +23,7 @@ from models.events.billing import (
     RefundRejected,
 )
 from models.events.funding import FundingMovement, PayerMovement
+from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import Period
 from models.priority import Priority
@@ -57,6 +58,10 @@ class ApplicationWaiting(OutputBase):
     """The keyed pseudonym (``models.nik.pseudonym``); never the NIK or name."""
     district: DistrictCode
     occupation: Occupation
+    sex: Sex | None = None
+    """As applied: what targeting and the fairness figures count by (None: an older record)."""
+    welfare_decile: int | None = None
+    """1-10 as applied, None when unknown."""
     priority: Priority
 
 
@@ -80,6 +85,9 @@ class _Seat(OutputBase):
     payer_id: Identifier
     district: DistrictCode
     occupation: Occupation
+    sex: Sex | None = None
+    """As applied (None: an output written before schema 1 carried it)."""
+    welfare_decile: int | None = None
     package: Package
     monthly_premium_idr: Rupiah
     months: int

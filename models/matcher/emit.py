@@ -47,6 +47,7 @@ from models.events import (
     RegistrationUnmatched,
 )
 from models.matcher.entities import Bill, Payer, Pledge, Refund, Term, Worker
+from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import period_name
 from models.priority import Priority
@@ -104,6 +105,8 @@ class _SeatFields(TypedDict):
     payer_id: str
     district: str
     occupation: Occupation
+    sex: Sex
+    welfare_decile: int | None
     package: Package
     monthly_premium_idr: int
     months: int
@@ -136,7 +139,8 @@ def _seat(w: Worker, t: Term, priority: Priority) -> _SeatFields:
     return {
         "coverage_id": t.coverage_id, "worker": w.worker, "pledge_id": t.pledge_id,
         "sponsor_id": t.sponsor_id,
-        "payer_id": t.payer_id, "district": w.district, "occupation": w.occupation, "package": t.package,
+        "payer_id": t.payer_id, "district": w.district, "occupation": w.occupation,
+        "sex": w.sex, "welfare_decile": w.welfare_decile, "package": t.package,
         "monthly_premium_idr": t.monthly_premium_idr, "months": t.months, "term_no": t.term_no,
         "priority": priority,
     }
@@ -186,7 +190,7 @@ class Outbox:
         self._add(_ApplicationWaiting(
             event_id=f"application.waiting:{w.application_event_id}", **self.stamp,
             application_id=w.application_id, worker=w.worker, district=w.district, occupation=w.occupation,
-            priority=priority,
+            sex=w.sex, welfare_decile=w.welfare_decile, priority=priority,
         ))
 
     def application_rejected(

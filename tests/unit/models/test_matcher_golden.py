@@ -70,15 +70,18 @@ DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
 OCCUPATIONS = tuple(Occupation)
 POLICY = CityPolicy(max_pledge_idr=40_000_000, max_pledge_seats=40)
 
-KENDARI_DIGEST = "4176b5b2830630cfed8c60aad96453fe2cf6b0c836e6afef080431511acd90ce"
-ADVERSARIAL_DIGEST = "cc47bd8bbabe3e3890c95b92682bc0af2279158c75bf37e6bc861f33ead3aa70"
-KENDARI_OUTPUTS = "86635b4ff0b5b1989356b5009fc6dfab89c9d6fa6a056c0ddc1cb9410e64ca62"
-ADVERSARIAL_OUTPUTS = "0215d651a2c320533ad374b630a3b6228094c1f131648aa7c917725e9e603fa2"
+KENDARI_DIGEST = "f12a85cb08614929b59f3bdc6318bfdd89901b390a223344be8540259d3bf3fa"
+ADVERSARIAL_DIGEST = "a2dd0c13ee9660beced4d2c1c8852b1f82f07921cd9740c2fce2d54ed0375038"
+KENDARI_OUTPUTS = "85f19ecae21277649872a0b9944f85eb700d6e8ec351b0f9209b44b90adc2099"
+ADVERSARIAL_OUTPUTS = "99c8274310385d43cdaea32ac215ec0be7a0edec1b179be955453a552821ef21"
 """The outputs' bytes alone. Kendari's are unchanged since issue 16's payer-keyed payments. The
 adversarial log's changed once in issue 17, by design: handled-input markers are kept for
 ``replay_window_closes`` (6) closes, and the log replays some inputs later than that (63 closes):
 13 ``registration_not_pending`` answers and 7 rejections re-emitted with their original ids
-(``test_markers_past_the_window...`` in test_matcher_payments.py pins the rule)."""
+(``test_markers_past_the_window...`` in test_matcher_payments.py pins the rule). Both changed in
+issue 18/20 by an addition only: ``application.waiting`` and the seat events carry the applicant's
+``sex`` and ``welfare_decile`` (what the officer's desk and the fairness figures count by); the
+outputs with those two fields cut out hash to the digests before (checked when re-taken)."""
 
 
 def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:
