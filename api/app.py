@@ -36,15 +36,24 @@ from api.ratelimit import RateLimiter
 from api.read_model import ReadModel
 from api.routes import operations, probes
 from api.services import Services, utc_now
+from api.webhooks import webhook_desk
 from infra.settings import Settings
-from models.events import AccessRecorded, ApplicationSubmitted, PledgeSubmitted
+from models.events import (
+    AccessRecorded,
+    ApplicationSubmitted,
+    PledgeSubmitted,
+    WebhookAttempted,
+    WebhookRegistered,
+)
 from models.pledge_book import PledgeFact
 from models.topics import carrying
 
 __all__ = ["DESCRIPTION", "READS", "WRITES", "create_app", "openapi_document"]
 
-WRITES = carrying(PledgeSubmitted, ApplicationSubmitted, *PAYER_WRITES, AccessRecorded)
+WRITES = carrying(PledgeSubmitted, ApplicationSubmitted, *PAYER_WRITES, AccessRecorded, WebhookRegistered)
 """The topics the API produces to."""
+WEBHOOK_READS = carrying(WebhookRegistered, WebhookAttempted)
+"""Sponsors' endpoints and delivery logs, folded apart from the ledgers (``models.webhooks.book``)."""
 READS = carrying(*get_args(PledgeFact), *PAYER_FACTS)
 """The topics its read model folds (``models.pledge_book``, ``api.payer_model``): submissions, pledge
 status, funding, coverage, billing.
@@ -87,10 +96,11 @@ def create_app(
         logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
     readmodel = ReadModel()
     read_topics = [settings.topic(t.name) for t in READS]
+    every_topic = dict.fromkeys((*WRITES, *READS, *WEBHOOK_READS))
     svc = Services(
         settings=settings,
         keys=KeyFile(Path(settings.api_keys_file)),
-        publisher=Publisher(settings, [settings.topic(t.name) for t in dict.fromkeys((*WRITES, *READS))]),
+        publisher=Publisher(settings, [settings.topic(t.name) for t in every_topic]),
         feed=LedgerFeed(settings, read_topics, readmodel),
         readmodel=readmodel,
         idempotency=IdempotencyStore(ttl_s=settings.api_idempotency_ttl_s),
@@ -104,14 +114,19 @@ def create_app(
     )
     if monotonic is not None:
         svc.monotonic = monotonic
+    webhook_topics = [settings.topic(t.name) for t in WEBHOOK_READS]
+    svc.webhook_feed = LedgerFeed(settings, webhook_topics, svc.webhooks, client_id="jaring-api-webhooks")
+    webhook_feed = svc.webhook_feed
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         svc.publisher.start()
         svc.feed.start(after=svc.publisher.topics_ready)
+        webhook_feed.start(after=svc.publisher.topics_ready)
         try:
             yield
         finally:
+            await webhook_feed.stop()
             await svc.feed.stop()
             await svc.publisher.stop()
 
@@ -128,12 +143,15 @@ def create_app(
     app.include_router(operations)
     app.include_router(payer_desk)
     app.include_router(payer_reads)
+    app.include_router(webhook_desk)
     app.include_router(probes)
     install_handlers(app)
     # The last added runs first: count every answer, turn any fault into a problem, decide who is
     # calling (401/429) before anything about the body, then refuse bodies it will not read.
     # Routers are included lazily (FastAPI matches them as one route each): match on their routes.
-    routes = [*operations.routes, *payer_desk.routes, *payer_reads.routes, *probes.routes]
+    routes = [
+        *operations.routes, *payer_desk.routes, *payer_reads.routes, *webhook_desk.routes, *probes.routes
+    ]
     uploads = dict.fromkeys(UPLOAD_PATHS, settings.api_upload_max_bytes)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes, routes=routes, uploads=uploads

@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Protocol
 
-from api.read_model import ReadModel
 from infra.replay import ReplayReader
 from infra.settings import Settings
+from models.events import Event
 
 __all__ = ["LedgerFeed"]
 
 
+class Fold(Protocol):
+    def apply(self, event: Event) -> object: ...
+
+
 class LedgerFeed:
-    def __init__(self, settings: Settings, topics: list[str], model: ReadModel) -> None:
+    def __init__(
+        self, settings: Settings, topics: list[str], model: Fold, client_id: str = "jaring-api-feed"
+    ) -> None:
         self.reader = ReplayReader(
-            settings, topics, lambda _topic, event: model.apply(event), client_id="jaring-api-feed"
+            settings, topics, lambda _topic, event: model.apply(event), client_id=client_id
         )
         self._task: asyncio.Task[None] | None = None
 

@@ -38,6 +38,7 @@ code                             status  meaning
 ``kafka_unavailable``            503     the broker did not acknowledge; retry (same key)
 ``not_ready``                    503     the API has not reached the broker yet
 ``idempotency_store_full``       503     a new key while the idempotency store is at its caps
+``webhooks_not_configured``      503     webhooks asked of an API without ``JARING_WEBHOOK_KEY``
 ``registrations_unavailable``    503     the applications topic could not be read in time
 ``http_error``                   4xx     any other refusal by the web framework itself
 ===============================  ======  ==============================================
@@ -187,6 +188,17 @@ def internal_error() -> ProblemError:
     )
 
 
+def _allowed(request: Request) -> str:
+    """Every method some route of this path takes: Starlette's 405 names only the first route's, and a
+    path served by several routes (``/v1/webhook``: GET, PUT, DELETE) would be misdescribed."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        regex, taken = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and taken and regex.match(request.url.path):
+            methods |= set(taken)
+    return ", ".join(sorted(methods))
+
+
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:
@@ -202,7 +214,8 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         return problem_response(body_too_large(int(limit)))
     if exc.status_code == 405:
         return problem_response(ProblemError(
-            405, "method_not_allowed", "use one of the methods in the Allow header", headers=exc.headers
+            405, "method_not_allowed", "use one of the methods in the Allow header",
+            headers={**(exc.headers or {}), "Allow": _allowed(request)},
         ))
     if exc.status_code == 404:
         return problem_response(ProblemError(404, "not_found", "see /openapi.json for the routes"))

@@ -20,6 +20,7 @@ from api.ratelimit import RateLimiter
 from api.read_model import ReadModel
 from infra.settings import Settings
 from models.eligibility import KENDARI, CityPolicy
+from models.webhooks.book import WebhookBook
 
 __all__ = ["Services", "utc_now"]
 
@@ -45,3 +46,6 @@ class Services:
     monotonic: Callable[[], float] = field(default=time.monotonic)
     policy: CityPolicy = KENDARI
     """The city's rules, as the engine reads them (``Settings.city_policy``): the pledge bounds."""
+    webhooks: WebhookBook = field(default_factory=WebhookBook)
+    """Sponsors' endpoints and delivery logs (``api.webhooks``), fed by ``webhook_feed``."""
+    webhook_feed: LedgerFeed | None = None

@@ -21,7 +21,7 @@ from api.problems import ProblemError
 from api.publisher import KafkaUnavailableError
 from api.services import Services
 from models.codec import encode
-from models.events import ApplicationSubmitted, PledgeSubmitted
+from models.events import ApplicationSubmitted, PledgeSubmitted, WebhookEvent
 
 __all__ = ["claim", "submit"]
 
@@ -73,7 +73,7 @@ async def submit(
     *,
     scope: Scope,
     fingerprint: str,
-    event: PledgeSubmitted | ApplicationSubmitted,
+    event: PledgeSubmitted | ApplicationSubmitted | WebhookEvent,
     topic: str,
     key: str,
     receipt: BaseModel,
@@ -92,7 +92,10 @@ async def submit(
             svc.idempotency.abandon(scope)
         else:
             svc.idempotency.complete(scope, answer)
-            svc.readmodel.apply(event)
+            if isinstance(event, WebhookEvent):
+                svc.webhooks.apply(event)
+            else:
+                svc.readmodel.apply(event)
             # Ids only: an application's NIK and name never reach a log.
             log.info("%s %s from %s on %s: event %s", event.type, _subject_id(event), scope[1], topic,
                      event.event_id)
@@ -110,5 +113,7 @@ async def submit(
     return JSONResponse(body, status_code=answer.status, headers=headers)
 
 
-def _subject_id(event: PledgeSubmitted | ApplicationSubmitted) -> str:
-    return event.pledge_id if isinstance(event, PledgeSubmitted) else event.application_id
+def _subject_id(event: PledgeSubmitted | ApplicationSubmitted | WebhookEvent) -> str:
+    if isinstance(event, PledgeSubmitted):
+        return event.pledge_id
+    return event.application_id if isinstance(event, ApplicationSubmitted) else event.sponsor_id

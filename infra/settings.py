@@ -16,9 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.eligibility import KENDARI, CityPolicy
 
-__all__ = ["DEV_PSEUDONYM_KEY", "Settings"]
+__all__ = ["DEV_PSEUDONYM_KEY", "DEV_WEBHOOK_KEY", "Settings"]
 
 DEV_PSEUDONYM_KEY = "jaring-development-only-pseudonym-key"
+DEV_WEBHOOK_KEY = "jaring-development-only-webhook-key"
 
 
 class Settings(BaseSettings):
@@ -141,6 +142,39 @@ class Settings(BaseSettings):
         description="How long an Idempotency-Key's answer is replayed (in memory; ids stay deterministic).",
     )
 
+    webhook_key: SecretStr | None = Field(
+        None,
+        description="HMAC key the sponsors' webhook signing secrets are derived from (webhooks.signing); "
+        "the API and `jaring webhooks` need the same one, and changing it rotates every sponsor's secret. "
+        "Unset: a development key in development; in production webhooks are off (the API answers 503 "
+        "webhooks_not_configured, `jaring webhooks` does not start).",
+    )
+    webhook_host: str = Field("127.0.0.1", description="Bind address of `jaring webhooks` (health, metrics).")
+    webhook_port: int = Field(6072, ge=1, le=65535, description="Port of `jaring webhooks`.")
+    webhook_timeout_s: float = Field(
+        10.0, ge=0.1, le=120.0, description="How long one delivery attempt waits for the endpoint's answer."
+    )
+    webhook_retry_first_s: float = Field(
+        1.0, ge=0.01, le=3600.0, description="Wait after a first failed attempt; doubles each time."
+    )
+    webhook_retry_max_s: float = Field(
+        600.0, ge=0.01, le=86_400.0, description="Longest wait between two attempts of one delivery."
+    )
+    webhook_retry_for_s: float = Field(
+        86_400.0, ge=0.0, le=30 * 86_400.0,
+        description="How long after its first attempt a delivery is still retried; then it is parked "
+        "(on the delivery log, replayable).",
+    )
+    webhook_lane_max: int = Field(
+        10_000, ge=1, le=1_000_000,
+        description="Events waiting per sponsor while its endpoint fails; more are parked at once.",
+    )
+    webhook_allow_private_hosts: bool = Field(
+        False,
+        description="Accept http:// and endpoints on loopback or private addresses (tests, a city's own "
+        "network); off, only https to public addresses is called (webhooks.addresses).",
+    )
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.env != "development" and self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY:
@@ -150,6 +184,11 @@ class Settings(BaseSettings):
             )
         if self.env != "development" and len(self.pseudonym_key.get_secret_value()) < 32:
             raise ValueError("settings_weak_secret: JARING_PSEUDONYM_KEY must be at least 32 bytes")
+        webhook_key = None if self.webhook_key is None else self.webhook_key.get_secret_value()
+        if self.env != "development" and webhook_key is not None and (
+            webhook_key == DEV_WEBHOOK_KEY or len(webhook_key) < 32
+        ):
+            raise ValueError("settings_webhook_key: JARING_WEBHOOK_KEY must be 32 random bytes or more")
         if self.min_insync_replicas > self.replication_factor:
             raise ValueError("settings_min_isr: JARING_MIN_INSYNC_REPLICAS exceeds JARING_REPLICATION_FACTOR")
         return self
@@ -176,6 +215,12 @@ class Settings(BaseSettings):
                 "set JARING_KAFKA_SSL_CERTFILE and JARING_KAFKA_SSL_KEYFILE together"
             )
         return self
+
+    def webhook_signing_key(self) -> bytes | None:
+        """The key webhook secrets derive from; the development key only in development, else None."""
+        if self.webhook_key is not None:
+            return self.webhook_key.get_secret_value().encode()
+        return DEV_WEBHOOK_KEY.encode() if self.env == "development" else None
 
     def topic(self, name: str) -> str:
         """Full topic name, e.g. ``jaring.applications.v1``."""

@@ -16,10 +16,13 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from infra.kafka_security import client_kwargs
 from infra.settings import Settings
+from models.topics import TOPICS
 
 __all__ = ["TopicCreateError", "TopicSpec", "ensure_topics"]
 
 _TOPIC_ALREADY_EXISTS = 36
+_CONFIG = {t.name: dict(t.config) for t in TOPICS}
+"""Each topic's own configuration (``models.topics.Topic.config``), by its name under the namespace."""
 
 
 class TopicCreateError(RuntimeError):
@@ -35,12 +38,14 @@ class TopicSpec:
 
     @classmethod
     def configured(cls, settings: Settings, name: str, **config: str) -> TopicSpec:
-        """``name`` (already namespaced) with the configured partitions and replication."""
+        """``name`` (already namespaced) with the configured partitions and replication, and the
+        topic's own configuration if it is one of ``models.topics``."""
+        own = _CONFIG.get(name.removeprefix(f"{settings.namespace}."), {})
         return cls(
             name=name,
             partitions=settings.topic_partitions,
             replication_factor=settings.replication_factor,
-            config={"min.insync.replicas": str(settings.min_insync_replicas), **config},
+            config={"min.insync.replicas": str(settings.min_insync_replicas), **own, **config},
         )
 
 

@@ -148,6 +148,16 @@ def _dashboard(args: argparse.Namespace) -> int:
     return run(settings)
 
 
+def _webhooks(args: argparse.Namespace) -> int:
+    from infra.settings import Settings
+    from webhooks.service import run
+
+    settings = Settings()
+    if kafka_tls_refused(settings):
+        return EXIT_CONFIG
+    return run(settings)
+
+
 def _demo(args: argparse.Namespace) -> int:
     from jaring.demo import run_demo
 
@@ -242,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     dashboard = sub.add_parser("dashboard", help="serve the live city dashboard (reads the output topics)")
     dashboard.set_defaults(func=_dashboard)
+
+    webhooks = sub.add_parser(
+        "webhooks", help="deliver sponsors' events to their endpoints, signed (JARING_WEBHOOK_* variables)"
+    )
+    webhooks.set_defaults(func=_webhooks)
 
     api = sub.add_parser("api", help="serve the sponsor HTTP API (JARING_API_* variables)")
     api.add_argument("--print-openapi", action="store_true", help="print the OpenAPI document and exit")

@@ -39,6 +39,7 @@ from models.events import (
     MonthTick,
     PayerMovement,
     PaymentReconciled,
+    WebhookEvent,
     pledge_key,
 )
 from models.topics import OUTPUTS, TOPICS, Role, route
@@ -122,7 +123,7 @@ async def _answer_all(settings: Settings, simulator: Simulator, answered: Answer
         await engine_caught_up(settings)
         await read_until(settings, topics, lambda _: True, 180.0, answered.take)
         replies = simulator.answer([e for e in answered.fresh()
-                                    if not isinstance(e, DeadLetter | AccessRecorded | Input)])
+                                    if not isinstance(e, DeadLetter | AccessRecorded | WebhookEvent | Input)])
         if not replies:
             return
         await feed(settings, replies)

@@ -1,8 +1,9 @@
 """``jaring health``: the container health check, one command for every service.
 
-Each service answers on loopback inside its container: the API and the
-dashboard at ``/healthz`` (the dashboard only once its read model has caught
-up), a worker at ``/metrics`` (its web server runs once the app has started).
+Each service answers on loopback inside its container: the API, the
+dashboard and the webhook deliverer at ``/healthz`` (the dashboard and the
+deliverer only once they have read their topics), a worker at ``/metrics``
+(its web server runs once the app has started).
 Exit 0 when the answer is 200, 1 otherwise, which is what Docker's
 ``HEALTHCHECK`` and compose's ``healthcheck`` read.
 """
@@ -16,7 +17,7 @@ from infra.settings import Settings
 
 __all__ = ["SERVICES", "check", "health_url"]
 
-SERVICES = ("worker", "api", "dashboard")
+SERVICES = ("worker", "api", "dashboard", "webhooks")
 
 
 def health_url(service: str, settings: Settings) -> str:
@@ -24,6 +25,7 @@ def health_url(service: str, settings: Settings) -> str:
         "worker": (settings.web_port, "/metrics"),
         "api": (settings.api_port, "/healthz"),
         "dashboard": (settings.dashboard_port, "/healthz"),
+        "webhooks": (settings.webhook_port, "/healthz"),
     }[service]
     return f"http://127.0.0.1:{port}{path}"
 

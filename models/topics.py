@@ -33,13 +33,16 @@ topic                      key     role      carries
                                              ``refund.owed`` / ``closed`` / ``rejected``
 ``deadletter.v1``          none    output    ``deadletter``: reason and the original bytes
 ``access-log.v1``          payer   record    ``access.recorded``: who downloaded personal data
+``webhooks.v1``            sponsor record    ``webhook.registered`` / ``removed`` / ``replay_requested``
+``webhook-deliveries.v1``  sponsor record    ``webhook.attempted`` / ``replayed``: the delivery log
 =========================  ======  ========  ==============================================
 
 The key of a region-keyed topic is the regency code (``"74.71"``); of
 ``pledge-status.v1`` the pledge's ``pledge_key`` (a sponsor's pledge keeps
 its statuses in one partition, in order); of ``access-log.v1`` the payer
-whose data was handed out (a payer's downloads in order); dead letters have
-none (their record may not have had a readable region).
+whose data was handed out (a payer's downloads in order); of the webhook
+topics the sponsor (a sponsor's requests and deliveries in order); dead
+letters have none (their record may not have had a readable region).
 """
 
 from __future__ import annotations
@@ -88,6 +91,11 @@ from models.events import (
     RegistrationConfirmed,
     RegistrationRejected,
     RegistrationUnmatched,
+    WebhookAttempted,
+    WebhookRegistered,
+    WebhookRemoved,
+    WebhookReplayed,
+    WebhookReplayRequested,
     pledge_key,
 )
 
@@ -109,6 +117,8 @@ __all__ = [
     "REGISTRATIONS",
     "ROUTES",
     "TOPICS",
+    "WEBHOOKS",
+    "WEBHOOK_DELIVERIES",
     "Key",
     "Role",
     "Topic",
@@ -128,8 +138,8 @@ class Role(StrEnum):
     OUTPUT = "output"
     """Written by the engine for the city, sponsors and operators to read."""
     RECORD = "record"
-    """Written by the API as a record of what it handed out (personal data downloads), for auditors;
-    the engine neither reads nor writes it."""
+    """Written outside the engine as a record: the API's of personal data it handed out (for auditors),
+    a sponsor's webhook requests, the delivery process's log; the engine neither reads nor writes it."""
 
 
 class Key(StrEnum):
@@ -139,6 +149,8 @@ class Key(StrEnum):
     """``pledge_key(sponsor_id, pledge_id)``."""
     PAYER = "payer"
     """The ``payer_id`` the event is about."""
+    SPONSOR = "sponsor"
+    """The ``sponsor_id`` the event is about."""
     NONE = "none"
 
 
@@ -150,6 +162,8 @@ class Topic:
     key: Key
     carries: tuple[type[Event], ...]
     """The event types on its records; an internal topic's are routed elsewhere first."""
+    config: tuple[tuple[str, str], ...] = ()
+    """Topic configuration beyond the cluster's defaults, whoever creates it (``infra.topic_admin``)."""
 
 
 APPLICATIONS = Topic("applications.v1", Role.INPUT, Key.REGION, (ApplicationSubmitted,))
@@ -179,10 +193,19 @@ BILLING = Topic(
 )
 DEADLETTER = Topic("deadletter.v1", Role.OUTPUT, Key.NONE, (DeadLetter,))
 ACCESS_LOG = Topic("access-log.v1", Role.RECORD, Key.PAYER, (AccessRecorded,))
+WEBHOOKS = Topic(
+    "webhooks.v1", Role.RECORD, Key.SPONSOR, (WebhookRegistered, WebhookRemoved, WebhookReplayRequested),
+    config=(("retention.ms", "-1"),),  # an endpoint stays registered until replaced or removed
+)
+WEBHOOK_DELIVERIES = Topic(
+    "webhook-deliveries.v1", Role.RECORD, Key.SPONSOR, (WebhookAttempted, WebhookReplayed),
+    config=(("retention.ms", str(30 * 86_400_000)),),  # a month of delivery log (and of parked bodies)
+)
 
 TOPICS: tuple[Topic, ...] = (
     APPLICATIONS, PLEDGES, CLOCK, REGISTRATIONS, PAYMENTS, REGION_LOG,
     APPLICATION_STATUS, COVERAGE, PLEDGE_STATUS, FUNDING, BILLING, DEADLETTER, ACCESS_LOG,
+    WEBHOOKS, WEBHOOK_DELIVERIES,
 )
 """Every topic, in the order the worker declares them."""
 INPUTS = tuple(t for t in TOPICS if t.role is Role.INPUT)
@@ -220,6 +243,12 @@ def _by_payer(event: AccessRecorded) -> bytes:
     return event.payer_id.encode()
 
 
+def _by_sponsor(
+    event: WebhookRegistered | WebhookRemoved | WebhookReplayRequested | WebhookAttempted | WebhookReplayed,
+) -> bytes:
+    return event.sponsor_id.encode()
+
+
 def _unkeyed(event: DeadLetter) -> None:
     return None
 
@@ -228,6 +257,7 @@ _KEYS: dict[Key, Callable[[Any], bytes | None]] = {
     Key.REGION: _by_region,
     Key.PLEDGE: _by_pledge,
     Key.PAYER: _by_payer,
+    Key.SPONSOR: _by_sponsor,
     Key.NONE: _unkeyed,
 }
 

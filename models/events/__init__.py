@@ -31,7 +31,8 @@ Modules: ``base`` (the header every event shares, id and money types,
 says about applications, coverage and pledges), ``payments`` (registration
 answers, payments and refund transfers read), ``billing`` (bills,
 reconciliation and refunds emitted), ``funding`` (ledger and payer account
-movements), ``access`` (the API's record of personal data handed out),
+movements), ``access`` (the API's record of personal data handed out), ``webhooks`` (a
+sponsor's webhook and its delivery log),
 ``dead_letter``. Import from this package: ``from models.events import
 CoverageActivated``. Which topic each type travels on, and its key,
 is ``models.topics``.
@@ -99,6 +100,14 @@ from models.events.payments import (
     RegistrationConfirmed,
     RegistrationRejected,
 )
+from models.events.webhooks import (
+    DeliveryOutcome,
+    WebhookAttempted,
+    WebhookRegistered,
+    WebhookRemoved,
+    WebhookReplayed,
+    WebhookReplayRequested,
+)
 
 __all__ = [
     "AccessRecorded",
@@ -116,6 +125,7 @@ __all__ = [
     "CoverageLapsed",
     "CoverageRenewed",
     "DeadLetter",
+    "DeliveryOutcome",
     "Event",
     "EventId",
     "FundingKind",
@@ -150,9 +160,22 @@ __all__ = [
     "RegistrationUnmatched",
     "Targeting",
     "UtcDatetime",
+    "WebhookAttempted",
+    "WebhookEvent",
+    "WebhookRegistered",
+    "WebhookRemoved",
+    "WebhookReplayRequested",
+    "WebhookReplayed",
     "pledge_key",
     "region_of",
 ]
 
-Event = Annotated[Input | OutputEvent | AccessRecorded | DeadLetter, Field(discriminator="type")]
+WebhookEvent = (
+    WebhookRegistered | WebhookRemoved | WebhookReplayRequested | WebhookAttempted | WebhookReplayed
+)
+"""A sponsor's webhook registration, replay requests and delivery log (``models.events.webhooks``)."""
+
+Event = Annotated[
+    Input | OutputEvent | AccessRecorded | DeadLetter | WebhookEvent, Field(discriminator="type")
+]
 """Any event on any Jaring topic."""

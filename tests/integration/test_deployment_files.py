@@ -21,8 +21,10 @@ from jaring.cli import build_parser
 from tests.system_tools import system_tool
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRETS = {"JARING_PSEUDONYM_KEY": "k" * 40, "GRAFANA_ADMIN_PASSWORD": "test-only"}
-JARING_IMAGE_SERVICES = {"topics", "worker", "api", "dashboard"}
+SECRETS = {
+    "JARING_PSEUDONYM_KEY": "k" * 40, "JARING_WEBHOOK_KEY": "w" * 40, "GRAFANA_ADMIN_PASSWORD": "test-only"
+}
+JARING_IMAGE_SERVICES = {"topics", "worker", "api", "dashboard", "webhooks"}
 
 
 def compose_config(**env: str) -> subprocess.CompletedProcess[str]:
@@ -52,10 +54,17 @@ def cli_accepts(argv: list[str]) -> bool:
 
 
 def test_compose_refuses_to_start_without_the_pseudonym_key() -> None:
-    result = compose_config(GRAFANA_ADMIN_PASSWORD="test-only")
+    result = compose_config(GRAFANA_ADMIN_PASSWORD="test-only", JARING_WEBHOOK_KEY="w" * 40)
 
     assert result.returncode != 0
     assert "JARING_PSEUDONYM_KEY" in result.stderr
+
+
+def test_compose_refuses_to_start_without_the_webhook_key() -> None:
+    result = compose_config(GRAFANA_ADMIN_PASSWORD="test-only", JARING_PSEUDONYM_KEY="k" * 40)
+
+    assert result.returncode != 0
+    assert "JARING_WEBHOOK_KEY" in result.stderr
 
 
 def test_jaring_services_run_in_production_with_the_given_key(services: dict[str, Any]) -> None:

@@ -18,10 +18,12 @@ from pydantic import ValidationError
 
 from api.bodies import PledgeIn
 from api.intake import pledge_event
+from api.webhook_bodies import ReplayIn
 from infra.settings import Settings
 from models.eligibility import KENDARI, check_pledge_bounds
 from models.periods import period_of
 from models.tariff import BPU_TARIFF
+from models.webhooks.addresses import url_problem
 from tests.integration.api.conftest import RECEIVED, ApiFactory, Keys, RunningApi, auth
 
 pytestmark = [
@@ -50,7 +52,19 @@ def served(api_factory: ApiFactory, settings: Settings) -> RunningApi:
 @schema.hook
 def filter_body(context: object, body: object) -> bool:
     """Rules JSON Schema cannot say, refused (422): a validity window that ends before it starts,
-    and a pledge whose amount buys more seats than the city's bound (``check_pledge_bounds``)."""
+    a pledge whose amount buys more seats than the city's bound (``check_pledge_bounds``), a webhook
+    URL that is not public https (``url_problem``), a replay that names nothing or ends before it
+    starts."""
+    if isinstance(body, dict) and set(body) == {"url"} and isinstance(body["url"], str):
+        return url_problem(body["url"], allow_private=False) is None
+    if isinstance(body, dict) and set(body) <= {"since", "until", "parked"}:
+        try:
+            replay = ReplayIn.model_validate(body)
+        except ValidationError:
+            return True
+        if replay.since is None and not replay.parked:
+            return False
+        return not (replay.since is not None and replay.until is not None and replay.until < replay.since)
     if (
         isinstance(body, dict)
         and isinstance(body.get("valid_from"), str)

@@ -60,3 +60,16 @@ def test_a_rocksdb_store_is_refused_at_start(monkeypatch: pytest.MonkeyPatch) ->
         Settings()
     monkeypatch.setenv("JARING_STORE", "memory://")
     assert Settings().store == "memory://"
+
+
+def test_webhook_secrets_derive_from_a_development_key_only_in_development() -> None:
+    assert Settings(env="development").webhook_signing_key() is not None
+    assert Settings(env="production", pseudonym_key="p" * 40).webhook_signing_key() is None
+    production = Settings(env="production", pseudonym_key="p" * 40, webhook_key="w" * 40)
+    assert production.webhook_signing_key() == b"w" * 40
+
+
+@pytest.mark.parametrize("key", ["too-short", "jaring-development-only-webhook-key"])
+def test_production_refuses_a_weak_webhook_key(key: str) -> None:
+    with pytest.raises(ValidationError, match="settings_webhook_key"):
+        Settings(env="production", pseudonym_key="p" * 40, webhook_key=key)

@@ -12,7 +12,17 @@ from hypothesis import strategies as st
 
 from models import codec
 from models.errors import DecodeError
-from models.events import AccessRecorded, Event, MonthTick, Targeting
+from models.events import (
+    AccessRecorded,
+    Event,
+    MonthTick,
+    Targeting,
+    WebhookAttempted,
+    WebhookRegistered,
+    WebhookRemoved,
+    WebhookReplayed,
+    WebhookReplayRequested,
+)
 from models.matcher import RegionMatcher
 from models.nik import Sex
 from models.occupations import Occupation
@@ -79,6 +89,20 @@ def one_of_each_type() -> list[Any]:
         event_id="access.recorded:1", event_time=T0, key_id="k1", role="payer", subject="payer-1",
         payer_id="payer-1", resource="registrations", format="csv", rows=3,
     ))
+    # a sponsor's webhook (the API) and its delivery log (``jaring webhooks``)
+    events.extend([
+        WebhookRegistered(event_id="webhook.registered:1", event_time=T0, sponsor_id="sponsor-1",
+                          url="https://csr.example.co.id/jaring", nonce="0" * 32),
+        WebhookReplayRequested(
+            event_id="webhook.replay:1", event_time=T0, sponsor_id="sponsor-1", parked=True
+        ),
+        WebhookAttempted(event_id="webhook.attempted:1", event_time=T0, sponsor_id="sponsor-1",
+                         delivered_event_id="pledge.accepted:sponsor-1:p1", delivered_type="pledge.accepted",
+                         attempt=1, outcome="retrying", error="timeout", next_attempt_at=T0),
+        WebhookReplayed(event_id="webhook.replayed:1", event_time=T0, sponsor_id="sponsor-1",
+                        request_id="webhook.replay:1", events=0),
+        WebhookRemoved(event_id="webhook.removed:1", event_time=T0, sponsor_id="sponsor-1"),
+    ])
     by_type: dict[str, Any] = {}
     for e in events:
         by_type.setdefault(e.type, e)

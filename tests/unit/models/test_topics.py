@@ -90,12 +90,16 @@ def test_outputs_go_where_the_documented_table_says() -> None:
     assert topic_of(DeadLetter).name == "deadletter.v1"
     access = topic_of(ev.AccessRecorded)
     assert (access.name, access.role, access.key) == ("access-log.v1", Role.RECORD, Key.PAYER)
+    for kind in (ev.WebhookRegistered, ev.WebhookRemoved, ev.WebhookReplayRequested):
+        assert (topic_of(kind).name, topic_of(kind).key) == ("webhooks.v1", Key.SPONSOR)
+    for kind in (ev.WebhookAttempted, ev.WebhookReplayed):
+        assert (topic_of(kind).name, topic_of(kind).key) == ("webhook-deliveries.v1", Key.SPONSOR)
 
 
 def test_the_key_each_topic_names_exists_on_every_type_it_carries() -> None:
     needs: dict[Key, tuple[set[str], ...]] = {
         Key.REGION: ({"region"}, {"regency"}), Key.PLEDGE: ({"sponsor_id", "pledge_id"},), Key.NONE: (set(),),
-        Key.PAYER: ({"payer_id"},),
+        Key.PAYER: ({"payer_id"},), Key.SPONSOR: ({"sponsor_id"},),
     }
     for topic in TOPICS:
         for kind in topic.carries:
@@ -115,6 +119,8 @@ def test_every_event_of_a_story_is_keyed_by_region_by_pledge_or_not_at_all() -> 
             assert key == e.regency.encode()
         elif isinstance(e, ev.AccessRecorded):
             assert key == e.payer_id.encode()
+        elif isinstance(e, ev.WebhookEvent):
+            assert key == e.sponsor_id.encode()
         else:
             assert key == e.region.encode()
         assert name == topic_of(type(e)).name
