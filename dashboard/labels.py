@@ -73,14 +73,21 @@ _TEXT: dict[str, tuple[str, str]] = {
     "status_expired": ("Berakhir", "Expired"),
     "status_rejected": ("Ditolak", "Rejected"),
     "recent": ("Aktivasi terbaru", "Recent activations"),
+    "merged_row": ("Kelompok kecil digabung", "Small groups combined"),
+    "merged_cell": ("Digabung ke kelompok kecil", "Combined into the small groups"),
+    "min_cell_note": (
+        "Angka di bawah {n} orang digabung agar tidak ada yang dapat dikenali; jumlah total tetap tepat.",
+        "Counts under {n} people are combined so that nobody can be recognised; totals stay exact.",
+    ),
     "worker": ("Pekerja", "Worker"),
     "new_cover": ("baru", "new"),
     "renewal": ("perpanjangan", "renewal"),
     "term": ("masa ke-", "term "),
     "empty": ("Belum ada data", "No data yet"),
     "privacy": (
-        "Pekerja ditampilkan dengan pseudonim saja; NIK dan nama tidak pernah keluar dari pendaftaran.",
-        "Workers appear as pseudonyms only; NIK and name never leave enrolment.",
+        "Tidak ada pekerja yang ditampilkan satu per satu; NIK dan nama tidak pernah keluar dari "
+        "pendaftaran.",
+        "No worker is shown one by one; NIK and name never leave enrolment.",
     ),
 }
 

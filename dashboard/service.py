@@ -33,7 +33,9 @@ log = logging.getLogger("jaring.dashboard")
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (or the consumer fails, which is raised)."""
-    view = CityView(regions=settings.city_policy().served_regencies)  # the city's regions, and only those
+    view = CityView(  # the city's regions, and only those; no count under JARING_MIN_CELL shown alone
+        regions=settings.city_policy().served_regencies, min_cell=settings.min_cell
+    )
     metrics = DashboardMetrics.create(CollectorRegistry())
     follower = Follower(settings, view, metrics)
     hub = Hub(view, pages=metrics.live_pages)

@@ -174,23 +174,25 @@
       holder.replaceChildren(el("p", { class: "empty" }, L.empty));
       return;
     }
-    const max = Math.max(...rows.map((r) => r.covered + r.waiting));
+    // A count under min_cell is null: merged into the last row (r.merged), never shown alone.
+    const max = Math.max(...rows.map((r) => (r.covered || 0) + (r.waiting || 0)));
+    const count = (n) => (n === null ? el("span", { class: "merged-cell", title: L.merged_cell }, "·") : number.format(n));
     holder.replaceChildren(el("div", { class: "bar-legend" },
       el("span", { class: "key covered" }, el("i"), L.covered),
       el("span", { class: "key waiting" }, el("i"), L.waiting),
     ), ...rows.map((r) => {
       const covered = el("span", { class: "seg covered" });
       const waiting = el("span", { class: "seg waiting" });
-      covered.style.width = `${(100 * r.covered) / max}%`;
-      waiting.style.width = `${(100 * r.waiting) / max}%`;
-      return el("div", { class: "row", "data-key": r.key },
-        el("span", { class: "row-label" }, labelOf(r)),
+      covered.style.width = `${(100 * (r.covered || 0)) / max}%`;
+      waiting.style.width = `${(100 * (r.waiting || 0)) / max}%`;
+      return el("div", { class: r.merged ? "row merged" : "row", "data-key": r.key },
+        el("span", { class: "row-label" }, r.merged ? L.merged_row : labelOf(r)),
         el("span", { class: "track" }, covered, waiting),
         el("span", { class: "row-value" },
-          el("b", { class: "covered-text" }, number.format(r.covered)), " / ",
-          el("span", { class: "waiting-text" }, number.format(r.waiting))),
+          el("b", { class: "covered-text" }, count(r.covered)), " / ",
+          el("span", { class: "waiting-text" }, count(r.waiting))),
       );
-    }));
+    }), el("p", { class: "note" }, L.min_cell_note.replace("{n}", () => number.format(minCell))));
   }
 
   // ------------------------------------------------------------------ tables
@@ -243,14 +245,16 @@
       holder.replaceChildren(el("li", { class: "empty" }, L.empty));
       return;
     }
+    // No pseudonym, no occupation, and a district only where enough are covered there (the snapshot
+    // decides): a list of single activations is a list of cells of one.
     holder.replaceChildren(...recent.map((a) => el("li", {},
       el("div", { class: "feed-top" },
-        el("code", { class: "pseudonym", title: a.worker }, a.worker),
+        el("span", { class: "feed-pledge" }, `${a.sponsor_id} · ${a.pledge_id}`),
         el("span", { class: "badge " + (a.renewal ? "renewal" : "new") },
           a.renewal ? `${L.renewal} · ${L.term}${a.term_no}` : L.new_cover),
       ),
       el("div", { class: "feed-detail" },
-        `${occupation(a.occupation)} · ${district(a.district, a.district_name)} · ${a.sponsor_id} · `,
+        a.district ? `${district(a.district, a.district_name)} · ` : "",
         el("time", { datetime: a.event_time }, moment.format(new Date(a.event_time))),
       ),
     )));
@@ -275,7 +279,9 @@
     }));
   }
 
+  let minCell = 5;
   function render(s) {
+    minCell = s.min_cell;
     const place = s.region_name ? `${s.region_name} (${s.region})` : s.region;
     document.getElementById("where").textContent =
       `${L.region} ${place}` + (s.period ? ` · ${L.period} ${month(s.period)}` : "");

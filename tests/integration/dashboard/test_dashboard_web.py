@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import Browser
 
 from dashboard.consumer import TOPICS
 from dashboard.push import Hub
@@ -171,7 +172,9 @@ async def test_districts_are_served_with_their_names(served: Served) -> None:
 
     names = {row["key"]: row["name"] for row in body["districts"]}
     assert names["74.71.01"] == "Mandonga" and names["74.71.07"] == "Wua-Wua"
-    assert all(a["district_name"] for a in body["recent"])
+    # nobody is covered at the story's end: no district holds five covered, so the feed names none
+    assert body["recent"] and all(a["district"] is a["district_name"] is None for a in body["recent"])
+    assert body["min_cell"] == 5 and "worker" not in body["recent"][0]
 
 
 async def test_the_stream_sends_the_view_now_then_each_change(served: Served) -> None:
@@ -198,6 +201,34 @@ async def test_health_says_503_until_the_view_is_rebuilt(served: Served) -> None
     after = await served.client.get("/healthz")
 
     assert (before.status, after.status) == (503, 200)
+
+
+async def test_the_page_in_a_browser_shows_no_count_under_five_only_merged_rows(
+    served: Served, browser: Browser
+) -> None:
+    """Mid-story, the mini recording's districts and trades hold 1 to 4 workers: the page merges them."""
+    cut = next(i for i, e in enumerate(EVENTS) if e.type == "coverage.expired")  # some covered, some waiting
+    for event in EVENTS[:cut]:
+        served.view.apply(event)
+    raw = CityView(min_cell=1)
+    for event in EVENTS[:cut]:
+        raw.apply(event)
+    rows = raw.snapshot("74.71").districts
+    small = [r for r in rows if 0 < (r.covered or 0) < 5 or 0 < (r.waiting or 0) < 5]
+    assert small  # the page has something to hide
+
+    page = await browser.new_page()
+    await page.goto(str(served.client.make_url("/")))
+    await page.wait_for_selector("#bars-district .row.merged")
+    cells = await page.locator(".bars .row-value b, .bars .row-value span").all_text_contents()
+    numbers = [int(c.replace(".", "")) for c in cells if c != "·"]
+    feed = await page.text_content("#recent") or ""
+
+    assert "·" in cells and all(n == 0 or n >= 5 for n in numbers), cells
+    assert "Kelompok kecil digabung" in (await page.text_content("#bars-district") or "")
+    assert "5 orang" in (await page.text_content("#bars-occupation") or "")  # the rule, said on the page
+    assert "w_" not in feed and "Kec." not in feed  # no pseudonym; no district of fewer than five covered
+    await page.close()
 
 
 async def _next_event(response: ClientResponse) -> dict[str, Any]:
