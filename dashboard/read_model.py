@@ -64,6 +64,8 @@ from dashboard.snapshot import (
     Activation,
     Breakdown,
     CitySnapshot,
+    FairnessRow,
+    FairnessTable,
     MoneyPoint,
     PeoplePoint,
     PledgeRow,
@@ -91,6 +93,7 @@ from models.events import (
     PledgeRejected,
     PledgeReopened,
 )
+from models.fairness import Fairness, Table, tables
 from models.ledger import Dashboard, SeriesPoint
 from models.periods import period_index, period_name
 from models.pledge_book import PledgeBook, PledgeBooks
@@ -260,6 +263,8 @@ class CityView:
         """The shared fold of pledges; this view drops repeats before it, in its window of ids."""
         self._regions: dict[str, _Region] = {}
         self._money = Dashboard()
+        self._fairness = Fairness()
+        """Coverage against need by group, month by month (``models.fairness``), fed distinct events."""
         self.version = 0
         """Bumped by every event that changed the view: the push loop's cue."""
 
@@ -286,6 +291,7 @@ class CityView:
         if not self._seen.first(event):
             return False
         r = self._regions.setdefault(event.region, _Region())
+        self._fairness.apply(event)
         if isinstance(event, FundingMovement):
             self._fund(r, event)
         elif isinstance(event, PayerMovement):
@@ -391,6 +397,7 @@ class CityView:
         pledges = [_row(b) for b in self._pledges.in_region(region)]
         periods = self._periods(region, r)
         districts = _breakdown(r.by_district, self.min_cell, district_name)
+        fair_period, fair = self.fairness(region)
         return CitySnapshot(
             region=region,
             region_name=regency_name(region),
@@ -407,7 +414,15 @@ class CityView:
             money=self._money_series(region, r, periods),
             people=_people_series(r, periods),
             recent=_feed(r, districts, self.min_cell),
+            fairness_period=fair_period,
+            fairness=[_fair(t) for t in fair],
         )
+
+    def fairness(self, region: str) -> tuple[str | None, list[Table]]:
+        """The region's latest month and its fairness tables, small groups merged (``min_cell``)."""
+        found = self._regions.get(region)
+        month = self._fairness.latest(region, None if found is None else found.period)
+        return (None, []) if month is None else (month.period, tables(month, self.min_cell))
 
     def _periods(self, region: str, r: _Region) -> list[str]:
         """Every month from the first to the last one named, so gaps show as flat lines."""
@@ -493,6 +508,26 @@ def _feed(r: _Region, districts: list[Breakdown], min_cell: int) -> list[Activat
             renewal=seat.renewal,
         ))
     return out
+
+
+def _fair(t: Table) -> FairnessTable:
+    """A fairness table for the page: the counts, and the fractions rounded for display only."""
+    return FairnessTable(
+        dimension=t.dimension,
+        eligible=t.eligible_total,
+        covered=t.covered_total,
+        rows=[
+            FairnessRow(
+                group=row.group, eligible=row.eligible, covered=row.covered,
+                name=district_name(row.group) if t.dimension == "district" else None,
+                eligible_share=round(float(row.eligible_share), 4),
+                covered_share=round(float(row.covered_share), 4),
+                gap=round(float(row.gap), 4),
+                ratio=None if row.ratio is None else round(float(row.ratio), 4),
+            )
+            for row in t.rows
+        ],
+    )
 
 
 def _sponsors(pledges: list[PledgeRow]) -> list[SponsorRow]:

@@ -39,7 +39,8 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     metrics = DashboardMetrics.create(CollectorRegistry())
     follower = Follower(settings, view, metrics)
     hub = Hub(view, pages=metrics.live_pages)
-    app = build_app(view, hub, follower.ready.is_set, metrics.registry)
+    app = build_app(view, hub, follower.ready.is_set, metrics.registry,
+                    before_scrape=lambda: metrics.observe_fairness(view))
     runner = web.AppRunner(app, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, settings.dashboard_host, settings.dashboard_port)

@@ -16,6 +16,8 @@ __all__ = [
     "Activation",
     "Breakdown",
     "CitySnapshot",
+    "FairnessRow",
+    "FairnessTable",
     "MoneyPoint",
     "PeoplePoint",
     "PledgeRow",
@@ -152,6 +154,31 @@ class Activation(_Row):
     renewal: bool
 
 
+class FairnessRow(_Row):
+    """One group (or ``_merged``: the small groups together) of one dimension (``models.fairness``)."""
+
+    group: str
+    name: str | None = None
+    """A district's name in Kemendagri's table; None for every other group."""
+    eligible: int
+    covered: int
+    eligible_share: float
+    """Of the regency's eligible workers, the group's share (0..1, rounded to 4 places for display)."""
+    covered_share: float
+    gap: float
+    """``covered_share - eligible_share``: below 0, the group has less than its share of the cover."""
+    ratio: float | None
+    """The group's coverage (covered/eligible) over the regency's: 1 is even, 0.5 half as covered."""
+
+
+class FairnessTable(_Row):
+    dimension: str
+    """``district``, ``occupation``, ``sex``, ``decile`` or ``disability``."""
+    eligible: int
+    covered: int
+    rows: list[FairnessRow]
+
+
 class CitySnapshot(_Row):
     region: str
     region_name: str | None
@@ -176,3 +203,7 @@ class CitySnapshot(_Row):
     money: list[MoneyPoint]
     people: list[PeoplePoint]
     recent: list[Activation]
+    fairness_period: str | None = None
+    """The month of ``fairness``: the latest with an eligibility or cover event."""
+    fairness: list[FairnessTable] = []
+    """Coverage against need by group at the end of ``fairness_period``, no group under ``min_cell``."""

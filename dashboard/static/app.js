@@ -40,7 +40,7 @@
   const headings = {
     "h-people": L.people_over_time, "h-money": L.money_over_time, "h-district": L.by_district,
     "h-occupation": L.by_occupation, "h-sponsors": L.sponsors, "h-runway": L.runway_over_time,
-    "h-recent": L.recent, "h-states": L.money_by_state,
+    "h-recent": L.recent, "h-states": L.money_by_state, "h-fairness": L.fairness,
   };
   for (const [id, text] of Object.entries(headings)) document.getElementById(id).textContent = text;
   document.title = L.title;
@@ -260,6 +260,46 @@
     )));
   }
 
+  // Fairness (models.fairness): per dimension, each group's share of the eligible and of the covered,
+  // the gap and the coverage ratio; groups under min_cell come only together, as "_merged".
+  const percent = (v) => `${(100 * v).toLocaleString(L.locale, { maximumFractionDigits: 1 })}%`;
+  const points = (v) => (100 * v).toLocaleString(L.locale, { maximumFractionDigits: 1 });  // percentage points
+  function groupLabel(dimension, row) {
+    if (row.group === "_merged") return L.merged_row;
+    if (row.group === "unknown") return L.unknown;
+    if (dimension === "district") return district(row.group, row.name);
+    if (dimension === "occupation") return occupation(row.group);
+    if (dimension === "sex") return L["sex_" + row.group] || row.group;
+    if (dimension === "decile") return L.decile_n.replace("{n}", () => row.group);
+    return L["disability_" + row.group] || row.group;
+  }
+  function renderFairness(s) {
+    const holder = document.getElementById("fairness");
+    const lede = document.getElementById("fairness-lede");
+    if (!s.fairness.length) {
+      lede.textContent = "";
+      holder.replaceChildren(el("p", { class: "empty" }, L.empty));
+      return;
+    }
+    lede.textContent = L.fairness_lede.replace("{month}", () => month(s.fairness_period));
+    holder.replaceChildren(...s.fairness.map((t) => {
+      const head = el("tr", {}, ...[L.group, L.eligible, L.covered, L.share_eligible, L.share_covered, L.gap, L.ratio]
+        .map((h, i) => el("th", i ? { class: "num" } : {}, h)));
+      const body = t.rows.map((r) => el("tr", { "data-group": r.group, class: r.gap < 0 ? "under" : "" },
+        el("td", {}, groupLabel(t.dimension, r)),
+        el("td", { class: "num count" }, number.format(r.eligible)),
+        el("td", { class: "num count" }, number.format(r.covered)),
+        el("td", { class: "num" }, percent(r.eligible_share)),
+        el("td", { class: "num" }, percent(r.covered_share)),
+        el("td", { class: "num gap" }, (r.gap > 0 ? "+" : "") + points(r.gap)),
+        el("td", { class: "num ratio" }, r.ratio === null ? "–" : r.ratio.toLocaleString(L.locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 })),
+      ));
+      return el("div", { class: "fair-table", "data-dimension": t.dimension },
+        el("h3", {}, L["dim_" + t.dimension]),
+        el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), el("tbody", {}, ...body))));
+    }));
+  }
+
   // ------------------------------------------------------------------ everything
 
   // Links to the other regions the city serves; the snapshot lists those and nothing else.
@@ -307,6 +347,7 @@
     breakdown("bars-district", s.districts, (r) => district(r.key, r.name));
     breakdown("bars-occupation", s.occupations, (r) => occupation(r.key));
     renderSponsors(s.sponsors, s.pledges);
+    renderFairness(s);
     renderRecent(s.recent);
     document.getElementById("events").textContent = `${number.format(s.events)} ${L.events}`;
     document.body.dataset.events = String(s.events);

@@ -28,6 +28,7 @@ from jaring.scenario import pledges
 from models.codec import decode, loads
 from models.events import Event, OutputEvent
 from models.matcher import RegionMatcher
+from tests.unit.dashboard.city_story import city
 
 RECORDING = Path(__file__).parents[2] / "unit" / "dashboard" / "recorded" / "kendari-mini.tsv"
 EVENTS: list[Event] = [  # what the dashboard reads: its topics' records (bills are not among them)
@@ -228,6 +229,37 @@ async def test_the_page_in_a_browser_shows_no_count_under_five_only_merged_rows(
     assert "Kelompok kecil digabung" in (await page.text_content("#bars-district") or "")
     assert "5 orang" in (await page.text_content("#bars-occupation") or "")  # the rule, said on the page
     assert "w_" not in feed and "Kec." not in feed  # no pseudonym; no district of fewer than five covered
+    await page.close()
+
+
+async def test_the_fairness_panel_in_a_browser_shows_every_dimension_and_no_small_group(
+    served: Served, browser: Browser
+) -> None:
+    """200 workers through the real engine, 100 seated: some trades and deciles have fewer than five."""
+    for event in city(200, (60, 40)):
+        served.view.apply(event)
+
+    page = await browser.new_page()
+    await page.goto(str(served.client.make_url("/?lang=en")))
+    await page.wait_for_selector('#fairness [data-dimension="disability"] tbody tr')
+    dimensions = await page.locator("#fairness [data-dimension]").evaluate_all(
+        "tables => tables.map(t => t.dataset.dimension)")
+    sex = await page.locator('#fairness [data-dimension="sex"] tbody tr').evaluate_all(
+        "rows => rows.map(r => [r.dataset.group, ...[...r.cells].slice(1, 3).map(c => c.textContent)])")
+    counts = await page.locator("#fairness td.count").all_text_contents()
+    groups = await page.locator('#fairness [data-dimension="occupation"] tbody tr').evaluate_all(
+        "rows => rows.map(r => r.dataset.group)")
+    snapshot = served.view.snapshot("74.71")
+    tables = {t.dimension: t for t in snapshot.fairness}
+
+    assert dimensions == ["district", "occupation", "sex", "decile", "disability"]
+    assert sum(int(e.replace(",", "")) for _, e, _ in sex) == tables["sex"].eligible == 200
+    assert sum(int(c.replace(",", "")) for _, _, c in sex) == snapshot.totals.covered == 100
+    assert all(int(c.replace(",", "")) == 0 or int(c.replace(",", "")) >= 5 for c in counts), counts
+    assert groups[-1] == "_merged" and len(groups) == len(tables["occupation"].rows)
+    occupations = await page.text_content('#fairness [data-dimension="occupation"]') or ""
+    assert "Small groups combined" in occupations
+    assert "coverage ratio of 1" in (await page.text_content(".fairness-card") or "")
     await page.close()
 
 
