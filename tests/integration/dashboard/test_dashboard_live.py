@@ -192,6 +192,14 @@ async def test_the_page_reaches_the_scenario_totals_live_without_reload(
     for dimension, rows in tables:
         assert sum(int(e.replace(".", "")) for e, _ in rows) == 1_500, dimension  # all were eligible
         assert sum(int(c.replace(".", "")) for _, c in rows) == SEATS[0] + SEATS[1], dimension
+    async with ClientSession() as session:  # the same figures as gauges, set at the scrape
+        exposition = await (await session.get(base + "metrics")).text()
+    gauges = [line for line in exposition.splitlines() if line.startswith("jaring_fairness_")]
+    women = 'jaring_fairness_workers{dimension="sex",group="F",population="eligible",region="74.71"}'
+    assert women in exposition
+    assert len([g for g in gauges if g.startswith("jaring_fairness_coverage_ratio{")]) == sum(
+        len(rows) for _, rows in tables)
+    assert not any("w_" in g for g in gauges)
     await page.wait_for_timeout(600)  # let the last push settle before the picture
     SCREENSHOT.parent.mkdir(exist_ok=True)
     await page.screenshot(path=str(SCREENSHOT), full_page=True)
