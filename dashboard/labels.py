@@ -73,14 +73,45 @@ _TEXT: dict[str, tuple[str, str]] = {
     "status_expired": ("Berakhir", "Expired"),
     "status_rejected": ("Ditolak", "Rejected"),
     "recent": ("Aktivasi terbaru", "Recent activations"),
+    "fairness": ("Pemerataan: cakupan dibanding kebutuhan", "Fairness: coverage against need"),
+    "fairness_lede": (
+        "Bagian tiap kelompok di antara pekerja yang terlindungi dibanding bagiannya di antara pekerja "
+        "yang layak (memenuhi syarat), akhir {month}. Rasio cakupan 1 berarti setara dengan wilayah.",
+        "Each group's share of the covered workers against its share of the eligible ones, end of "
+        "{month}. A coverage ratio of 1 is the region's own rate.",
+    ),
+    "dim_district": ("Kecamatan", "District"),
+    "dim_occupation": ("Pekerjaan", "Occupation"),
+    "dim_sex": ("Jenis kelamin", "Sex"),
+    "dim_decile": ("Desil kesejahteraan", "Welfare decile"),
+    "dim_disability": ("Disabilitas", "Disability"),
+    "group": ("Kelompok", "Group"),
+    "eligible": ("Layak", "Eligible"),
+    "share_eligible": ("% layak", "% of eligible"),
+    "share_covered": ("% terlindungi", "% of covered"),
+    "gap": ("Selisih (poin)", "Gap (points)"),
+    "ratio": ("Rasio", "Ratio"),
+    "sex_F": ("Perempuan", "Women"),
+    "sex_M": ("Laki-laki", "Men"),
+    "unknown": ("Tidak diketahui", "Unknown"),
+    "decile_n": ("Desil {n}", "Decile {n}"),
+    "disability_yes": ("Penyandang disabilitas", "With a disability"),
+    "disability_no": ("Tanpa disabilitas", "Without a disability"),
+    "merged_row": ("Kelompok kecil digabung", "Small groups combined"),
+    "merged_cell": ("Digabung ke kelompok kecil", "Combined into the small groups"),
+    "min_cell_note": (
+        "Angka di bawah {n} orang digabung agar tidak ada yang dapat dikenali; jumlah total tetap tepat.",
+        "Counts under {n} people are combined so that nobody can be recognised; totals stay exact.",
+    ),
     "worker": ("Pekerja", "Worker"),
     "new_cover": ("baru", "new"),
     "renewal": ("perpanjangan", "renewal"),
     "term": ("masa ke-", "term "),
     "empty": ("Belum ada data", "No data yet"),
     "privacy": (
-        "Pekerja ditampilkan dengan pseudonim saja; NIK dan nama tidak pernah keluar dari pendaftaran.",
-        "Workers appear as pseudonyms only; NIK and name never leave enrolment.",
+        "Tidak ada pekerja yang ditampilkan satu per satu; NIK dan nama tidak pernah keluar dari "
+        "pendaftaran.",
+        "No worker is shown one by one; NIK and name never leave enrolment.",
     ),
 }
 

@@ -40,6 +40,15 @@ not with history: repeats are dropped by the ids of the latest months only
 (``infra.repeats``: the engine writes each stream in month order, so an
 older month can only be a repeat), and everything else is counts per month,
 per district or per pledge. README "Memory bounds" has the figures.
+
+Nothing leaves ``snapshot`` that singles out a person (``models.disclosure``,
+threshold ``min_cell``): each column of the district and occupation tables
+(covered, waiting) merges its cells under the threshold into one "other"
+row, so the columns still add up to the exact totals; the recent activations
+show when, which pledge and whether it is a renewal, and the district only
+where that district's covered count is shown and at least the threshold.
+They show no pseudonym and no occupation: a list of single activations with
+district and occupation is a list of cells of one (README "Dashboard").
 """
 
 from __future__ import annotations
@@ -49,11 +58,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from dashboard.snapshot import (
     Activation,
     Breakdown,
     CitySnapshot,
+    FairnessRow,
+    FairnessTable,
     MoneyPoint,
     PeoplePoint,
     PledgeRow,
@@ -61,6 +73,7 @@ from dashboard.snapshot import (
     Totals,
 )
 from infra.repeats import NothingSeen, RecentIds
+from models.disclosure import DEFAULT_THRESHOLD, suppress
 from models.eligibility import KENDARI
 from models.events import (
     ApplicationRejected,
@@ -80,18 +93,22 @@ from models.events import (
     PledgeRejected,
     PledgeReopened,
 )
+from models.fairness import Fairness, Table, tables
 from models.ledger import Dashboard, SeriesPoint
 from models.periods import period_index, period_name
 from models.pledge_book import PledgeBook, PledgeBooks
 from models.regions import district_name, regency_name
 
-__all__ = ["RECENT", "CityView"]
+__all__ = ["MERGED", "RECENT", "CityView"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 RECENT = 12
 """Activations kept for the feed: a screenful on a phone."""
+
+MERGED = "_merged"
+"""The key of a breakdown's row of merged small cells (no district code or occupation is spelled so)."""
 
 _COVERED, _WAITING, _REGISTERING, _LAPSED = "covered", "waiting", "registering", "lapsed"
 _SHOWN = (
@@ -142,6 +159,17 @@ class _Worker:
         return _WAITING if self.latest_outcome == _WAITING else _COVERED
 
 
+class _Seated(NamedTuple):
+    """One activation as the feed keeps it; what of it is shown is decided at ``snapshot``."""
+
+    event_time: datetime
+    district: str
+    sponsor_id: str
+    pledge_id: str
+    term_no: int
+    renewal: bool
+
+
 def _term_no(coverage_id: str) -> int:
     return int(coverage_id.rsplit(":", 1)[-1])
 
@@ -179,7 +207,7 @@ class _Region:
     period: str | None = None
     seated: int = 0
     """Seats filled so far: the log position that orders the feed when event times tie."""
-    recent: list[tuple[datetime, int, Activation]] = field(default_factory=list)
+    recent: list[tuple[datetime, int, _Seated]] = field(default_factory=list)
 
     names: dict[str, str] = field(default_factory=dict)
     """One string per district and occupation code, shared by every worker that names it."""
@@ -212,11 +240,19 @@ class CityView:
     """Every region's view, folded from decoded output events; ``apply`` is the only writer."""
 
     def __init__(
-        self, recent: int = RECENT, *, regions: Sequence[str] = KENDARI.served_regencies
+        self,
+        recent: int = RECENT,
+        *,
+        regions: Sequence[str] = KENDARI.served_regencies,
+        min_cell: int = DEFAULT_THRESHOLD,
     ) -> None:
-        """``regions``: the city's ``served_regencies`` (Kendari's by default); the first opens the page."""
+        """``regions``: the city's ``served_regencies`` (Kendari's by default); the first opens the page.
+        ``min_cell``: the smallest count of people shown (``JARING_MIN_CELL``; 1 shows every cell)."""
         if not regions:
             raise ValueError("a city view needs at least one region to show")
+        if min_cell < 1:
+            raise ValueError("min_cell must be at least 1")
+        self.min_cell = min_cell
         self._served = tuple(regions)
         self.other_regions = 0
         """Records naming a region the city does not serve, repeats included: for operators, never shown."""
@@ -227,6 +263,8 @@ class CityView:
         """The shared fold of pledges; this view drops repeats before it, in its window of ids."""
         self._regions: dict[str, _Region] = {}
         self._money = Dashboard()
+        self._fairness = Fairness()
+        """Coverage against need by group, month by month (``models.fairness``), fed distinct events."""
         self.version = 0
         """Bumped by every event that changed the view: the push loop's cue."""
 
@@ -253,6 +291,7 @@ class CityView:
         if not self._seen.first(event):
             return False
         r = self._regions.setdefault(event.region, _Region())
+        self._fairness.apply(event)
         if isinstance(event, FundingMovement):
             self._fund(r, event)
         elif isinstance(event, PayerMovement):
@@ -297,16 +336,9 @@ class CityView:
         r.people_delta[(event.period, _COVERED)] += 1
         if isinstance(event, CoverageActivated):
             r.people_delta[(event.period, _REGISTERING)] -= 1
-        item = Activation(
-            event_time=event.event_time,
-            worker=event.worker,
-            district=event.district,
-            district_name=district_name(event.district),
-            occupation=str(event.occupation),
-            sponsor_id=event.sponsor_id,
-            pledge_id=event.pledge_id,
-            term_no=event.term_no,
-            renewal=isinstance(event, CoverageRenewed),
+        item = _Seated(
+            event.event_time, r.name(event.district), event.sponsor_id, event.pledge_id, event.term_no,
+            isinstance(event, CoverageRenewed),
         )
         r.seated += 1
         entry = (event.event_time, r.seated, item)
@@ -364,6 +396,8 @@ class CityView:
         )
         pledges = [_row(b) for b in self._pledges.in_region(region)]
         periods = self._periods(region, r)
+        districts = _breakdown(r.by_district, self.min_cell, district_name)
+        fair_period, fair = self.fairness(region)
         return CitySnapshot(
             region=region,
             region_name=regency_name(region),
@@ -372,14 +406,23 @@ class CityView:
             events=self.events,
             period=r.period,
             totals=totals,
-            districts=_breakdown(r.by_district, district_name),
-            occupations=_breakdown(r.by_occupation),
+            min_cell=self.min_cell,
+            districts=districts,
+            occupations=_breakdown(r.by_occupation, self.min_cell),
             sponsors=_sponsors(pledges),
             pledges=pledges,
             money=self._money_series(region, r, periods),
             people=_people_series(r, periods),
-            recent=[item for _, _, item in sorted(r.recent, key=lambda e: e[:2], reverse=True)],
+            recent=_feed(r, districts, self.min_cell),
+            fairness_period=fair_period,
+            fairness=[_fair(t) for t in fair],
         )
+
+    def fairness(self, region: str) -> tuple[str | None, list[Table]]:
+        """The region's latest month and its fairness tables, small groups merged (``min_cell``)."""
+        found = self._regions.get(region)
+        month = self._fairness.latest(region, None if found is None else found.period)
+        return (None, []) if month is None else (month.period, tables(month, self.min_cell))
 
     def _periods(self, region: str, r: _Region) -> list[str]:
         """Every month from the first to the last one named, so gaps show as flat lines."""
@@ -426,16 +469,65 @@ def _people_series(r: _Region, periods: list[str]) -> list[PeoplePoint]:
 
 
 def _breakdown(
-    counts: Counter[tuple[str, str]], name: Callable[[str], str | None] = lambda key: None
+    counts: Counter[tuple[str, str]], min_cell: int, name: Callable[[str], str | None] = lambda key: None
 ) -> list[Breakdown]:
-    """Rows with anyone in them, largest first (then by key, for a stable order)."""
-    keys = {key for key, _ in counts}
+    """Rows with anyone in them, largest first (then by key), each column suppressed on its own
+    (``models.disclosure``): a cell merged is None in its row and counted in the last row, ``MERGED``.
+    A row whose cells are all merged is not listed; the columns add up to the exact totals."""
+    keys = sorted(
+        {key for key, _ in counts if counts[(key, _COVERED)] or counts[(key, _WAITING)]},
+        key=lambda k: (-(counts[(k, _COVERED)] + counts[(k, _WAITING)]), k),
+    )
+    covered = suppress({k: counts[(k, _COVERED)] for k in keys}, min_cell)
+    waiting = suppress({k: counts[(k, _WAITING)] for k in keys}, min_cell)
     rows = [
-        Breakdown(key=k, name=name(k), covered=counts[(k, _COVERED)], waiting=counts[(k, _WAITING)])
+        Breakdown(key=k, name=name(k), covered=covered.cells.get(k), waiting=waiting.cells.get(k))
         for k in keys
+        if k in covered.cells or k in waiting.cells
     ]
-    rows = [row for row in rows if row.covered or row.waiting]
-    return sorted(rows, key=lambda row: (-(row.covered + row.waiting), row.key))
+    if covered.other or waiting.other:
+        rows.append(Breakdown(key=MERGED, covered=covered.other, waiting=waiting.other, merged=True))
+    return rows
+
+
+def _feed(r: _Region, districts: list[Breakdown], min_cell: int) -> list[Activation]:
+    """The latest activations, newest first, each with its district only where the district's covered
+    count is shown and at least ``min_cell``: one activation in a district of three covered names a
+    neighbour."""
+    shown = {row.key for row in districts if not row.merged and (row.covered or 0) >= min_cell}
+    out = []
+    for _, _, seat in sorted(r.recent, key=lambda e: e[:2], reverse=True):
+        district = seat.district if seat.district in shown else None
+        out.append(Activation(
+            event_time=seat.event_time,
+            district=district,
+            district_name=None if district is None else district_name(district),
+            sponsor_id=seat.sponsor_id,
+            pledge_id=seat.pledge_id,
+            term_no=seat.term_no,
+            renewal=seat.renewal,
+        ))
+    return out
+
+
+def _fair(t: Table) -> FairnessTable:
+    """A fairness table for the page: the counts, and the fractions rounded for display only."""
+    return FairnessTable(
+        dimension=t.dimension,
+        eligible=t.eligible_total,
+        covered=t.covered_total,
+        rows=[
+            FairnessRow(
+                group=row.group, eligible=row.eligible, covered=row.covered,
+                name=district_name(row.group) if t.dimension == "district" else None,
+                eligible_share=round(float(row.eligible_share), 4),
+                covered_share=round(float(row.covered_share), 4),
+                gap=round(float(row.gap), 4),
+                ratio=None if row.ratio is None else round(float(row.ratio), 4),
+            )
+            for row in t.rows
+        ],
+    )
 
 
 def _sponsors(pledges: list[PledgeRow]) -> list[SponsorRow]:

@@ -33,11 +33,14 @@ log = logging.getLogger("jaring.dashboard")
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """Run until ``stop`` is set (or the consumer fails, which is raised)."""
-    view = CityView(regions=settings.city_policy().served_regencies)  # the city's regions, and only those
+    view = CityView(  # the city's regions, and only those; no count under JARING_MIN_CELL shown alone
+        regions=settings.city_policy().served_regencies, min_cell=settings.min_cell
+    )
     metrics = DashboardMetrics.create(CollectorRegistry())
     follower = Follower(settings, view, metrics)
     hub = Hub(view, pages=metrics.live_pages)
-    app = build_app(view, hub, follower.ready.is_set, metrics.registry)
+    app = build_app(view, hub, follower.ready.is_set, metrics.registry,
+                    before_scrape=lambda: metrics.observe_fairness(view))
     runner = web.AppRunner(app, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, settings.dashboard_host, settings.dashboard_port)

@@ -1,8 +1,9 @@
 """What the page receives: one region's view as plain, JSON-ready values.
 
 These shapes are the dashboard's public contract (``GET /v1/snapshot``, and
-each server-sent event). They hold counts, integer rupiah, pledge and sponsor
-ids and worker pseudonyms; nothing here can hold a NIK or a name.
+each server-sent event). They hold counts, integer rupiah, and pledge and
+sponsor ids; nothing here can hold a NIK, a name or a worker's pseudonym, and
+no count of people under ``min_cell`` is shown alone (``models.disclosure``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ __all__ = [
     "Activation",
     "Breakdown",
     "CitySnapshot",
+    "FairnessRow",
+    "FairnessTable",
     "MoneyPoint",
     "PeoplePoint",
     "PledgeRow",
@@ -43,14 +46,20 @@ class Totals(_Row):
 
 
 class Breakdown(_Row):
-    """Covered and waiting workers sharing one district or one occupation."""
+    """Covered and waiting workers sharing one district or one occupation.
+
+    A count under the snapshot's ``min_cell`` is None here and counted in the table's last row, the
+    ``merged`` one (key ``_merged``), so each column still adds up to the exact total."""
 
     key: str
-    covered: int
-    waiting: int
+    covered: int | None
+    """None: merged into the ``merged`` row (a small group, or merged so that "other" is not small)."""
+    waiting: int | None
     name: str | None = None
     """A district's name in Kemendagri's table (``Wua-Wua`` for 74.71.07); None for occupations, whose
-    words the page holds in both languages, and for a code the table lacks."""
+    words the page holds in both languages, for a code the table lacks, and for the merged row."""
+    merged: bool = False
+    """The row of the cells merged away: small groups together, never one alone."""
 
 
 class SponsorRow(_Row):
@@ -129,18 +138,45 @@ class PeoplePoint(_Row):
 
 
 class Activation(_Row):
-    """One seat filled: a pseudonym, where and what the worker does, and who pays."""
+    """One seat filled: when, which pledge pays, and the district only where it names nobody.
+
+    No pseudonym (it would link one person's rows across the feed) and no occupation: a district and
+    an occupation together are a cell of one; see ``CityView``."""
 
     event_time: datetime
-    worker: str
-    district: str
+    district: str | None
+    """None unless the district's covered count is shown and at least ``min_cell``."""
     district_name: str | None
-    """The district's name in Kemendagri's table; None for a code the table lacks."""
-    occupation: str
+    """The district's name in Kemendagri's table; None with ``district`` or for a code the table lacks."""
     sponsor_id: str
     pledge_id: str
     term_no: int
     renewal: bool
+
+
+class FairnessRow(_Row):
+    """One group (or ``_merged``: the small groups together) of one dimension (``models.fairness``)."""
+
+    group: str
+    name: str | None = None
+    """A district's name in Kemendagri's table; None for every other group."""
+    eligible: int
+    covered: int
+    eligible_share: float
+    """Of the regency's eligible workers, the group's share (0..1, rounded to 4 places for display)."""
+    covered_share: float
+    gap: float
+    """``covered_share - eligible_share``: below 0, the group has less than its share of the cover."""
+    ratio: float | None
+    """The group's coverage (covered/eligible) over the regency's: 1 is even, 0.5 half as covered."""
+
+
+class FairnessTable(_Row):
+    dimension: str
+    """``district``, ``occupation``, ``sex``, ``decile`` or ``disability``."""
+    eligible: int
+    covered: int
+    rows: list[FairnessRow]
 
 
 class CitySnapshot(_Row):
@@ -157,6 +193,9 @@ class CitySnapshot(_Row):
     period: str | None
     """The latest month any of this region's events named."""
     totals: Totals
+    """Exact: a regency's totals name nobody."""
+    min_cell: int
+    """The smallest count of people shown (``JARING_MIN_CELL``)."""
     districts: list[Breakdown]
     occupations: list[Breakdown]
     sponsors: list[SponsorRow]
@@ -164,3 +203,7 @@ class CitySnapshot(_Row):
     money: list[MoneyPoint]
     people: list[PeoplePoint]
     recent: list[Activation]
+    fairness_period: str | None = None
+    """The month of ``fairness``: the latest with an eligibility or cover event."""
+    fairness: list[FairnessTable] = []
+    """Coverage against need by group at the end of ``fairness_period``, no group under ``min_cell``."""

@@ -151,14 +151,21 @@ async def _health(request: web.Request) -> web.StreamResponse:
 
 
 def build_app(
-    view: CityView, hub: Hub, ready: Callable[[], bool], registry: CollectorRegistry | None = None
+    view: CityView,
+    hub: Hub,
+    ready: Callable[[], bool],
+    registry: CollectorRegistry | None = None,
+    before_scrape: Callable[[], None] | None = None,
 ) -> web.Application:
-    """The web application over a view that something else keeps folding."""
+    """The web application over a view that something else keeps folding; ``before_scrape`` sets the
+    gauges read off the view (``DashboardMetrics.observe_fairness``)."""
     app = web.Application()
     if registry is not None:
         exposition = registry
 
         async def _metrics(request: web.Request) -> web.StreamResponse:
+            if before_scrape is not None:
+                before_scrape()
             body = generate_latest(exposition)
             return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, ge=1, le=65535)
     dashboard_host: str = Field("127.0.0.1", description="Bind address of `jaring dashboard`.")
     dashboard_port: int = Field(6070, ge=1, le=65535, description="Port of `jaring dashboard`.")
+    min_cell: int = Field(
+        5, ge=1, le=1_000,
+        description="The smallest count of people shown outside the engine (dashboard, fairness gauges): "
+        "smaller groups are merged into 'other' (models.disclosure); totals stay exact.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     kafka_log_summary_s: float = Field(
         60.0, ge=1.0, le=3600.0,

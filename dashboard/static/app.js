@@ -40,7 +40,7 @@
   const headings = {
     "h-people": L.people_over_time, "h-money": L.money_over_time, "h-district": L.by_district,
     "h-occupation": L.by_occupation, "h-sponsors": L.sponsors, "h-runway": L.runway_over_time,
-    "h-recent": L.recent, "h-states": L.money_by_state,
+    "h-recent": L.recent, "h-states": L.money_by_state, "h-fairness": L.fairness,
   };
   for (const [id, text] of Object.entries(headings)) document.getElementById(id).textContent = text;
   document.title = L.title;
@@ -174,23 +174,25 @@
       holder.replaceChildren(el("p", { class: "empty" }, L.empty));
       return;
     }
-    const max = Math.max(...rows.map((r) => r.covered + r.waiting));
+    // A count under min_cell is null: merged into the last row (r.merged), never shown alone.
+    const max = Math.max(...rows.map((r) => (r.covered || 0) + (r.waiting || 0)));
+    const count = (n) => (n === null ? el("span", { class: "merged-cell", title: L.merged_cell }, "·") : number.format(n));
     holder.replaceChildren(el("div", { class: "bar-legend" },
       el("span", { class: "key covered" }, el("i"), L.covered),
       el("span", { class: "key waiting" }, el("i"), L.waiting),
     ), ...rows.map((r) => {
       const covered = el("span", { class: "seg covered" });
       const waiting = el("span", { class: "seg waiting" });
-      covered.style.width = `${(100 * r.covered) / max}%`;
-      waiting.style.width = `${(100 * r.waiting) / max}%`;
-      return el("div", { class: "row", "data-key": r.key },
-        el("span", { class: "row-label" }, labelOf(r)),
+      covered.style.width = `${(100 * (r.covered || 0)) / max}%`;
+      waiting.style.width = `${(100 * (r.waiting || 0)) / max}%`;
+      return el("div", { class: r.merged ? "row merged" : "row", "data-key": r.key },
+        el("span", { class: "row-label" }, r.merged ? L.merged_row : labelOf(r)),
         el("span", { class: "track" }, covered, waiting),
         el("span", { class: "row-value" },
-          el("b", { class: "covered-text" }, number.format(r.covered)), " / ",
-          el("span", { class: "waiting-text" }, number.format(r.waiting))),
+          el("b", { class: "covered-text" }, count(r.covered)), " / ",
+          el("span", { class: "waiting-text" }, count(r.waiting))),
       );
-    }));
+    }), el("p", { class: "note" }, L.min_cell_note.replace("{n}", () => number.format(minCell))));
   }
 
   // ------------------------------------------------------------------ tables
@@ -243,17 +245,59 @@
       holder.replaceChildren(el("li", { class: "empty" }, L.empty));
       return;
     }
+    // No pseudonym, no occupation, and a district only where enough are covered there (the snapshot
+    // decides): a list of single activations is a list of cells of one.
     holder.replaceChildren(...recent.map((a) => el("li", {},
       el("div", { class: "feed-top" },
-        el("code", { class: "pseudonym", title: a.worker }, a.worker),
+        el("span", { class: "feed-pledge" }, `${a.sponsor_id} · ${a.pledge_id}`),
         el("span", { class: "badge " + (a.renewal ? "renewal" : "new") },
           a.renewal ? `${L.renewal} · ${L.term}${a.term_no}` : L.new_cover),
       ),
       el("div", { class: "feed-detail" },
-        `${occupation(a.occupation)} · ${district(a.district, a.district_name)} · ${a.sponsor_id} · `,
+        a.district ? `${district(a.district, a.district_name)} · ` : "",
         el("time", { datetime: a.event_time }, moment.format(new Date(a.event_time))),
       ),
     )));
+  }
+
+  // Fairness (models.fairness): per dimension, each group's share of the eligible and of the covered,
+  // the gap and the coverage ratio; groups under min_cell come only together, as "_merged".
+  const percent = (v) => `${(100 * v).toLocaleString(L.locale, { maximumFractionDigits: 1 })}%`;
+  const points = (v) => (100 * v).toLocaleString(L.locale, { maximumFractionDigits: 1 });  // percentage points
+  function groupLabel(dimension, row) {
+    if (row.group === "_merged") return L.merged_row;
+    if (row.group === "unknown") return L.unknown;
+    if (dimension === "district") return district(row.group, row.name);
+    if (dimension === "occupation") return occupation(row.group);
+    if (dimension === "sex") return L["sex_" + row.group] || row.group;
+    if (dimension === "decile") return L.decile_n.replace("{n}", () => row.group);
+    return L["disability_" + row.group] || row.group;
+  }
+  function renderFairness(s) {
+    const holder = document.getElementById("fairness");
+    const lede = document.getElementById("fairness-lede");
+    if (!s.fairness.length) {
+      lede.textContent = "";
+      holder.replaceChildren(el("p", { class: "empty" }, L.empty));
+      return;
+    }
+    lede.textContent = L.fairness_lede.replace("{month}", () => month(s.fairness_period));
+    holder.replaceChildren(...s.fairness.map((t) => {
+      const head = el("tr", {}, ...[L.group, L.eligible, L.covered, L.share_eligible, L.share_covered, L.gap, L.ratio]
+        .map((h, i) => el("th", i ? { class: "num" } : {}, h)));
+      const body = t.rows.map((r) => el("tr", { "data-group": r.group, class: r.gap < 0 ? "under" : "" },
+        el("td", {}, groupLabel(t.dimension, r)),
+        el("td", { class: "num count" }, number.format(r.eligible)),
+        el("td", { class: "num count" }, number.format(r.covered)),
+        el("td", { class: "num" }, percent(r.eligible_share)),
+        el("td", { class: "num" }, percent(r.covered_share)),
+        el("td", { class: "num gap" }, (r.gap > 0 ? "+" : "") + points(r.gap)),
+        el("td", { class: "num ratio" }, r.ratio === null ? "–" : r.ratio.toLocaleString(L.locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 })),
+      ));
+      return el("div", { class: "fair-table", "data-dimension": t.dimension },
+        el("h3", {}, L["dim_" + t.dimension]),
+        el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), el("tbody", {}, ...body))));
+    }));
   }
 
   // ------------------------------------------------------------------ everything
@@ -275,7 +319,9 @@
     }));
   }
 
+  let minCell = 5;
   function render(s) {
+    minCell = s.min_cell;
     const place = s.region_name ? `${s.region_name} (${s.region})` : s.region;
     document.getElementById("where").textContent =
       `${L.region} ${place}` + (s.period ? ` · ${L.period} ${month(s.period)}` : "");
@@ -301,6 +347,7 @@
     breakdown("bars-district", s.districts, (r) => district(r.key, r.name));
     breakdown("bars-occupation", s.occupations, (r) => occupation(r.key));
     renderSponsors(s.sponsors, s.pledges);
+    renderFairness(s);
     renderRecent(s.recent);
     document.getElementById("events").textContent = `${number.format(s.events)} ${L.events}`;
     document.body.dataset.events = String(s.events);

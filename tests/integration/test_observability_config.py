@@ -63,7 +63,7 @@ def test_no_metric_is_labelled_with_personal_or_unbounded_ids() -> None:
 
     # Exactly these: a new label must be added here on purpose, after asking whether it is bounded.
     assert labels == {"topic", "partition", "region", "stage", "reason", "outcome", "kind", "status",
-                      "agent", "state", "route", "method"}
+                      "agent", "state", "route", "method", "dimension", "group", "population"}
 
 
 @pytest.mark.parametrize(
@@ -72,8 +72,9 @@ def test_no_metric_is_labelled_with_personal_or_unbounded_ids() -> None:
         ["check", "config", "prometheus.yml"],
         ["check", "rules", "rules.yml"],
         ["test", "rules", "rules_test.yml"],
+        ["test", "rules", "rules_fairness_test.yml"],
     ],
-    ids=["config", "rules", "rule-unit-tests"],
+    ids=["config", "rules", "rule-unit-tests", "fairness-rule-unit-tests"],
 )
 def test_promtool_accepts_the_prometheus_files(args: list[str]) -> None:
     result = subprocess.run([system_tool("promtool"), *args], cwd=DEPLOY / "prometheus",

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
+from playwright.async_api import Browser
 
 from dashboard.consumer import TOPICS
 from dashboard.push import Hub
@@ -27,6 +28,7 @@ from jaring.scenario import pledges
 from models.codec import decode, loads
 from models.events import Event, OutputEvent
 from models.matcher import RegionMatcher
+from tests.unit.dashboard.city_story import city
 
 RECORDING = Path(__file__).parents[2] / "unit" / "dashboard" / "recorded" / "kendari-mini.tsv"
 EVENTS: list[Event] = [  # what the dashboard reads: its topics' records (bills are not among them)
@@ -171,7 +173,9 @@ async def test_districts_are_served_with_their_names(served: Served) -> None:
 
     names = {row["key"]: row["name"] for row in body["districts"]}
     assert names["74.71.01"] == "Mandonga" and names["74.71.07"] == "Wua-Wua"
-    assert all(a["district_name"] for a in body["recent"])
+    # nobody is covered at the story's end: no district holds five covered, so the feed names none
+    assert body["recent"] and all(a["district"] is a["district_name"] is None for a in body["recent"])
+    assert body["min_cell"] == 5 and "worker" not in body["recent"][0]
 
 
 async def test_the_stream_sends_the_view_now_then_each_change(served: Served) -> None:
@@ -198,6 +202,65 @@ async def test_health_says_503_until_the_view_is_rebuilt(served: Served) -> None
     after = await served.client.get("/healthz")
 
     assert (before.status, after.status) == (503, 200)
+
+
+async def test_the_page_in_a_browser_shows_no_count_under_five_only_merged_rows(
+    served: Served, browser: Browser
+) -> None:
+    """Mid-story, the mini recording's districts and trades hold 1 to 4 workers: the page merges them."""
+    cut = next(i for i, e in enumerate(EVENTS) if e.type == "coverage.expired")  # some covered, some waiting
+    for event in EVENTS[:cut]:
+        served.view.apply(event)
+    raw = CityView(min_cell=1)
+    for event in EVENTS[:cut]:
+        raw.apply(event)
+    rows = raw.snapshot("74.71").districts
+    small = [r for r in rows if 0 < (r.covered or 0) < 5 or 0 < (r.waiting or 0) < 5]
+    assert small  # the page has something to hide
+
+    page = await browser.new_page()
+    await page.goto(str(served.client.make_url("/")))
+    await page.wait_for_selector("#bars-district .row.merged")
+    cells = await page.locator(".bars .row-value b, .bars .row-value span").all_text_contents()
+    numbers = [int(c.replace(".", "")) for c in cells if c != "·"]
+    feed = await page.text_content("#recent") or ""
+
+    assert "·" in cells and all(n == 0 or n >= 5 for n in numbers), cells
+    assert "Kelompok kecil digabung" in (await page.text_content("#bars-district") or "")
+    assert "5 orang" in (await page.text_content("#bars-occupation") or "")  # the rule, said on the page
+    assert "w_" not in feed and "Kec." not in feed  # no pseudonym; no district of fewer than five covered
+    await page.close()
+
+
+async def test_the_fairness_panel_in_a_browser_shows_every_dimension_and_no_small_group(
+    served: Served, browser: Browser
+) -> None:
+    """200 workers through the real engine, 100 seated: some trades and deciles have fewer than five."""
+    for event in city(200, (60, 40)):
+        served.view.apply(event)
+
+    page = await browser.new_page()
+    await page.goto(str(served.client.make_url("/?lang=en")))
+    await page.wait_for_selector('#fairness [data-dimension="disability"] tbody tr')
+    dimensions = await page.locator("#fairness [data-dimension]").evaluate_all(
+        "tables => tables.map(t => t.dataset.dimension)")
+    sex = await page.locator('#fairness [data-dimension="sex"] tbody tr').evaluate_all(
+        "rows => rows.map(r => [r.dataset.group, ...[...r.cells].slice(1, 3).map(c => c.textContent)])")
+    counts = await page.locator("#fairness td.count").all_text_contents()
+    groups = await page.locator('#fairness [data-dimension="occupation"] tbody tr').evaluate_all(
+        "rows => rows.map(r => r.dataset.group)")
+    snapshot = served.view.snapshot("74.71")
+    tables = {t.dimension: t for t in snapshot.fairness}
+
+    assert dimensions == ["district", "occupation", "sex", "decile", "disability"]
+    assert sum(int(e.replace(",", "")) for _, e, _ in sex) == tables["sex"].eligible == 200
+    assert sum(int(c.replace(",", "")) for _, _, c in sex) == snapshot.totals.covered == 100
+    assert all(int(c.replace(",", "")) == 0 or int(c.replace(",", "")) >= 5 for c in counts), counts
+    assert groups[-1] == "_merged" and len(groups) == len(tables["occupation"].rows)
+    occupations = await page.text_content('#fairness [data-dimension="occupation"]') or ""
+    assert "Small groups combined" in occupations
+    assert "coverage ratio of 1" in (await page.text_content(".fairness-card") or "")
+    await page.close()
 
 
 async def _next_event(response: ClientResponse) -> dict[str, Any]:

@@ -52,8 +52,9 @@ RECORDED: list[tuple[str, Event]] = [
 TOPICS = sorted({topic for topic, _ in RECORDED})
 
 
-def fold(events: Iterable[Event]) -> CitySnapshot:
-    view = CityView()
+def fold(events: Iterable[Event], min_cell: int = 1) -> CitySnapshot:
+    """The fold's figures with every cell shown (``min_cell=1``); suppression: ``test_suppression``."""
+    view = CityView(min_cell=min_cell)
     for event in events:
         view.apply(event)
     return view.snapshot(REGION)
@@ -207,7 +208,7 @@ def test_sponsors_sum_their_pledges() -> None:
 
 
 def test_the_feed_keeps_the_latest_activations_newest_first_renewals_marked() -> None:
-    view = CityView(recent=5)
+    view = CityView(recent=5, min_cell=1)
     for event in everything():
         view.apply(event)
     recent = view.snapshot(REGION).recent
@@ -223,7 +224,7 @@ def test_the_feed_keeps_the_latest_activations_newest_first_renewals_marked() ->
 def test_a_repeated_event_is_counted_once() -> None:
     # bills and refunds are read off the ledgers and payer accounts (funding.v1), not billing.v1
     events = [e for topic, e in RECORDED if topic != "billing.v1"]
-    view = CityView()
+    view = CityView(min_cell=1)
     applied = [view.apply(e) for e in events]
     again = [view.apply(e) for e in events]
 
@@ -265,15 +266,16 @@ def test_input_events_and_unknown_regions_leave_the_view_empty() -> None:
 
 
 def test_no_nik_or_name_from_the_applications_reaches_the_snapshot() -> None:
-    """UU 27/2022: the outputs carry pseudonyms only, and the dashboard must keep it so."""
-    page = dumps(fold(everything()).model_dump(mode="json")).decode()
+    """UU 27/2022: the outputs carry pseudonyms only, and the dashboard shows not even those."""
+    page = dumps(fold(everything(), min_cell=5).model_dump(mode="json")).decode()
     applications = [e for e in story() if isinstance(e, ApplicationSubmitted)]
+    pseudonyms = {e.worker for e in everything() if isinstance(e, ApplicationWaiting)}
 
-    assert applications
+    assert applications and pseudonyms
     for app in applications:
         assert app.nik not in page
         assert app.name not in page
-    assert "w_" in page  # pseudonyms are what the feed shows
+    assert not any(w in page for w in pseudonyms)  # a pseudonym would link one person's rows
 
 
 def _rejected_registration_story() -> tuple[list[tuple[str, Event]], str]:
