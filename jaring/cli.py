@@ -228,6 +228,7 @@ def _replay(args: argparse.Namespace) -> int:
     from infra.topic_io import read_until
     from jaring.replay_policy import PolicyFileError, compare, parse_policy, render, run, to_csv
     from models.regions import is_known_regency
+    from models.tariff import BPU_TARIFF, TariffFileError, load_tariff
     from models.topics import REGION_LOG
 
     if not is_known_regency(args.region):
@@ -242,6 +243,16 @@ def _replay(args: argparse.Namespace) -> int:
     except PolicyFileError as exc:
         print(exc, file=sys.stderr)
         return 2
+    tariff = BPU_TARIFF
+    if args.tariff:
+        try:
+            tariff = load_tariff(Path(args.tariff).read_text(encoding="utf-8"))
+        except OSError as exc:
+            print(f"tariff_unreadable: {args.tariff}: {exc.strerror}", file=sys.stderr)
+            return 2
+        except TariffFileError as exc:
+            print(f"tariff_invalid: {args.tariff}: {exc}", file=sys.stderr)
+            return 2
     settings = Settings()
     if kafka_tls_refused(settings):
         return EXIT_CONFIG
@@ -249,7 +260,7 @@ def _replay(args: argparse.Namespace) -> int:
     topic = settings.topic(REGION_LOG.name)
     log = asyncio.run(read_until(settings, [topic], lambda _: True, args.timeout))
     key = settings.pseudonym_key.get_secret_value().encode()
-    diff = compare(run(log, args.region, key, current), run(log, args.region, key, new))
+    diff = compare(run(log, args.region, key, current), run(log, args.region, key, new, tariff))
     print(render(diff, args.region, args.policy), end="")
     if args.csv:
         Path(args.csv).write_text(to_csv(diff), encoding="utf-8")
@@ -315,13 +326,16 @@ def build_parser() -> argparse.ArgumentParser:
         "replay",
         help="re-run a region's log under another policy file and print who and what would differ",
         description="Reads the region log from the start (JARING_* variables), runs the core under the "
-        "current policy and under FILE, and prints the workers whose outcome differs, their counts by "
-        "group (small cells merged) and the money by pledge. Exit 0: no difference; 1: differences; "
-        "2: a bad region or policy file.",
+        "current policy and under FILE (and --tariff, if given), and prints the workers whose outcome "
+        "differs, their counts by group (small cells merged) and the money by pledge. Exit 0: no "
+        "difference; 1: differences; 2: a bad region, policy or tariff file.",
     )
     replay.add_argument("--region", required=True, help="the regency or city code, e.g. 74.71")
     replay.add_argument("--policy", required=True, metavar="FILE",
                         help="a policy JSON file (the format of `jaring policy show`)")
+    replay.add_argument("--tariff", metavar="FILE",
+                        help="price the new run's seats with this tariff file "
+                        "(the format of models/data/bpu-tariff.json)")
     replay.add_argument("--csv", metavar="OUT",
                         help="also write one row per differing worker (pseudonym, groups, outcomes): "
                         "an operator's file")

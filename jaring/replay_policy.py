@@ -6,7 +6,8 @@ people already in the programme. The region log is the one order the matcher
 saw, and the core is pure, so the answer is exact: the log run through the
 core under the current policy (``jaring.audit.replay``, the replay check the
 tests use to prove the workers emitted exactly the core's outputs) and under
-the new one, folded to each worker's state at the end of the log and each
+the new one (and, if given, another tariff file: a new schedule's prices),
+folded to each worker's state at the end of the log and each
 pledge's ledger, and compared.
 
 A worker's state at the end is ``covered`` (a seat committed, confirmed or
@@ -49,6 +50,7 @@ from models.events import (
     PledgeRejected,
     pledge_key,
 )
+from models.tariff import BPU_TARIFF, Tariff
 
 __all__ = [
     "GROUPS",
@@ -186,10 +188,13 @@ def fold(events: Iterable[Event]) -> Result:
     return result
 
 
-def run(log: Iterable[Record], region: str, pseudonym_key: bytes, policy: CityPolicy) -> Result:
-    """The core over ``region``'s records of the log under ``policy``, folded (the replay check's core)."""
+def run(
+    log: Iterable[Record], region: str, pseudonym_key: bytes, policy: CityPolicy, tariff: Tariff = BPU_TARIFF
+) -> Result:
+    """The core over ``region``'s records of the log under ``policy`` and ``tariff``, folded (the replay
+    check's core)."""
     mine = [r for r in log if r.key == region.encode()]
-    return fold(decode(raw) for raw in replay(mine, pseudonym_key, policy).values())
+    return fold(decode(raw) for raw in replay(mine, pseudonym_key, policy, tariff).values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from infra.topic_io import send_all
 from models.codec import encode
 from models.topics import REGION_LOG
 from tests.unit.factories import REGION
-from tests.unit.jaring.test_replay_policy import policy_scenario
+from tests.unit.jaring.test_replay_policy import dearer_tariff, policy_scenario
 
 
 def jaring(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -55,6 +55,16 @@ async def test_replay_under_a_new_policy_prints_who_moves_and_nothing_under_the_
     assert sorted((r["occupation"], r["current"], r["new"]) for r in rows) == (
         [("fisher", "waiting", "covered")] * 6 + [("tailor", "covered", "waiting")] * 6)
     assert "operator's file" in moved.stderr
+
+    tariff = tmp_path / "tariff.json"
+    tariff.write_text(dearer_tariff())
+    dearer = jaring(settings, "replay", "--region", REGION, "--policy", str(same), "--tariff", str(tariff))
+    assert dearer.returncode == 1, dearer.stderr
+    assert "1 of 12 workers end the log differently" in dearer.stdout
+    assert "current: 6 seats" in dearer.stdout and "new:     5 seats" in dearer.stdout
+    tariff.write_text(dearer_tariff().replace('"jkk_idr": 10000', '"jkk_idr": 10001', 1))
+    slip = jaring(settings, "replay", "--region", REGION, "--policy", str(same), "--tariff", str(tariff))
+    assert slip.returncode == 2 and "tariff_invalid: " in slip.stderr and "is not 1% of" in slip.stderr
 
     new.write_text(json.dumps({**blind, "max_welfare_decile": 11}))
     bad = jaring(settings, "replay", "--region", REGION, "--policy", str(new))

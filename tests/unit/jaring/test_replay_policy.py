@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
+import json
 from datetime import timedelta
+from importlib import resources
 
 import pytest
 
@@ -16,6 +19,7 @@ from models.events import ApplicationSubmitted, PledgeSubmitted
 from models.nik import Sex
 from models.occupations import Occupation
 from models.priority import PriorityWeights
+from models.tariff import TARIFF_FILE, load_tariff
 from tests.unit.factories import KEY, REGION, T0, application, pledge, tick
 
 POVERTY_BLIND = KENDARI.model_copy(update={"priority": PriorityWeights(points_per_decile=0)})
@@ -95,6 +99,30 @@ def test_a_rejected_worker_admitted_by_the_new_policy_gets_their_groups_from_it(
     assert len(fishers) == 6
     assert {c.current.reason for c in fishers} == {"welfare_decile_above_limit"}
     assert {c.profile.occupation for c in fishers} == {"fisher"}
+
+
+def dearer_tariff() -> str:
+    """The engine's tariff file plus a schedule from 2025 with JKM at Rp 8,000 (a seat: Rp 18,000 a month)."""
+    data = json.loads((resources.files("models") / "data" / TARIFF_FILE).read_text("utf-8"))
+    dearer = copy.deepcopy(data["schedules"][0])
+    dearer["effective_from"] = "2025-01-01"
+    for tier in dearer["tiers"]:
+        tier["jkm_idr"] = 8_000
+    data["schedules"].append(dearer)
+    return json.dumps(data)
+
+
+def test_a_new_tariff_buys_fewer_seats_and_the_money_shows_it() -> None:
+    log = as_log(policy_scenario())
+    dearer = load_tariff(dearer_tariff())
+    diff = compare(run(log, REGION, KEY, KENDARI), run(log, REGION, KEY, KENDARI, dearer))
+    assert [(str(c.current), str(c.new), c.profile.occupation) for c in diff.changes] == [
+        ("covered", "waiting", "tailor")]
+    before, after = diff.money["dealer-kendari:six"]
+    assert before is not None and after is not None
+    assert (before.seats, after.seats) == (6, 5)
+    amount = 6 * 16_800 * 12 + 5_000
+    assert (after.committed_idr, after.remainder_idr) == (5 * 18_000 * 12, amount - 5 * 18_000 * 12)
 
 
 def test_only_the_named_region_is_replayed() -> None:
