@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from datetime import date
+from fnmatch import fnmatch
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,3 +144,11 @@ def test_a_month_costs_the_whole_premium_or_8_400_less_when_a_discount_applies(
     in_months = (JAN_2026 <= period <= MAR_2027 if occupation is Occupation.OJEK_DRIVER
                  else APR_2026 <= period <= DEC_2026)
     assert discounted == (not budget_paid and in_months)
+
+
+def test_the_wheel_carries_the_tariff() -> None:
+    """Setuptools ships only the package data pyproject names; without it an installed engine cannot price."""
+    root = Path(__file__).parents[3]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["models"]
+    assert any(fnmatch(f"data/{TARIFF_FILE}", pattern) for pattern in patterns)
