@@ -259,6 +259,10 @@ def _replay(args: argparse.Namespace) -> int:
     current = settings.city_policy()
     topic = settings.topic(REGION_LOG.name)
     log = asyncio.run(read_until(settings, [topic], lambda _: True, args.timeout))
+    if not any(r.key == args.region.encode() for r in log):
+        print(f"region_log_empty: {topic} holds no record for {args.region}; check JARING_NAMESPACE and "
+              "JARING_KAFKA_BOOTSTRAP (nothing to compare)", file=sys.stderr)
+        return 2
     key = settings.pseudonym_key.get_secret_value().encode()
     diff = compare(run(log, args.region, key, current), run(log, args.region, key, new, tariff))
     print(render(diff, args.region, args.policy), end="")
@@ -328,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reads the region log from the start (JARING_* variables), runs the core under the "
         "current policy and under FILE (and --tariff, if given), and prints the workers whose outcome "
         "differs, their counts by group (small cells merged) and the money by pledge. Exit 0: no "
-        "difference; 1: differences; 2: a bad region, policy or tariff file.",
+        "difference; 1: differences; 2: a bad region, policy or tariff file, or no record of the region.",
     )
     replay.add_argument("--region", required=True, help="the regency or city code, e.g. 74.71")
     replay.add_argument("--policy", required=True, metavar="FILE",
