@@ -32,6 +32,7 @@ from api.payments import UPLOAD_PATHS, payer_desk
 from api.payments import WRITES as PAYER_WRITES
 from api.problems import PROBLEM_MEDIA_TYPE, InternalErrorMiddleware, install_handlers
 from api.publisher import Publisher
+from api.quotes import QUOTE_FACTS, WaitingBook
 from api.ratelimit import RateLimiter
 from api.read_model import ReadModel
 from api.routes import operations, probes
@@ -54,9 +55,9 @@ WRITES = carrying(PledgeSubmitted, ApplicationSubmitted, *PAYER_WRITES, AccessRe
 """The topics the API produces to."""
 WEBHOOK_READS = carrying(WebhookRegistered, WebhookAttempted)
 """Sponsors' endpoints and delivery logs, folded apart from the ledgers (``models.webhooks.book``)."""
-READS = carrying(*get_args(PledgeFact), *PAYER_FACTS)
-"""The topics its read model folds (``models.pledge_book``, ``api.payer_model``): submissions, pledge
-status, funding, coverage, billing.
+READS = carrying(*get_args(PledgeFact), *PAYER_FACTS, *QUOTE_FACTS)
+"""The topics its read model folds (``models.pledge_book``, ``api.payer_model``, ``api.quotes``):
+submissions, pledge status, funding, coverage, billing, and application status (the waiting list).
 
 The API may start before any worker has created the namespace's topics, and
 brokers run with topic auto-creation off, so the publisher creates these and
@@ -94,7 +95,8 @@ def create_app(
     for name in _QUIET:
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
-    readmodel = ReadModel()
+    policy = settings.city_policy()
+    readmodel = ReadModel(waiting=WaitingBook(policy.priority.aging_seconds_per_point))
     read_topics = [settings.topic(t.name) for t in READS]
     every_topic = dict.fromkeys((*WRITES, *READS, *WEBHOOK_READS))
     svc = Services(
@@ -110,7 +112,7 @@ def create_app(
         ),
         metrics=ApiMetrics(registry if registry is not None else CollectorRegistry()),
         now=now,
-        policy=settings.city_policy(),
+        policy=policy,
     )
     if monotonic is not None:
         svc.monotonic = monotonic

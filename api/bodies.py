@@ -493,3 +493,56 @@ class RefundListOut(BaseModel):
     payer_id: str
     refunds: list[RefundOut]
     accounts: list[PayerAccountOut]
+
+
+# ---------------------------------------------------------------- quotes (issue 19)
+
+
+class GroupCountsOut(BaseModel):
+    """One table of counts after small-cell suppression (``models.disclosure``)."""
+
+    cells: dict[str, int] = Field(description="The groups shown: each 0 or at least `threshold`.")
+    other: int = Field(description="The merged groups' sum: 0, or at least `threshold`, or the whole total.")
+    merged: list[str] = Field(description="The groups merged into `other` (small: never how small).")
+    total: int = Field(description="Exact: the cells and `other` add up to it.")
+    threshold: int
+
+
+class QuoteMonthOut(BaseModel):
+    period: str = Field(description="A month of the seat's term, counted from the month the pledge opens.")
+    premium_idr: int = Field(description="What each seat is billed that month: the price at acceptance.")
+    tariff_idr: int = Field(description="The sponsored tier's premium in force that month (undiscounted); "
+                            "differs from `premium_idr` only when a new schedule starts mid-term.")
+
+
+class QuoteOut(BaseModel):
+    """What the pledge would buy if submitted now; nothing is recorded."""
+
+    accepted: bool = Field(description="False: the engine would reject the pledge (`reason`, `message`); "
+                           "then nothing is covered and the money figures are 0.")
+    reason: str | None = Field(description="The engine's rejection code, e.g. pledge_months_not_allowed.")
+    message: str | None = Field(description="What to change, when the engine would reject it.")
+    region: str
+    opens_period: str = Field(description="The month the pledge would open (seats filled from then).")
+    opens_now: bool = Field(description="False: a later `valid_from`; the counts are then the waiting "
+                            "list as it stands now, an estimate of who would be there when it opens.")
+    monthly_premium_idr: int
+    seat_cost_idr: int = Field(description="monthly_premium_idr x months, fixed at acceptance.")
+    seats: int = Field(description="What the amount buys: floor(amount / seat cost), capped by max_workers.")
+    workers_covered: int = Field(description="Waiting workers the targeting admits who would take a seat "
+                                 "now, highest priority first: min(seats, those admitted).")
+    free_seats: int = Field(description="Seats left for workers who apply later.")
+    committed_idr: int = Field(description="workers_covered x seat cost.")
+    uncommitted_idr: int = Field(
+        description="amount - committed: kept for later workers, returned at expiry.")
+    remainder_idr: int = Field(description="amount - seats x seat cost: buys no seat; returned at expiry.")
+    runway_months: int = Field(description="Months until the committed money is all billed: `months` once "
+                               "a seat is filled (counted from registration), else 0.")
+    months: list[QuoteMonthOut]
+    by_district: GroupCountsOut
+    by_occupation: GroupCountsOut
+    by_sex: GroupCountsOut
+    by_welfare_decile: GroupCountsOut = Field(description="`unknown`: not on the register.")
+    waiting_considered: int = Field(description="Workers waiting in the region as the API knows them now.")
+    caught_up: bool = Field(description="False while the API is still reading the topics from the start: "
+                            "the waiting list it knows may be short.")

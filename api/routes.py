@@ -17,10 +17,12 @@ from api.bodies import (
     PledgeIn,
     PledgeReceipt,
     PledgeStatusOut,
+    QuoteOut,
     SponsorLedgerOut,
 )
 from api.intake import application_event, fingerprint, pledge_event
 from api.problems import ProblemError, responses
+from api.quotes import quote
 from api.services import Services
 from api.submission import submit
 from models.eligibility import Rejection, check_pledge_bounds
@@ -93,6 +95,31 @@ def _out_of_bounds(rejection: Rejection) -> ProblemError:
         422, "invalid_body", f"fix these fields and resend: {field} (see errors)",
         errors=[{"field": field, "problem": rejection.message, "kind": rejection.reason.value}],
     )
+
+
+@operations.post(
+    "/quotes", response_model=QuoteOut, tags=["sponsors"],
+    summary="What a pledge would buy if submitted now: workers by group, seat cost by month; records nothing",
+    responses=responses(400, 401, 403, 413, 415, 422, 429),
+)
+async def quote_pledge(body: PledgeIn, who: Sponsor, svc: Svc) -> QuoteOut:
+    """The body is a pledge's (`POST /v1/pledges`); nothing is produced and no id is reserved.
+
+    The counts are the waiting workers the targeting admits, highest priority first, up to the
+    seats the amount buys, as the engine would take them from the waiting list the API knows
+    now; each table of counts merges groups under 5 into `other`. A pledge the engine would
+    reject is answered `accepted: false` with the engine's `reason` and `message`. A quote and
+    the same pledge submitted at once cover the same workers unless something reaches the
+    engine in between (see the README, Quotes). A body over the city's bounds is refused 422
+    `invalid_body`, as `POST /v1/pledges` refuses it.
+    """
+    now = svc.now()
+    event = pledge_event(body, sponsor_id=who.subject, idempotency_key="quote", now=now)
+    out_of_bounds = check_pledge_bounds(event, svc.policy, BPU_TARIFF, period_of(now))
+    if out_of_bounds is not None:
+        raise _out_of_bounds(out_of_bounds)
+    return quote(body, sponsor_id=who.subject, waiting=svc.readmodel.waiting.waiting(body.region),
+                 policy=svc.policy, tariff=BPU_TARIFF, now=now, caught_up=svc.feed.caught_up)
 
 
 @operations.get(

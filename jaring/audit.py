@@ -58,6 +58,7 @@ from models.events import (
 )
 from models.matcher import RegionMatcher
 from models.periods import period_index
+from models.tariff import BPU_TARIFF, Tariff
 
 __all__ = ["Audit", "Reader", "audit", "replay"]
 
@@ -136,8 +137,12 @@ def audit(records: list[Record], applications: int | None = None) -> Audit:
     return reader.audit(applications)
 
 
-def replay(log: Iterable[Record], pseudonym_key: bytes, policy: CityPolicy = KENDARI) -> dict[str, bytes]:
+def replay(
+    log: Iterable[Record], pseudonym_key: bytes, policy: CityPolicy = KENDARI, tariff: Tariff = BPU_TARIFF
+) -> dict[str, bytes]:
     """The outputs the pure core derives from the region log's records (each partition in offset order).
+
+    ``tariff``: the engine's unless another is modelled (``jaring replay --tariff``).
 
     Every region's events are in one partition, so its order is that
     partition's. Records the core refuses are dead letters, not outputs, and so
@@ -153,7 +158,7 @@ def replay(log: Iterable[Record], pseudonym_key: bytes, policy: CityPolicy = KEN
         region = region_of(event)
         matcher = matchers.get(region)
         if matcher is None:
-            matcher = matchers[region] = RegionMatcher(region, pseudonym_key, policy=policy)
+            matcher = matchers[region] = RegionMatcher(region, pseudonym_key, policy=policy, tariff=tariff)
         try:
             step = matcher.handle(event)
         except JaringError:

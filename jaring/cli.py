@@ -222,6 +222,67 @@ def _keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def _policy(args: argparse.Namespace) -> int:
+    """Print the policy in force (``JARING_POLICY_FILE``, else Kendari's): the start of a new policy file."""
+    from infra.settings import Settings
+
+    print(Settings().city_policy().model_dump_json(indent=2))
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """Exit as diff(1) does: 0 no difference, 1 differences, 2 a bad policy file or command line."""
+    import asyncio
+
+    from infra.settings import Settings
+    from infra.topic_io import read_until
+    from jaring.replay_policy import PolicyFileError, compare, parse_policy, render, run, to_csv
+    from models.regions import is_known_regency
+    from models.tariff import BPU_TARIFF, TariffFileError, load_tariff
+    from models.topics import REGION_LOG
+
+    if not is_known_regency(args.region):
+        print(f"region_unknown: {args.region!r} is not a regency code in Kemendagri's table (e.g. 74.71)",
+              file=sys.stderr)
+        return 2
+    try:
+        new = parse_policy(Path(args.policy).read_bytes(), args.policy)
+    except OSError as exc:
+        print(f"policy_unreadable: {args.policy}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except PolicyFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    tariff = BPU_TARIFF
+    if args.tariff:
+        try:
+            tariff = load_tariff(Path(args.tariff).read_text(encoding="utf-8"))
+        except OSError as exc:
+            print(f"tariff_unreadable: {args.tariff}: {exc.strerror}", file=sys.stderr)
+            return 2
+        except TariffFileError as exc:
+            print(f"tariff_invalid: {args.tariff}: {exc}", file=sys.stderr)
+            return 2
+    settings = Settings()
+    if kafka_tls_refused(settings):
+        return EXIT_CONFIG
+    current = settings.city_policy()
+    topic = settings.topic(REGION_LOG.name)
+    log = asyncio.run(read_until(settings, [topic], lambda _: True, args.timeout))
+    if not any(r.key == args.region.encode() for r in log):
+        print(f"region_log_empty: {topic} holds no record for {args.region}; check JARING_NAMESPACE and "
+              "JARING_KAFKA_BOOTSTRAP (nothing to compare)", file=sys.stderr)
+        return 2
+    key = settings.pseudonym_key.get_secret_value().encode()
+    diff = compare(run(log, args.region, key, current), run(log, args.region, key, new, tariff))
+    print(render(diff, args.region, args.policy), end="")
+    if args.csv:
+        Path(args.csv).write_text(to_csv(diff), encoding="utf-8")
+        print(f"wrote {len(diff.changes)} worker row(s) to {args.csv}: pseudonyms with their groups, "
+              "an operator's file; keep it where the region log is kept", file=sys.stderr)
+    return 0 if diff.empty else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jaring", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -274,6 +335,31 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key; a running API stops accepting it at once")
     revoke.add_argument("key_id")
     keys.set_defaults(func=_keys)
+
+    policy = sub.add_parser("policy", help="the city's policy (JARING_POLICY_FILE)")
+    policy_sub = policy.add_subparsers(dest="action", required=True)
+    policy_sub.add_parser("show", help="print the policy in force as JSON: edit it into a new policy file")
+    policy.set_defaults(func=_policy)
+
+    replay = sub.add_parser(
+        "replay",
+        help="re-run a region's log under another policy file and print who and what would differ",
+        description="Reads the region log from the start (JARING_* variables), runs the core under the "
+        "current policy and under FILE (and --tariff, if given), and prints the workers whose outcome "
+        "differs, their counts by group (small cells merged) and the money by pledge. Exit 0: no "
+        "difference; 1: differences; 2: a bad region, policy or tariff file, or no record of the region.",
+    )
+    replay.add_argument("--region", required=True, help="the regency or city code, e.g. 74.71")
+    replay.add_argument("--policy", required=True, metavar="FILE",
+                        help="a policy JSON file (the format of `jaring policy show`)")
+    replay.add_argument("--tariff", metavar="FILE",
+                        help="price the new run's seats with this tariff file "
+                        "(the format of models/data/bpu-tariff.json)")
+    replay.add_argument("--csv", metavar="OUT",
+                        help="also write one row per differing worker (pseudonym, groups, outcomes): "
+                        "an operator's file")
+    replay.add_argument("--timeout", type=float, default=120.0, help="seconds to read the region log")
+    replay.set_defaults(func=_replay)
 
     demo = sub.add_parser("demo", help="run the Kendari programme through a real broker and worker")
     demo.add_argument("--workers", type=int, default=1500, help="informal workers who apply")

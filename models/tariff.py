@@ -2,39 +2,60 @@
 
 Contributions are monthly, on a declared income tier:
 
-- JKK (work accident): 1% of the declared income (PP 44/2015 as amended);
+- JKK (work accident): 1% of the declared income (PP 44/2015 Lampiran II as amended,
+  last by PP 49/2023);
 - JKM (death): Rp 6,800 flat (PP 44/2015);
 - JHT (old-age savings, optional for BPU members): 2% (PP 46/2015).
 
-The tiers run from Rp 1,000,000 (JKK Rp 10,000) to Rp 20,700,000
-(JKK Rp 207,000). The table is data with an effective-from date, not a
-formula, because regulators change amounts, tiers and dates independently:
-a new regulation is a new ``Schedule`` appended to ``BPU_TARIFF``, and old
-pledges keep the price they were accepted at.
+The table is data with an effective-from date, not a formula, because
+regulators change amounts, tiers and dates independently: it lives in
+``models/data/bpu-tariff.json``, each amount with the sources it was read
+from (an amount without one is unsourced, and ``Tier.sourced`` says so), and
+a new regulation is a new schedule there; old pledges keep the price they
+were accepted at. ``load_tariff`` refuses a file whose rows break the rule
+the sources state (JKK 1%, JHT 2% of the row's income), are out of order,
+or cite a source the file does not describe: a transcription slip fails at
+import, not on a bill.
 
 Sponsored workers are put on the lowest tier (docs/domain.md, Money), so matching
 only ever reads the first row: Rp 16,800 a month for JKK+JKM, Rp 36,800 with
-JHT. Only the two end rows of the published appendix are transcribed here;
-an income between them is priced at the highest listed tier not above it.
-Transcribe the intermediate rows from the appendix before pricing
-self-paying members.
+JHT. Only the two end rows are transcribed, and only the first is sourced
+(``models/data/README.md``); an income between them is priced at the highest
+listed tier not above it. Transcribe the intermediate rows from the appendix
+before pricing self-paying members.
+
+Discounts (``Discount``): PP 50/2025 halves JKK and JKM for BPU members in
+given months, for given occupations, unless a state or regional budget
+(APBN/APBD) pays. They are dated rules with their sources and how sure each
+part is; ``Tariff.sponsored_premium_for`` applies them. The matcher does not
+(yet): it prices seats with ``sponsored_premium``, the undiscounted amount.
 """
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from importlib import resources
+from typing import Any
 
 from models.errors import Reason, TariffError
+from models.occupations import Occupation
+from models.periods import first_day, period_index
 
 __all__ = [
     "BPU_TARIFF",
+    "TARIFF_FILE",
+    "Discount",
     "Package",
     "Schedule",
+    "Source",
     "Tariff",
+    "TariffFileError",
     "Tier",
+    "load_tariff",
 ]
 
 
@@ -55,11 +76,60 @@ class Tier:
     jkk_idr: int
     jkm_idr: int
     jht_idr: int
+    jkk_sources: tuple[str, ...] = ()
+    """Keys of the file's ``sources`` this amount was read from; empty: unsourced."""
+    jkm_sources: tuple[str, ...] = ()
+    jht_sources: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def sourced(self) -> bool:
+        """Every amount of the row has at least one source."""
+        return bool(self.jkk_sources and self.jkm_sources and self.jht_sources)
 
     def premium(self, package: Package) -> int:
         """Monthly rupiah for ``package`` at this tier."""
         base = self.jkk_idr + self.jkm_idr
         return base + self.jht_idr if package is Package.JKK_JKM_JHT else base
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an amount or a rule was read, and what kind of text it is."""
+
+    cite: str
+    url: str
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """A dated cut of JKK and JKM (PP 50/2025): who, which months, how much, and how sure."""
+
+    name: str
+    percent: int
+    from_index: int
+    """First month (``models.periods`` index) whose contribution is discounted."""
+    until_index: int
+    """Last such month, included."""
+    occupations: frozenset[Occupation] | None
+    """None: every occupation."""
+    budget_paid_excluded: bool
+    """Not where APBN/APBD pays the contribution."""
+    sources: tuple[str, ...]
+    certainty: str
+
+    def applies(self, period: int, occupation: Occupation, budget_paid: bool) -> bool:
+        """Whether month ``period``'s contribution of such a worker is discounted."""
+        if not self.from_index <= period <= self.until_index:
+            return False
+        if budget_paid and self.budget_paid_excluded:
+            return False
+        return self.occupations is None or occupation in self.occupations
+
+    def cut(self, tier: Tier) -> int:
+        """Rupiah off a month at ``tier``: ``percent`` of JKK+JKM, rounded down (JHT is never cut)."""
+        return (tier.jkk_idr + tier.jkm_idr) * self.percent // 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +147,9 @@ class Tariff:
     """Dated schedules, oldest first."""
 
     schedules: tuple[Schedule, ...]
+    discounts: tuple[Discount, ...] = ()
+    sources: tuple[tuple[str, Source], ...] = ()
+    """The file's sources by key (a tuple of pairs: the tariff stays hashable and frozen)."""
 
     def schedule_on(self, on: date) -> Schedule:
         """The schedule in force on ``on``; ``TariffError`` before the first one."""
@@ -105,17 +178,129 @@ class Tariff:
         """Monthly premium of a sponsored worker: always the lowest tier."""
         return self.schedule_on(on).tiers[0].premium(package)
 
+    def discount_for(self, period: int, occupation: Occupation, budget_paid: bool) -> Discount | None:
+        """The first discount that applies to month ``period`` for such a worker, if any."""
+        return next((d for d in self.discounts if d.applies(period, occupation, budget_paid)), None)
 
-BPU_TARIFF = Tariff(
-    schedules=(
-        Schedule(
-            effective_from=date(2015, 7, 1),
-            source="PP 44/2015 (JKK, JKM) and PP 46/2015 (JHT), BPU appendix; end rows only",
-            tiers=(
-                Tier(declared_income_idr=1_000_000, jkk_idr=10_000, jkm_idr=6_800, jht_idr=20_000),
-                Tier(declared_income_idr=20_700_000, jkk_idr=207_000, jkm_idr=6_800, jht_idr=414_000),
-            ),
-        ),
+    def sponsored_premium_for(
+        self, package: Package, period: int, occupation: Occupation, budget_paid: bool
+    ) -> int:
+        """Month ``period``'s premium of a sponsored worker of ``occupation``, any discount applied.
+
+        Discounts do not add up: the first that applies is the cut (PP 50/2025
+        has one rate, 50%, for whoever it covers).
+        """
+        tier = self.schedule_on(first_day(period)).tiers[0]
+        discount = self.discount_for(period, occupation, budget_paid)
+        return tier.premium(package) - (discount.cut(tier) if discount is not None else 0)
+
+
+TARIFF_FILE = "bpu-tariff.json"
+"""The tariff's data file in ``models/data`` (its sources in ``models/data/README.md``)."""
+
+
+class TariffFileError(ValueError):
+    """A tariff file that breaks a rule ``load_tariff`` checks; the message names the place."""
+
+
+def _amount(row: dict[str, Any], field: str, where: str) -> int:
+    value = row.get(field)
+    if type(value) is not int or value <= 0:
+        raise TariffFileError(f"{where}.{field}: a whole, positive number of rupiah is required")
+    return value
+
+
+def _keys(value: object, known: dict[str, Source], where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise TariffFileError(f"{where}: a list of source keys is required ([] for unsourced)")
+    unknown = [k for k in value if k not in known]
+    if unknown:
+        raise TariffFileError(f"{where}: source {unknown[0]!r} is not in the file's sources")
+    return tuple(value)
+
+
+def _tier(row: dict[str, Any], known: dict[str, Source], where: str) -> Tier:
+    income = _amount(row, "declared_income_idr", where)
+    tier = Tier(
+        declared_income_idr=income,
+        jkk_idr=_amount(row, "jkk_idr", where),
+        jkm_idr=_amount(row, "jkm_idr", where),
+        jht_idr=_amount(row, "jht_idr", where),
+        jkk_sources=_keys(row.get("jkk_sources"), known, f"{where}.jkk_sources"),
+        jkm_sources=_keys(row.get("jkm_sources"), known, f"{where}.jkm_sources"),
+        jht_sources=_keys(row.get("jht_sources"), known, f"{where}.jht_sources"),
+        note=str(row.get("note", "")),
     )
-)
-"""The tariff the engine uses unless a ``Tariff`` is passed in."""
+    if tier.jkk_idr * 100 != income:
+        raise TariffFileError(f"{where}.jkk_idr: {tier.jkk_idr} is not 1% of {income}")
+    if tier.jht_idr * 50 != income:
+        raise TariffFileError(f"{where}.jht_idr: {tier.jht_idr} is not 2% of {income}")
+    return tier
+
+
+def _discount(row: dict[str, Any], known: dict[str, Source], where: str) -> Discount:
+    percent = row.get("percent")
+    if type(percent) is not int or not 0 < percent <= 100:
+        raise TariffFileError(f"{where}.percent: a whole number from 1 to 100 is required")
+    if row.get("programmes") != ["jkk", "jkm"]:
+        raise TariffFileError(f"{where}.programmes: only [\"jkk\", \"jkm\"] is modelled (JHT is never cut)")
+    try:
+        start, end = period_index(row["from_period"]), period_index(row["until_period"])
+    except (KeyError, ValueError, TypeError):
+        raise TariffFileError(f"{where}: from_period and until_period must be months, YYYY-MM") from None
+    if start > end:
+        raise TariffFileError(f"{where}: from_period is after until_period")
+    names = row.get("occupations")
+    try:
+        occupations = None if names is None else frozenset(Occupation(n) for n in names)
+    except (ValueError, TypeError):
+        raise TariffFileError(f"{where}.occupations: names Jaring's occupations (models.occupations) "
+                              "or is null for every one") from None
+    sources = _keys(row.get("sources"), known, f"{where}.sources")
+    if not sources:
+        raise TariffFileError(f"{where}.sources: a discount needs at least one source")
+    if type(row.get("budget_paid_excluded")) is not bool:
+        raise TariffFileError(f"{where}.budget_paid_excluded: true or false is required")
+    return Discount(
+        name=str(row.get("name", where)), percent=percent, from_index=start, until_index=end,
+        occupations=occupations, budget_paid_excluded=row["budget_paid_excluded"], sources=sources,
+        certainty=str(row.get("certainty", "")),
+    )
+
+
+def load_tariff(text: str) -> Tariff:
+    """The tariff in a ``bpu-tariff.json``-shaped text, checked; else ``TariffFileError`` naming the place."""
+    try:
+        data = json.loads(text)
+        known = {
+            key: Source(cite=str(s["cite"]), url=str(s["url"]), kind=str(s["kind"]))
+            for key, s in data["sources"].items()
+        }
+        schedules_data = data["schedules"]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise TariffFileError(f"not a tariff file ({type(exc).__name__}: {exc})") from None
+    schedules: list[Schedule] = []
+    for n, s in enumerate(schedules_data):
+        where = f"schedules[{n}]"
+        try:
+            effective = date.fromisoformat(s["effective_from"])
+        except (KeyError, ValueError, TypeError):
+            raise TariffFileError(f"{where}.effective_from: a date, YYYY-MM-DD, is required") from None
+        tiers = tuple(_tier(row, known, f"{where}.tiers[{i}]") for i, row in enumerate(s.get("tiers", [])))
+        if not tiers:
+            raise TariffFileError(f"{where}.tiers: at least one row is required")
+        incomes = [t.declared_income_idr for t in tiers]
+        if incomes != sorted(set(incomes)):
+            raise TariffFileError(f"{where}.tiers: rows must ascend by declared income, each once")
+        if schedules and effective <= schedules[-1].effective_from:
+            raise TariffFileError(f"{where}.effective_from: schedules must ascend by date")
+        schedules.append(Schedule(effective_from=effective, source=str(s.get("regulation", "")), tiers=tiers))
+    if not schedules:
+        raise TariffFileError("schedules: at least one schedule is required")
+    discounts = tuple(_discount(row, known, f"discounts[{n}]")
+                      for n, row in enumerate(data.get("discounts", [])))
+    return Tariff(schedules=tuple(schedules), discounts=discounts, sources=tuple(known.items()))
+
+
+BPU_TARIFF = load_tariff((resources.files("models") / "data" / TARIFF_FILE).read_text(encoding="utf-8"))
+"""The tariff the engine uses unless a ``Tariff`` is passed in: ``models/data/bpu-tariff.json``."""
