@@ -22,6 +22,8 @@ from prometheus_client import CollectorRegistry
 from api.auth import CallerGate
 from api.bodies import with_pledge_bounds
 from api.body_limit import BodyLimitMiddleware
+from api.desk_model import DESK_FACTS, DeskModel
+from api.desk_views import desk_reads
 from api.feed import LedgerFeed
 from api.idempotency import IdempotencyStore
 from api.keys import KeyFile
@@ -45,9 +47,10 @@ __all__ = ["DESCRIPTION", "READS", "WRITES", "create_app", "openapi_document"]
 
 WRITES = carrying(PledgeSubmitted, ApplicationSubmitted, *PAYER_WRITES, AccessRecorded)
 """The topics the API produces to."""
-READS = carrying(*get_args(PledgeFact), *PAYER_FACTS)
-"""The topics its read model folds (``models.pledge_book``, ``api.payer_model``): submissions, pledge
-status, funding, coverage, billing.
+READS = carrying(*get_args(PledgeFact), *PAYER_FACTS, *DESK_FACTS)
+"""The topics its read models fold (``models.pledge_book``, ``api.payer_model``, ``api.desk_model``):
+submissions, pledge status, funding, coverage, billing, and for the officer's desk the applications and
+their answers.
 
 The API may start before any worker has created the namespace's topics, and
 brokers run with topic auto-creation off, so the publisher creates these and
@@ -86,12 +89,14 @@ def create_app(
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
     readmodel = ReadModel()
+    policy = settings.city_policy()
+    desk = DeskModel(settings.pseudonym_key.get_secret_value().encode(), policy.priority)
     read_topics = [settings.topic(t.name) for t in READS]
     svc = Services(
         settings=settings,
         keys=KeyFile(Path(settings.api_keys_file)),
         publisher=Publisher(settings, [settings.topic(t.name) for t in dict.fromkeys((*WRITES, *READS))]),
-        feed=LedgerFeed(settings, read_topics, readmodel),
+        feed=LedgerFeed(settings, read_topics, readmodel, also=desk.apply),
         readmodel=readmodel,
         idempotency=IdempotencyStore(ttl_s=settings.api_idempotency_ttl_s),
         limiter=RateLimiter(rate_per_s=settings.api_rate_per_s, burst=settings.api_rate_burst),
@@ -100,7 +105,8 @@ def create_app(
         ),
         metrics=ApiMetrics(registry if registry is not None else CollectorRegistry()),
         now=now,
-        policy=settings.city_policy(),
+        policy=policy,
+        desk=desk,
     )
     if monotonic is not None:
         svc.monotonic = monotonic
@@ -128,12 +134,13 @@ def create_app(
     app.include_router(operations)
     app.include_router(payer_desk)
     app.include_router(payer_reads)
+    app.include_router(desk_reads)
     app.include_router(probes)
     install_handlers(app)
     # The last added runs first: count every answer, turn any fault into a problem, decide who is
     # calling (401/429) before anything about the body, then refuse bodies it will not read.
     # Routers are included lazily (FastAPI matches them as one route each): match on their routes.
-    routes = [*operations.routes, *payer_desk.routes, *payer_reads.routes, *probes.routes]
+    routes = [*operations.routes, *payer_desk.routes, *payer_reads.routes, *desk_reads.routes, *probes.routes]
     uploads = dict.fromkeys(UPLOAD_PATHS, settings.api_upload_max_bytes)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes, routes=routes, uploads=uploads

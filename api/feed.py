@@ -9,19 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from api.read_model import ReadModel
 from infra.replay import ReplayReader
 from infra.settings import Settings
+from models.events import Event
 
 __all__ = ["LedgerFeed"]
 
 
 class LedgerFeed:
-    def __init__(self, settings: Settings, topics: list[str], model: ReadModel) -> None:
-        self.reader = ReplayReader(
-            settings, topics, lambda _topic, event: model.apply(event), client_id="jaring-api-feed"
-        )
+    def __init__(
+        self, settings: Settings, topics: list[str], model: ReadModel,
+        also: Callable[[Event], object] | None = None,
+    ) -> None:
+        """``also``: a second fold fed every event after ``model`` (the officer's desk)."""
+
+        def fold(_topic: str, event: Event) -> None:
+            model.apply(event)
+            if also is not None:
+                also(event)
+
+        self.reader = ReplayReader(settings, topics, fold, client_id="jaring-api-feed")
         self._task: asyncio.Task[None] | None = None
 
     @property

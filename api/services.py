@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from api.desk_model import DeskModel
 from api.feed import LedgerFeed
 from api.idempotency import IdempotencyStore
 from api.keys import KeyFile
@@ -45,3 +46,5 @@ class Services:
     monotonic: Callable[[], float] = field(default=time.monotonic)
     policy: CityPolicy = KENDARI
     """The city's rules, as the engine reads them (``Settings.city_policy``): the pledge bounds."""
+    desk: DeskModel = field(default_factory=lambda: DeskModel(b""))
+    """The officer's desk (``api.desk_model``), fed by ``feed`` with the read model."""
