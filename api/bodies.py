@@ -507,7 +507,12 @@ class RefundListOut(BaseModel):
 class DeskLookupIn(_Body):
     """A worker's NIK, in a body: a NIK never goes in a URL (URLs are logged)."""
 
-    nik: str = Field(min_length=1, max_length=32, description="16-digit NIK as on the KTP; never echoed.")
+    nik: str = Field(
+        min_length=1, max_length=32, json_schema_extra={"pattern": "^[0-9]{16}$"},
+        description="16-digit NIK as on the KTP (spaces, dots and dashes between digits are dropped); never "
+        "echoed. One that is not 16 digits is 422 with the reason as the error's `kind`; 16 digits no KTP "
+        "can carry (an unknown province or regency, no birth date) are 404, like a NIK nobody applied with.",
+    )
 
 
 class DeskPriorityOut(BaseModel):

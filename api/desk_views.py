@@ -41,7 +41,7 @@ from api.problems import ProblemError, responses
 from api.publisher import KafkaUnavailableError
 from api.services import Services
 from models.codec import encode
-from models.errors import NikError
+from models.errors import NikError, Reason
 from models.events import AccessRecorded
 from models.nik import parse
 from models.periods import period_index, period_name
@@ -54,6 +54,9 @@ log = logging.getLogger("jaring.api.desk")
 
 desk_reads = APIRouter(prefix="/v1")
 Svc = Annotated[Services, Depends(services)]
+
+_MALFORMED = frozenset({Reason.NIK_INVALID_LENGTH, Reason.NIK_INVALID_FORMAT})
+"""A NIK that is not 16 digits: 422. Sixteen digits no KTP carries are a NIK nobody applied with: 404."""
 
 BENEFIT_MONTHS = {"death_benefit": 3, "scholarship": 36}
 """Months of unbroken membership a benefit needs: JKM's death benefit 3, the scholarship 3 years."""
@@ -167,6 +170,35 @@ def _not_found(what: str) -> ProblemError:
     )
 
 
+# Before the GET: Starlette answers a method it lacks from the first route whose path matches, so an
+# OPTIONS on /applications/lookup lists POST; a GET there is the GET of an application named "lookup".
+@desk_reads.post(
+    "/applications/lookup", response_model=DeskLookupOut, tags=["officers"],
+    summary="A worker's status by NIK (in the body, never in a URL)",
+    responses=responses(400, 401, 403, 404, 413, 415, 422, 429, 503),
+)
+async def lookup(body: DeskLookupIn, who: Officer, svc: Svc) -> DeskLookupOut:
+    """The NIK is turned into the worker's pseudonym at once and never logged, stored or echoed; one
+    that is not 16 digits is 422 with the reason, 16 digits no KTP carries 404. One answer per regency
+    the worker applied in (nearly always one). Every lookup is recorded (`access.recorded`, no
+    personal data)."""
+    try:
+        parse(body.nik, svc.now().date())
+    except NikError as e:
+        if e.code in _MALFORMED:
+            raise ProblemError(
+                422, "invalid_body", "fix these fields and resend: nik (see errors)",
+                errors=[{"field": "nik", "problem": e.message, "kind": str(e.code)}],
+            ) from None
+        await _record(svc, who, "nik", [])
+        raise ProblemError(404, "not_found", f"no worker has this NIK, none can: {e.message}") from None
+    workers = [answer(svc, w) for w in svc.desk.by_nik(body.nik)]
+    await _record(svc, who, "nik", workers)
+    if not workers:
+        raise _not_found("worker with this NIK")
+    return DeskLookupOut(workers=workers)
+
+
 @desk_reads.get(
     "/applications/{application_id}", response_model=DeskAnswerOut, tags=["officers"],
     summary="An application's status: covered? if not, why, and how many are ahead",
@@ -192,27 +224,3 @@ async def application_status(application_id: str, who: Officer, svc: Svc) -> Des
         out = answer(svc, w)
     await _record(svc, who, "application id", [out])
     return out
-
-
-@desk_reads.post(
-    "/applications/lookup", response_model=DeskLookupOut, tags=["officers"],
-    summary="A worker's status by NIK (in the body, never in a URL)",
-    responses=responses(400, 401, 403, 404, 413, 415, 422, 429, 503),
-)
-async def lookup(body: DeskLookupIn, who: Officer, svc: Svc) -> DeskLookupOut:
-    """The NIK is turned into the worker's pseudonym at once and never logged, stored or echoed; a
-    malformed NIK is 422 with the reason. One answer per regency the worker applied in (nearly always
-    one). Every lookup is recorded (`access.recorded`, no personal data)."""
-    try:
-        parse(body.nik, svc.now().date())
-    except NikError as e:
-        raise ProblemError(
-            422, "invalid_body", "fix these fields and resend: nik (see errors)",
-            errors=[{"field": "nik", "problem": e.message, "kind": str(e.code)}],
-        ) from None
-    workers = [answer(svc, w) for w in svc.desk.by_nik(body.nik)]
-    await _record(svc, who, "nik", workers)
-    if not workers:
-        raise _not_found("worker with this NIK")
-    return DeskLookupOut(workers=workers)
-
