@@ -252,7 +252,7 @@ class DeskModel:
         self._months: dict[str, str] = {}
         """Per regency, the current month as far as the events tell."""
         self._names: dict[str, str] = {}
-        """One string object per district and occupation code: a worker holds references, not copies."""
+        """One string object per district, occupation and month: a worker holds references, not copies."""
 
     # ------------------------------------------------------------ the fold
 
@@ -262,11 +262,10 @@ class DeskModel:
             return False
         if isinstance(event, BillLine):
             return self._billed(event)  # repeats: a term is billed once a month, months in order
+        if isinstance(event, ApplicationSubmitted):
+            return self._submitted(event)  # repeats: by application id (an input's id is held for ever)
         if not self._seen.first(event):
             return False
-        if isinstance(event, ApplicationSubmitted):
-            self._submitted(event)
-            return True
         self._clock(event)
         if isinstance(event, PledgeSubmitted | PledgeAccepted):
             self._pledge(event)
@@ -313,21 +312,23 @@ class DeskModel:
                 w.also, first.also = first.also, w
         return w
 
-    def _submitted(self, app: ApplicationSubmitted) -> None:
+    def _submitted(self, app: ApplicationSubmitted) -> bool:
+        known = self._apps.get(app.application_id)
+        if known is not None and known.at >= 0:
+            return False  # the id's first submission is the one the engine answered for it
         try:
             parse(app.nik, app.event_time.date())
         except NikError:
             worker = None  # the engine rejects it before reading it: no pseudonym to name it by
         else:
             worker = pseudonym(app.nik, self._key)
-        known = self._apps.get(app.application_id)
         mine = _App(app.regency, worker, _micros(app.event_time), seconds_since_epoch(app.submitted_at))
         if known is not None:  # its answer was read first
             mine.outcome, mine.reason, mine.message = known.outcome, known.reason, known.message
             mine.worker = mine.worker or known.worker
         self._apps[app.application_id] = mine
         if worker is None:
-            return
+            return True
         w = self._worker(worker, app.regency)
         w.apps = (*w.apps, app.application_id)
         if not w.district:
@@ -335,6 +336,7 @@ class DeskModel:
             w.sex, w.welfare_decile = app.sex.value, app.welfare_decile
         if w.application_id == app.application_id or (w.arrival_at and w.arrival_at == mine.at):
             self._made(w, app.application_id, mine)
+        return True
 
     def _made(self, w: WorkerFacts, application_id: str, app: _App) -> None:
         """``application_id`` made the worker (it waits, or was matched on arrival)."""
@@ -388,22 +390,25 @@ class DeskModel:
         s = w.seat
         if s is None or s.coverage_id != event.coverage_id:
             s = w.seat = Seat(
-                event.coverage_id, event.pledge_id, event.sponsor_id, event.payer_id, event.term_no,
-                event.package.value, event.months, event.monthly_premium_idr, "committed",
+                event.coverage_id, self._name(event.pledge_id), self._name(event.sponsor_id),
+                self._name(event.payer_id), event.term_no, event.package.value, event.months,
+                event.monthly_premium_idr, "committed",
             )
         s.at = _micros(event.event_time)
         if isinstance(event, CoverageCommitted):
             s.state = "committed"
-            s.committed_period, s.registration_due_period = event.period, event.registration_due_period
+            s.committed_period = self._name(event.period)
+            s.registration_due_period = self._name(event.registration_due_period)
             if not event.was_waiting:
                 w.accepted += 1
                 self._arrived(w, s.at)
         else:
             s.state = "active"
-            s.start_period, s.end_period = event.start_period, event.end_period
-            s.membership_number, s.membership_since = event.membership_number, event.membership_since
+            s.start_period, s.end_period = self._name(event.start_period), self._name(event.end_period)
+            s.membership_number = event.membership_number
+            s.membership_since = self._name(event.membership_since)
             if isinstance(event, CoverageActivated):
-                s.committed_period = event.committed_period
+                s.committed_period = self._name(event.committed_period)
         self._settle(w)
 
     def _arrived(self, w: WorkerFacts, at: int) -> None:
