@@ -40,7 +40,8 @@ is the application's ``submitted_at`` (or, before the application is read,
 application's that made the worker (the waiting event's, or the arrival's).
 
 Withdrawals and ended memberships (``withdrawn``, ``ended``) have their place in
-``Status`` and in ``_leave``; the events that cause them are wired when they exist.
+``Status``; their events (a withdrawal, ``coverage.ended``) are folded in ``_left`` beside the
+other ways a term ends, and added to ``DESK_FACTS``, once they exist.
 """
 
 from __future__ import annotations
@@ -421,6 +422,9 @@ class DeskModel:
         w.arrival_at = at
 
     def _left(self, event: CoverageExpired | CoverageCancelled | CoverageLapsed) -> None:
+        """A term ended: the worker's status is how, and ``_settle`` puts them back on the list or not.
+        The life events go here: ``coverage.ended`` (status ``ended``) and a withdrawal (``withdrawn``),
+        both with ``outcome`` ``rejected``-like: off the waiting list until a new application."""
         w = self._worker(event.worker, event.region)
         s = w.seat
         if s is None or s.coverage_id != event.coverage_id:
