@@ -22,6 +22,8 @@ from prometheus_client import CollectorRegistry
 from api.auth import CallerGate
 from api.bodies import with_pledge_bounds
 from api.body_limit import BodyLimitMiddleware
+from api.desk_model import DESK_FACTS, DeskModel
+from api.desk_views import desk_reads
 from api.feed import LedgerFeed
 from api.idempotency import IdempotencyStore
 from api.keys import KeyFile
@@ -55,9 +57,10 @@ WRITES = carrying(PledgeSubmitted, ApplicationSubmitted, *PAYER_WRITES, AccessRe
 """The topics the API produces to."""
 WEBHOOK_READS = carrying(WebhookRegistered, WebhookAttempted)
 """Sponsors' endpoints and delivery logs, folded apart from the ledgers (``models.webhooks.book``)."""
-READS = carrying(*get_args(PledgeFact), *PAYER_FACTS, *QUOTE_FACTS)
-"""The topics its read model folds (``models.pledge_book``, ``api.payer_model``, ``api.quotes``):
-submissions, pledge status, funding, coverage, billing, and application status (the waiting list).
+READS = carrying(*get_args(PledgeFact), *PAYER_FACTS, *QUOTE_FACTS, *DESK_FACTS)
+"""The topics its read models fold (``models.pledge_book``, ``api.payer_model``, ``api.quotes``,
+``api.desk_model``): submissions, pledge status, funding, coverage, billing, application status (the
+waiting list), and for the officer's desk the applications and their answers.
 
 The API may start before any worker has created the namespace's topics, and
 brokers run with topic auto-creation off, so the publisher creates these and
@@ -97,13 +100,14 @@ def create_app(
         logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
     policy = settings.city_policy()
     readmodel = ReadModel(waiting=WaitingBook(policy.priority.aging_seconds_per_point))
+    desk = DeskModel(settings.pseudonym_key.get_secret_value().encode(), policy.priority)
     read_topics = [settings.topic(t.name) for t in READS]
     every_topic = dict.fromkeys((*WRITES, *READS, *WEBHOOK_READS))
     svc = Services(
         settings=settings,
         keys=KeyFile(Path(settings.api_keys_file)),
         publisher=Publisher(settings, [settings.topic(t.name) for t in every_topic]),
-        feed=LedgerFeed(settings, read_topics, readmodel),
+        feed=LedgerFeed(settings, read_topics, readmodel, also=desk.apply),
         readmodel=readmodel,
         idempotency=IdempotencyStore(ttl_s=settings.api_idempotency_ttl_s),
         limiter=RateLimiter(rate_per_s=settings.api_rate_per_s, burst=settings.api_rate_burst),
@@ -113,6 +117,7 @@ def create_app(
         metrics=ApiMetrics(registry if registry is not None else CollectorRegistry()),
         now=now,
         policy=policy,
+        desk=desk,
     )
     if monotonic is not None:
         svc.monotonic = monotonic
@@ -146,13 +151,15 @@ def create_app(
     app.include_router(payer_desk)
     app.include_router(payer_reads)
     app.include_router(webhook_desk)
+    app.include_router(desk_reads)
     app.include_router(probes)
     install_handlers(app)
     # The last added runs first: count every answer, turn any fault into a problem, decide who is
     # calling (401/429) before anything about the body, then refuse bodies it will not read.
     # Routers are included lazily (FastAPI matches them as one route each): match on their routes.
     routes = [
-        *operations.routes, *payer_desk.routes, *payer_reads.routes, *webhook_desk.routes, *probes.routes
+        *operations.routes, *payer_desk.routes, *payer_reads.routes, *webhook_desk.routes, *desk_reads.routes,
+        *probes.routes,
     ]
     uploads = dict.fromkeys(UPLOAD_PATHS, settings.api_upload_max_bytes)
     app.add_middleware(

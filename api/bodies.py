@@ -36,10 +36,16 @@ from models.tariff import Package
 __all__ = [
     "ApplicationIn",
     "ApplicationReceipt",
+    "BenefitClockOut",
     "BillDetailOut",
     "BillLineOut",
     "BillListOut",
     "BillOut",
+    "DeskAnswerOut",
+    "DeskCoverageOut",
+    "DeskLookupIn",
+    "DeskLookupOut",
+    "DeskPriorityOut",
     "PayerAccountOut",
     "PaymentIn",
     "PaymentReceipt",
@@ -546,3 +552,106 @@ class QuoteOut(BaseModel):
     waiting_considered: int = Field(description="Workers waiting in the region as the API knows them now.")
     caught_up: bool = Field(description="False while the API is still reading the topics from the start: "
                             "the waiting list it knows may be short.")
+
+
+# ---------------------------------------------------------------- the officer's desk (api.desk_views)
+
+
+class DeskLookupIn(_Body):
+    """A worker's NIK, in a body: a NIK never goes in a URL (URLs are logged)."""
+
+    nik: str = Field(
+        min_length=1, max_length=32, json_schema_extra={"pattern": "^[0-9]{16}$"},
+        description="16-digit NIK as on the KTP (spaces, dots and dashes between digits are dropped); never "
+        "echoed. One that is not 16 digits is 422 with the reason as the error's `kind`; 16 digits no KTP "
+        "can carry (an unknown province or regency, no birth date) are 404, like a NIK nobody applied with.",
+    )
+
+
+class DeskPriorityOut(BaseModel):
+    """Why this worker is where they are: the points, fixed at application, and the waited points now."""
+
+    poverty: int
+    hazard: int
+    household: int
+    disability: int
+    waited: int = Field(description="1 point per `aging_seconds_per_point` waited since submission, "
+                        "at the time of the answer.")
+    score: int
+    key: int = Field(description="The ordering key, as on the engine's events: higher goes first.")
+
+
+class BenefitClockOut(BaseModel):
+    """A benefit that needs unbroken membership: reached, or the month it will be."""
+
+    threshold_months: int
+    reached: bool
+    reached_period: str = Field(description="The month the threshold is (or was) reached: "
+                                "`membership_since` + threshold months.")
+
+
+class DeskCoverageOut(BaseModel):
+    """The worker's current (or latest) term: a seat committed, active, or ended."""
+
+    coverage_id: str
+    state: Literal["committed", "active", "expired", "cancelled", "lapsed"]
+    pledge_id: str
+    sponsor_id: str
+    sponsor_name: str | None = Field(description="Neither the key file nor a pledge carries a display "
+                                     "name today: always null (the sponsor id is the name).")
+    payer_id: str
+    term_no: int
+    package: str
+    months: int
+    monthly_premium_idr: int
+    committed_period: str | None
+    registration_due_period: str | None = Field(description="While committed: the last month BPJS's "
+                                                "confirmation is awaited.")
+    start_period: str | None
+    end_period: str | None
+    membership_number: str | None
+    months_billed: int
+    months_paid: int
+    months_due: int
+    months_in_arrears: int
+    months_written_off: int
+    membership_since: str | None = Field(description="Start of unbroken membership (null once lapsed).")
+    membership_months: int | None = Field(description="Whole months of unbroken membership completed "
+                                          "before the regency's current month.")
+    death_benefit: BenefitClockOut | None = Field(description="JKM death benefit: 3 months.")
+    scholarship: BenefitClockOut | None = Field(description="The children's scholarship: 36 months.")
+
+
+class DeskAnswerOut(BaseModel):
+    """Am I covered? If not, why, and how many are ahead of me? One worker in one regency."""
+
+    application_id: str | None = Field(description="The application this answer is for: the one asked "
+                                       "about, or the worker's current one.")
+    worker: str | None = Field(description="The keyed pseudonym: the worker's id outside the engine.")
+    region: str
+    status: Literal["submitted", "waiting", "committed", "covered", "rejected", "cancelled", "lapsed",
+                    "expired", "withdrawn", "ended"]
+    reason: str | None = Field(description="Why, for rejected, cancelled and lapsed: a stable code.")
+    message: str | None
+    waiting: bool = Field(description="On the regency's waiting list now (a cancelled, lapsed or "
+                          "expired worker waits again with their original priority).")
+    rank: int | None = Field(description="1 + the regency's waiting workers ahead, in the matcher's "
+                             "order; null when not waiting.")
+    waiting_in_region: int
+    seats_admitting: int = Field(description="Seats of the regency's current pledges (accepted or "
+                                 "exhausted, not expired) whose targeting admits this worker.")
+    free_seats_admitting: int = Field(description="Of those, seats free now (an open pledge fills them at "
+                                      "once, so mostly those of pledges not yet open).")
+    district: str | None
+    occupation: str | None
+    sex: Literal["M", "F"] | None
+    welfare_decile: int | None
+    priority: DeskPriorityOut | None
+    coverage: DeskCoverageOut | None
+    current_period: str | None = Field(description="The regency's current month as its events tell.")
+
+
+class DeskLookupOut(BaseModel):
+    """A NIK's worker in every regency it applied in (nearly always one)."""
+
+    workers: list[DeskAnswerOut]

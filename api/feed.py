@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Protocol
 
 from infra.replay import ReplayReader
@@ -24,11 +25,17 @@ class Fold(Protocol):
 
 class LedgerFeed:
     def __init__(
-        self, settings: Settings, topics: list[str], model: Fold, client_id: str = "jaring-api-feed"
+        self, settings: Settings, topics: list[str], model: Fold,
+        also: Callable[[Event], object] | None = None, client_id: str = "jaring-api-feed",
     ) -> None:
-        self.reader = ReplayReader(
-            settings, topics, lambda _topic, event: model.apply(event), client_id=client_id
-        )
+        """``also``: a second fold fed every event after ``model`` (the officer's desk)."""
+
+        def fold(_topic: str, event: Event) -> None:
+            model.apply(event)
+            if also is not None:
+                also(event)
+
+        self.reader = ReplayReader(settings, topics, fold, client_id=client_id)
         self._task: asyncio.Task[None] | None = None
 
     @property

@@ -386,6 +386,26 @@ class PayerBooks:
         desk = self._desks.get(payer_id)
         return {} if desk is None else dict(sorted(desk.accounts.items()))
 
+    def term_months(self, payer_id: str, region: str, coverage_id: str) -> dict[LineState, int]:
+        """Months of one term's kept lines by state (the officer's desk): the states ``bills_of`` shows.
+
+        Archived bills hold no lines: theirs were all settled (paid, or written off when a term
+        lapsed or ended owing), so a term still running has every archived month paid. Costs one pass
+        over the payer's kept lines in the region, like a bill download."""
+        months: dict[LineState, int] = {"due": 0, "in_arrears": 0, "paid": 0, "written_off": 0}
+        desk = self._desks.get(payer_id)
+        if desk is None:
+            return months
+        states = self._line_states(desk, region)
+        for b in desk.bills.values():
+            if b.region != region or b.archived is not None:
+                continue
+            marks = states[b.bill_id]
+            for i, cov in enumerate(b.coverage):
+                if cov == coverage_id:
+                    months[self._state(b, marks[i])] += b.months[i]
+        return months
+
     def line_count(self) -> int:
         """Lines held (archived bills hold none)."""
         return sum(len(b.coverage) for d in self._desks.values() for b in d.bills.values())

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from api.desk_model import DeskModel
 from api.feed import LedgerFeed
 from api.idempotency import IdempotencyStore
 from api.keys import KeyFile
@@ -49,3 +50,5 @@ class Services:
     webhooks: WebhookBook = field(default_factory=WebhookBook)
     """Sponsors' endpoints and delivery logs (``api.webhooks``), fed by ``webhook_feed``."""
     webhook_feed: LedgerFeed | None = None
+    desk: DeskModel = field(default_factory=lambda: DeskModel(b""))
+    """The officer's desk (``api.desk_model``), fed by ``feed`` with the read model."""

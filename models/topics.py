@@ -240,7 +240,8 @@ def _by_pledge(
 
 
 def _by_payer(event: AccessRecorded) -> bytes:
-    return event.payer_id.encode()
+    """The payer's id; a desk lookup has none: its regency's code, else the officer's desk id."""
+    return (event.payer_id or event.region or event.subject).encode()
 
 
 def _by_sponsor(

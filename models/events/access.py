@@ -17,8 +17,9 @@ from models.events.base import EventBase, Identifier
 
 __all__ = ["AccessRecorded", "AccessResource"]
 
-AccessResource = Literal["registrations"]
-"""What was downloaded; today only the registration list carries personal data."""
+AccessResource = Literal["registrations", "applications"]
+"""What was read: the registration list (NIK and name), or the officer's desk (one worker's status,
+asked by application id or by NIK)."""
 
 
 class AccessRecorded(EventBase):
@@ -30,8 +31,12 @@ class AccessRecorded(EventBase):
     """The key's role (``payer``, or ``officer`` acting for a payer)."""
     subject: Identifier
     """The key's subject: the payer itself, or the officer's desk."""
-    payer_id: Identifier
+    payer_id: Identifier | None = None
+    """The payer the download was for; None for a desk lookup (no payer's data)."""
+    region: str | None = None
+    """The regency a desk lookup answered about (None when it found nobody, or for a download)."""
     resource: AccessResource
     format: Literal["json", "csv"]
     rows: int = Field(ge=0)
-    """Rows handed out (one per pending registration found with its application)."""
+    """Rows handed out (one per pending registration found with its application; a desk lookup: one per
+    worker answered, 0 when none was found)."""
