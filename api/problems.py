@@ -190,13 +190,19 @@ def internal_error() -> ProblemError:
 
 def _allowed(request: Request) -> str:
     """Every method some route of this path takes: Starlette's 405 names only the first route's, and a
-    path served by several routes (``/v1/webhook``: GET, PUT, DELETE) would be misdescribed."""
-    methods: set[str] = set()
-    for route in request.app.routes:
+    path served by several routes (``/v1/webhook``: GET, PUT, DELETE) would be misdescribed. A path
+    that a fixed route names (``/v1/applications/lookup``) is that route's, not a templated one's."""
+    fixed: set[str] = set()
+    templated: set[str] = set()
+    routes = list(request.app.routes)
+    while routes:
+        route = routes.pop()
+        routes.extend(getattr(route, "routes", ()))  # a router holds its own routes
+        routes.extend(getattr(getattr(route, "original_router", None), "routes", ()))  # lazy include
         regex, taken = getattr(route, "path_regex", None), getattr(route, "methods", None)
         if regex is not None and taken and regex.match(request.url.path):
-            methods |= set(taken)
-    return ", ".join(sorted(methods))
+            (templated if "{" in getattr(route, "path", "") else fixed).update(taken)
+    return ", ".join(sorted(fixed or templated))
 
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
@@ -215,7 +221,7 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 405:
         return problem_response(ProblemError(
             405, "method_not_allowed", "use one of the methods in the Allow header",
-            headers={**(exc.headers or {}), "Allow": _allowed(request)},
+            headers={**(exc.headers or {}), **({"Allow": allowed} if (allowed := _allowed(request)) else {})},
         ))
     if exc.status_code == 404:
         return problem_response(ProblemError(404, "not_found", "see /openapi.json for the routes"))

@@ -7,14 +7,11 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from models.webhooks.addresses import PUBLIC_HTTPS
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-PUBLIC_HTTPS = r"^https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}(:[1-9][0-9]{0,3})?(/[^\s]*)?$"
-"""What the document promises is accepted: https to a named public host. The API checks more than a
-pattern can say (``models.webhooks.addresses``), and with private hosts allowed accepts more."""
 
 
 class WebhookIn(_Body):

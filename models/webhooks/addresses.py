@@ -14,9 +14,14 @@ for tests on loopback and for a city whose sponsors share its network.
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
-__all__ = ["is_public", "url_problem"]
+__all__ = ["PUBLIC_HTTPS", "is_public", "url_problem"]
+
+PUBLIC_HTTPS = r"^https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}(:[1-9][0-9]{0,3})?(/[^\s]*)?$"
+"""An endpoint by default: https to a host name ending in a top-level domain, an optional port (1-9999),
+an optional path; the API documents this pattern and enforces it (with the local suffixes below)."""
 
 _LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
 
@@ -47,7 +52,13 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:
     if host == "localhost" or host.endswith(_LOCAL_SUFFIXES):
         return "the host is not on the public internet"
     try:
-        literal = ipaddress.ip_address(host)
+        literal = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return None  # a name: checked again when it is resolved, at every connection
-    return None if is_public(str(literal)) else "the address is not on the public internet"
+        literal = None
+    if literal is not None:
+        if not is_public(str(literal)):
+            return "the address is not on the public internet"
+        return "name the host (an https certificate names a host, not an address)"
+    if re.fullmatch(PUBLIC_HTTPS, url) is None:
+        return "use https://host.domain[:port][/path], a host name with a top-level domain"
+    return None  # a name: checked again when it is resolved, at every connection

@@ -145,3 +145,9 @@ async def test_without_a_webhook_key_in_production_the_desk_says_so(tmp_path: Pa
     async for desk in _desk(tmp_path, env="production", pseudonym_key="p" * 40):
         r = await desk.call("PUT", "/v1/webhook", "sponsor", "k1", json={"url": URL})
         assert (r.status_code, r.json()["code"]) == (503, "webhooks_not_configured")
+
+
+async def test_a_method_the_path_lacks_names_every_method_it_has(desk: Desk) -> None:
+    """``/v1/webhook`` is served by three routes: a 405 lists all of them, not the first one's."""
+    r = await desk.call("OPTIONS", "/v1/webhook", "sponsor")
+    assert (r.status_code, r.headers["allow"]) == (405, "DELETE, GET, PUT")

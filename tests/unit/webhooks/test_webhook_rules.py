@@ -130,5 +130,7 @@ def test_endpoints_that_reach_into_the_city_network_are_refused(url: str, refuse
 
 def test_a_public_https_endpoint_is_accepted() -> None:
     assert url_problem("https://csr.example.co.id/jaring", allow_private=False) is None
-    assert url_problem("https://8.8.8.8/hook", allow_private=False) is None
+    assert url_problem("https://csr.example.co.id:8443", allow_private=False) is None
+    assert url_problem("https://8.8.8.8/hook", allow_private=False) is not None  # a certificate names a host
+    assert url_problem("https://csr.example.co.id*/x", allow_private=False) is not None
     assert url_problem("http://127.0.0.1:8123/hook", allow_private=True) is None
