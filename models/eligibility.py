@@ -115,6 +115,12 @@ class CityPolicy(BaseModel):
     re-emits its rejection with the same event id (consumers drop it) and a registration answer's
     is answered ``registration_not_pending``. An applied refund settlement is remembered on its
     refund, for ever: its replay never settles twice."""
+    refill_min_months: int = Field(default=3, ge=1)
+    """A term ended early by a life event gives its unused months to the next waiting worker the
+    pledge admits when at least this many remain: 3 by default, because JKM's death benefit needs 3
+    months of membership, so a shorter term would buy a worker premiums but not that protection.
+    Fewer months, or nobody waiting, and the money stays in the pledge's remainder (returned at once
+    if the pledge has expired)."""
     priority: PriorityWeights = PriorityWeights()
 
     @model_validator(mode="after")

@@ -50,9 +50,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from models.events.billing import RefundCause
+from models.events.life import LifeEventKind
 from models.nik import Sex
 from models.occupations import Occupation
 from models.tariff import Package
@@ -146,6 +147,25 @@ class WorkerRecord(_Record):
     """None while waiting (or after a rejected registration)."""
     registration_rejected: bool
     """BPJS refused the worker's last registration: not waiting until they apply again."""
+    exited: LifeEventKind | None = None
+    """A life event ended the worker's part (moved out, employer-covered, deceased, left): neither
+    waiting nor renewed; None for everyone else."""
+    life_event_ids: tuple[str, ...] = ()
+    """The life events applied to the worker: a replay of one, however late, does nothing."""
+
+    @model_serializer(mode="wrap")
+    def _lean(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """Fields added later are written only when set: a worker no life event touched is written
+        byte for byte as before (the golden state digests, and tables written by older workers)."""
+        data: dict[str, object] = handler(self)
+        for name in _LATER_WORKER_FIELDS:
+            if not data.get(name):
+                data.pop(name, None)
+        return data
+
+
+_LATER_WORKER_FIELDS = ("exited", "life_event_ids")
+"""``WorkerRecord`` fields left out of its JSON while empty (``WorkerRecord._lean``)."""
 
 
 class PledgeRecord(_Record):

@@ -21,10 +21,12 @@ topic                      key     role      carries
 ``clock.v1``               region  input     ``month.tick`` (the event-time clock)
 ``registrations.v1``       region  input     ``registration.confirmed`` / ``rejected`` (BPJS's answers)
 ``payments.v1``            region  input     ``payment.reported``, ``refund.settled``
+``life-events.v1``         region  input     ``life_event.reported`` (an officer's report: moved out, died...)
 ``region-log.v1``          region  internal  copies of every input, in one order per region
-``application-status.v1``  region  output    ``application.waiting`` / ``rejected``
+``application-status.v1``  region  output    ``application.waiting`` / ``rejected``,
+                                             ``life_event.recorded`` / ``rejected``
 ``coverage.v1``            region  output    ``coverage.committed`` / ``activated`` / ``renewed`` /
-                                             ``expired`` / ``cancelled`` / ``lapsed``,
+                                             ``expired`` / ``cancelled`` / ``lapsed`` / ``ended``,
                                              ``registration.unmatched``
 ``pledge-status.v1``       pledge  output    ``pledge.accepted`` / ``rejected`` / ``exhausted`` /
                                              ``reopened`` / ``expired``
@@ -63,6 +65,7 @@ from models.events import (
     CoverageActivated,
     CoverageCancelled,
     CoverageCommitted,
+    CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
@@ -70,6 +73,9 @@ from models.events import (
     Event,
     FundingMovement,
     Input,
+    LifeEventRecorded,
+    LifeEventRejected,
+    LifeEventReported,
     MonthTick,
     OutputEvent,
     PayerMovement,
@@ -101,6 +107,7 @@ __all__ = [
     "DEADLETTER",
     "FUNDING",
     "INPUTS",
+    "LIFE_EVENTS",
     "OUTPUTS",
     "PAYMENTS",
     "PLEDGES",
@@ -159,14 +166,16 @@ REGISTRATIONS = Topic(
     "registrations.v1", Role.INPUT, Key.REGION, (RegistrationConfirmed, RegistrationRejected)
 )
 PAYMENTS = Topic("payments.v1", Role.INPUT, Key.REGION, (PaymentReported, RefundSettled))
+LIFE_EVENTS = Topic("life-events.v1", Role.INPUT, Key.REGION, (LifeEventReported,))
 REGION_LOG = Topic("region-log.v1", Role.INTERNAL, Key.REGION, typing.get_args(Input))
 APPLICATION_STATUS = Topic(
-    "application-status.v1", Role.OUTPUT, Key.REGION, (ApplicationWaiting, ApplicationRejected)
+    "application-status.v1", Role.OUTPUT, Key.REGION,
+    (ApplicationWaiting, ApplicationRejected, LifeEventRecorded, LifeEventRejected),
 )
 COVERAGE = Topic(
     "coverage.v1", Role.OUTPUT, Key.REGION,
     (CoverageCommitted, CoverageActivated, CoverageRenewed, CoverageExpired, CoverageCancelled,
-     CoverageLapsed, RegistrationUnmatched),
+     CoverageLapsed, RegistrationUnmatched, CoverageEnded),
 )
 PLEDGE_STATUS = Topic(
     "pledge-status.v1", Role.OUTPUT, Key.PLEDGE,
@@ -181,7 +190,7 @@ DEADLETTER = Topic("deadletter.v1", Role.OUTPUT, Key.NONE, (DeadLetter,))
 ACCESS_LOG = Topic("access-log.v1", Role.RECORD, Key.PAYER, (AccessRecorded,))
 
 TOPICS: tuple[Topic, ...] = (
-    APPLICATIONS, PLEDGES, CLOCK, REGISTRATIONS, PAYMENTS, REGION_LOG,
+    APPLICATIONS, PLEDGES, CLOCK, REGISTRATIONS, PAYMENTS, LIFE_EVENTS, REGION_LOG,
     APPLICATION_STATUS, COVERAGE, PLEDGE_STATUS, FUNDING, BILLING, DEADLETTER, ACCESS_LOG,
 )
 """Every topic, in the order the worker declares them."""

@@ -31,10 +31,10 @@ Modules: ``base`` (the header every event shares, id and money types,
 says about applications, coverage and pledges), ``payments`` (registration
 answers, payments and refund transfers read), ``billing`` (bills,
 reconciliation and refunds emitted), ``funding`` (ledger and payer account
-movements), ``access`` (the API's record of personal data handed out),
-``dead_letter``. Import from this package: ``from models.events import
-CoverageActivated``. Which topic each type travels on, and its key,
-is ``models.topics``.
+movements), ``life`` (life events reported, and what they did),
+``access`` (the API's record of personal data handed out), ``dead_letter``.
+Import from this package: ``from models.events import CoverageActivated``.
+Which topic each type travels on, and its key, is ``models.topics``.
 """
 
 from __future__ import annotations
@@ -74,6 +74,18 @@ from models.events.inputs import (
     Targeting,
     region_of,
 )
+from models.events.life import (
+    CLAIM_KINDS,
+    EXIT_KINDS,
+    CoverageEnded,
+    LifeEventKind,
+    LifeEventRecorded,
+    LifeEventRejected,
+    LifeEventReported,
+    LifeOutcome,
+    LifeStatus,
+    SeatOutcome,
+)
 from models.events.outputs import (
     ApplicationRejected,
     ApplicationWaiting,
@@ -101,6 +113,8 @@ from models.events.payments import (
 )
 
 __all__ = [
+    "CLAIM_KINDS",
+    "EXIT_KINDS",
     "AccessRecorded",
     "AccessResource",
     "ApplicationRejected",
@@ -112,6 +126,7 @@ __all__ = [
     "CoverageActivated",
     "CoverageCancelled",
     "CoverageCommitted",
+    "CoverageEnded",
     "CoverageExpired",
     "CoverageLapsed",
     "CoverageRenewed",
@@ -124,6 +139,12 @@ __all__ = [
     "Input",
     "InputEvent",
     "LedgerBalances",
+    "LifeEventKind",
+    "LifeEventRecorded",
+    "LifeEventRejected",
+    "LifeEventReported",
+    "LifeOutcome",
+    "LifeStatus",
     "MembershipNumber",
     "MonthTick",
     "OutputEvent",
@@ -148,6 +169,7 @@ __all__ = [
     "RegistrationConfirmed",
     "RegistrationRejected",
     "RegistrationUnmatched",
+    "SeatOutcome",
     "Targeting",
     "UtcDatetime",
     "pledge_key",

@@ -23,6 +23,7 @@ from models.events.billing import (
     RefundRejected,
 )
 from models.events.funding import FundingMovement, PayerMovement
+from models.events.life import CoverageEnded, LifeEventRecorded, LifeEventRejected
 from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import Period
@@ -297,5 +298,8 @@ OutputEvent = (
     | RefundOwed
     | RefundClosed
     | RefundRejected
+    | LifeEventRecorded
+    | LifeEventRejected
+    | CoverageEnded
 )
 """What ``RegionMatcher.handle`` returns."""

@@ -15,6 +15,7 @@ from typing import TypedDict
 
 from models.eligibility import PledgeTerms
 from models.events import (
+    CLAIM_KINDS,
     ApplicationRejected,
     ApplicationSubmitted,
     ApplicationWaiting,
@@ -23,11 +24,18 @@ from models.events import (
     CoverageActivated,
     CoverageCancelled,
     CoverageCommitted,
+    CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
     FundingKind,
     FundingMovement,
+    LifeEventKind,
+    LifeEventRecorded,
+    LifeEventRejected,
+    LifeEventReported,
+    LifeOutcome,
+    LifeStatus,
     OutputEvent,
     PayerBalances,
     PayerKind,
@@ -45,6 +53,7 @@ from models.events import (
     RefundOwed,
     RefundRejected,
     RegistrationUnmatched,
+    SeatOutcome,
 )
 from models.matcher.entities import Bill, Payer, Pledge, Refund, Term, Worker
 from models.nik import Sex
@@ -69,10 +78,13 @@ _BillLine = trusted(BillLine)
 _CoverageActivated = trusted(CoverageActivated)
 _CoverageCancelled = trusted(CoverageCancelled)
 _CoverageCommitted = trusted(CoverageCommitted)
+_CoverageEnded = trusted(CoverageEnded)
 _CoverageExpired = trusted(CoverageExpired)
 _CoverageLapsed = trusted(CoverageLapsed)
 _CoverageRenewed = trusted(CoverageRenewed)
 _FundingMovement = trusted(FundingMovement)
+_LifeEventRecorded = trusted(LifeEventRecorded)
+_LifeEventRejected = trusted(LifeEventRejected)
 _PayerMovement = trusted(PayerMovement)
 _PaymentReconciled = trusted(PaymentReconciled)
 _PledgeAccepted = trusted(PledgeAccepted)
@@ -304,6 +316,37 @@ class Outbox:
             event_id=f"coverage.lapsed:{t.coverage_id}", **self.stamp, **_end(w, t),
             unpaid_months=unpaid, written_off_idr=written_off, released_idr=released,
             last_paid_period=None if last_paid is None else period_name(last_paid),
+        ))
+
+    def coverage_ended(
+        self, w: Worker, t: Term, reason: LifeEventKind, end_period: int | None, covered: int, unused: int,
+        released: int, seat: SeatOutcome, refill: str | None, returned: int,
+    ) -> None:
+        self._add(_CoverageEnded(
+            event_id=f"coverage.ended:{t.coverage_id}", **self.stamp, **_end(w, t),
+            reason=reason, end_period=None if end_period is None else period_name(end_period),
+            months_covered=covered, months_unused=unused, released_idr=released, seat=seat,
+            refill_coverage_id=refill, returned_idr=returned,
+        ))
+
+    # ------------------------------------------------------------ life events
+
+    def life_event_recorded(
+        self, w: Worker, event: LifeEventReported, status: LifeStatus, outcome: LifeOutcome
+    ) -> None:
+        self._add(_LifeEventRecorded(
+            event_id=f"life_event.recorded:{event.event_id}", **self.stamp,
+            worker=w.worker, kind=event.kind, effective_period=event.effective_period,
+            reported_on=event.reported_on, status=status, outcome=outcome,
+            claim=event.kind in CLAIM_KINDS,
+        ))
+
+    def life_event_rejected(self, event: LifeEventReported, worker: str | None, reason: str,
+                            message: str) -> None:
+        self._add(_LifeEventRejected(
+            event_id=f"life_event.rejected:{event.event_id}", **self.stamp,
+            worker=worker, application_id=event.application_id, kind=event.kind, reason=str(reason),
+            message=message,
         ))
 
     def registration_unmatched(self, event_id: str, coverage_id: str, answer: str, reason: str,

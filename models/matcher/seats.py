@@ -72,23 +72,25 @@ class Seats(Accounts):
     def _enqueue(self, w: Worker) -> None:
         self._pool.push(w.entry(), w.bucket())
 
-    def _commit(self, w: Worker, p: Pledge, *, was_waiting: bool) -> None:
-        """A seat for ``w`` on ``p``: money committed, the registration request out."""
+    def _commit(self, w: Worker, p: Pledge, *, was_waiting: bool, months: int | None = None) -> None:
+        """A seat for ``w`` on ``p``: money committed, the registration request out; ``months``: a
+        seat's unused months handed on (``models.matcher.exits``), else the pledge's."""
         assert self._closed is not None
         self._seq += 1
         w.terms += 1
         w.registration_rejected = False
         t = w.coverage = Term.committed(
             p, w.worker, w.terms, self._seq, self._closed + 1, self.policy.registration_deadline_months,
-            was_waiting=was_waiting,
+            was_waiting=was_waiting, months=months,
         )
+        cost = t.months * t.monthly_premium_idr  # p.seat_cost_idr unless ``months`` is given
         self._committed[t.coverage_id] = w
         self._changed_workers[w.worker] = None
         p.seats_filled += 1
-        p.ledger.commit(p.seat_cost_idr)
+        p.ledger.commit(cost)
         p.bound_until_close = max(p.bound_until_close, self._closes + t.months)  # if confirmed this month
         self._out.coverage_committed(w, t, self._priority(w))
-        self._movement(p, FundingKind.COMMITTED, p.seat_cost_idr, t.coverage_id, t.coverage_id)
+        self._movement(p, FundingKind.COMMITTED, cost, t.coverage_id, t.coverage_id)
         self._seat_taken(p)
 
     def _membership(self, w: Worker, start: int) -> int:

@@ -53,7 +53,7 @@ __all__ = ["MIN_KEY_BYTES", "RegionState", "WorkerStatus", "bill_id"]
 
 MIN_KEY_BYTES = 16
 
-WorkerStatus = Literal["waiting", "committed", "covered", "registration_rejected"]
+WorkerStatus = Literal["waiting", "committed", "covered", "registration_rejected", "exited"]
 
 
 def payment_key(payer_id: str, payment_id: str) -> str:
@@ -150,8 +150,10 @@ class RegionState:
         w = self._workers.get(worker)
         if w is None:
             return None
-        if w.coverage is not None:
+        if w.coverage is not None:  # an exited worker's last month of cover runs until its close
             return "committed" if w.coverage.state == "committed" else "covered"
+        if w.exited is not None:
+            return "exited"
         return "registration_rejected" if w.registration_rejected else "waiting"
 
     def term(self, coverage_id: str) -> Term | None:
@@ -271,7 +273,7 @@ class RegionState:
             w = worker_from_record(rec)
             m._workers[w.worker] = w
             if w.coverage is None:
-                if not w.registration_rejected:
+                if not w.registration_rejected and w.exited is None:
                     waiting.append((w.entry(), w.bucket()))
             elif w.coverage.state == "committed":
                 committed.append(w)

@@ -19,6 +19,8 @@ from models.events import (
     ApplicationSubmitted,
     FundingKind,
     InputEvent,
+    LifeEventKind,
+    LifeEventReported,
     MonthTick,
     OutputEvent,
     PaymentReported,
@@ -30,7 +32,7 @@ from models.events import (
     region_of,
 )
 from models.matcher.entities import Pledge, Term, Worker
-from models.matcher.seats import Seats
+from models.matcher.exits import Exits
 from models.matcher.state import payment_key
 from models.nik import pseudonym
 from models.periods import period_index, period_name, period_of
@@ -43,6 +45,14 @@ _NIK_UNPARSED = frozenset({
     Reason.NIK_INVALID_BIRTH_DATE,
 })
 """Rejections before the NIK could be read: no pseudonym to name the applicant by."""
+
+
+def _may_apply_again(w: Worker) -> bool:
+    """A fresh application for a known NIK: after BPJS rejected the registration, or after the worker
+    left (moved out, employer-covered, left the programme) once their last term is over."""
+    if w.registration_rejected:
+        return True
+    return w.exited is not None and w.exited is not LifeEventKind.DECEASED and w.coverage is None
 
 
 class Step(NamedTuple):
@@ -68,7 +78,7 @@ class Step(NamedTuple):
     """Markers a close dropped: past ``CityPolicy.replay_window_closes`` (drop their records)."""
 
 
-class RegionMatcher(Seats):
+class RegionMatcher(Exits):
     """Matching, registration, billing, funding and the clock for one region; pure and deterministic."""
 
     # ------------------------------------------------------------ public
@@ -154,6 +164,8 @@ class RegionMatcher(Seats):
             return self._reconcile(event)
         if isinstance(event, RefundSettled):
             return self._settle(event)
+        if isinstance(event, LifeEventReported):
+            return self._life_event(event)
         if isinstance(event, RegistrationConfirmed | RegistrationRejected):
             self._registration(event)
         return True
@@ -171,7 +183,7 @@ class RegionMatcher(Seats):
         if isinstance(verdict, Rejection):
             self._out.application_rejected(app, worker, verdict.reason, verdict.message)
             return True
-        if existing is not None and not existing.registration_rejected:
+        if existing is not None and not _may_apply_again(existing):
             self._out.application_rejected(
                 app,
                 worker,
@@ -182,9 +194,9 @@ class RegionMatcher(Seats):
             return True
         assert worker is not None
         w = Worker.applied(app, worker, self._weights)
-        if existing is not None:  # a fresh attempt after BPJS rejected the registration
-            w.terms, w.last_end_period, w.membership_since = (
-                existing.terms, existing.last_end_period, existing.membership_since)
+        if existing is not None:  # a fresh attempt after BPJS rejected the registration, or after leaving
+            w.terms, w.last_end_period, w.membership_since, w.life_event_ids = (
+                existing.terms, existing.last_end_period, existing.membership_since, existing.life_event_ids)
         self._workers[worker] = w
         self._changed_workers[worker] = None
         pledge = self._best_pledge(w)
@@ -282,8 +294,9 @@ class RegionMatcher(Seats):
         late = (t for t in chain(self._active_terms(), owing) if t.unpaid_periods
                 and t.unpaid_periods[-1] == month - 1)
         self._fall_due(month, late)
-        lapsing = [t for t in self._active_terms()
-                   if t.unpaid_periods and month - t.unpaid_periods[0] > window]
+        lapsing = [t for t in self._active_terms()  # a term a life event ended does not lapse: it ends
+                   if t.unpaid_periods and month - t.unpaid_periods[0] > window
+                   and self._workers[t.worker].exited is None]
         for t in owing:
             old = [q for q in t.unpaid_periods if month - q > window]
             if old:
@@ -376,6 +389,8 @@ class RegionMatcher(Seats):
         if old.unpaid_periods:
             self._ended[old.coverage_id] = old
             self._changed_terms[old.coverage_id] = None
+        if w.exited is not None:
+            return  # a life event ended it: coverage.ended said so when it was reported
         renewal = self._best_pledge(w)
         self._out.coverage_expired(w, old, renewed=renewal is not None)
         if renewal is None:
