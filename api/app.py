@@ -25,6 +25,7 @@ from api.body_limit import BodyLimitMiddleware
 from api.feed import LedgerFeed
 from api.idempotency import IdempotencyStore
 from api.keys import KeyFile
+from api.life_events import life_desk
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.payer_model import PAYER_FACTS
 from api.payer_views import payer_reads
@@ -37,13 +38,13 @@ from api.read_model import ReadModel
 from api.routes import operations, probes
 from api.services import Services, utc_now
 from infra.settings import Settings
-from models.events import AccessRecorded, ApplicationSubmitted, PledgeSubmitted
+from models.events import AccessRecorded, ApplicationSubmitted, LifeEventReported, PledgeSubmitted
 from models.pledge_book import PledgeFact
 from models.topics import carrying
 
 __all__ = ["DESCRIPTION", "READS", "WRITES", "create_app", "openapi_document"]
 
-WRITES = carrying(PledgeSubmitted, ApplicationSubmitted, *PAYER_WRITES, AccessRecorded)
+WRITES = carrying(PledgeSubmitted, ApplicationSubmitted, *PAYER_WRITES, AccessRecorded, LifeEventReported)
 """The topics the API produces to."""
 READS = carrying(*get_args(PledgeFact), *PAYER_FACTS)
 """The topics its read model folds (``models.pledge_book``, ``api.payer_model``): submissions, pledge
@@ -128,12 +129,13 @@ def create_app(
     app.include_router(operations)
     app.include_router(payer_desk)
     app.include_router(payer_reads)
+    app.include_router(life_desk)
     app.include_router(probes)
     install_handlers(app)
     # The last added runs first: count every answer, turn any fault into a problem, decide who is
     # calling (401/429) before anything about the body, then refuse bodies it will not read.
     # Routers are included lazily (FastAPI matches them as one route each): match on their routes.
-    routes = [*operations.routes, *payer_desk.routes, *payer_reads.routes, *probes.routes]
+    routes = [*operations.routes, *payer_desk.routes, *payer_reads.routes, *life_desk.routes, *probes.routes]
     uploads = dict.fromkeys(UPLOAD_PATHS, settings.api_upload_max_bytes)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.api_max_body_bytes, routes=routes, uploads=uploads
