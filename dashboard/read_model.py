@@ -331,6 +331,8 @@ class CityView:
         """A term ended (its months billed), was cancelled before cover, or lapsed unpaid."""
         w = r.worker(event.worker, event.district, event.occupation)
         outcome = _WAITING if isinstance(event, CoverageLapsed) else event.outcome
+        if outcome == "ended":  # the renewal check refused the worker (age): out, like a life event
+            outcome = _EXITED
         w.note(_term_no(event.coverage_id), None if outcome == "renewed" else outcome,
                _micros(event.event_time))
         r.settle(w)

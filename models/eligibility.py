@@ -121,6 +121,12 @@ class CityPolicy(BaseModel):
     months of membership, so a shorter term would buy a worker premiums but not that protection.
     Fewer months, or nobody waiting, and the money stays in the pledge's remainder (returned at once
     if the pledge has expired)."""
+    renew_before_new: bool = True
+    """At a month close, workers whose term ends take open seats (renewed at once, the same BPJS
+    membership) before any waiting worker is covered: a gap would reset the family's benefit clocks
+    (JKM's death benefit needs 3 months of membership, its scholarship benefit 3 years). Off: they
+    wait again with their original priority and compete with the waiting list; a pledge that takes
+    one of them renews them (no gap), one that does not leaves them waiting."""
     priority: PriorityWeights = PriorityWeights()
 
     @model_validator(mode="after")

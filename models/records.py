@@ -15,6 +15,7 @@ record                  key                    holds
 ``ClockRecord``         region                 last closed month, month closes, sequence
 ``WorkerRecord``        region + pseudonym     what matching needs and the current term;
                                                never the NIK, the name or the birth date
+                                               (its month only: the renewal's age check)
 ``PledgeRecord``        region + pledge key    terms, targeting, seats, ledger
 ``TermRecord``          region + coverage id   an ended term whose bill lines are unpaid
 ``BillRecord``          region + bill id       a payer's bill for a period: totals only
@@ -53,7 +54,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from models.events.billing import RefundCause
-from models.events.life import LifeEventKind
 from models.nik import Sex
 from models.occupations import Occupation
 from models.tariff import Package
@@ -147,11 +147,15 @@ class WorkerRecord(_Record):
     """None while waiting (or after a rejected registration)."""
     registration_rejected: bool
     """BPJS refused the worker's last registration: not waiting until they apply again."""
-    exited: LifeEventKind | None = None
-    """A life event ended the worker's part (moved out, employer-covered, deceased, left): neither
-    waiting nor renewed; None for everyone else."""
+    exited: str | None = None
+    """What ended the worker's part: a life event's kind (``LifeEventKind``: moved out,
+    employer-covered, deceased, left) or the renewal check's reason (``age_above_maximum``); neither
+    waiting nor renewed since. None for everyone else."""
     life_event_ids: tuple[str, ...] = ()
     """The life events applied to the worker: a replay of one, however late, does nothing."""
+    birth_month: str | None = None
+    """``YYYY-MM`` of the birth date (the day is not kept): the renewal's age check. None on records
+    written before issue 18: those workers renew as before."""
 
     @model_serializer(mode="wrap")
     def _lean(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
@@ -164,7 +168,7 @@ class WorkerRecord(_Record):
         return data
 
 
-_LATER_WORKER_FIELDS = ("exited", "life_event_ids")
+_LATER_WORKER_FIELDS = ("exited", "life_event_ids", "birth_month")
 """``WorkerRecord`` fields left out of its JSON while empty (``WorkerRecord._lean``)."""
 
 

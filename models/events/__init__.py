@@ -102,6 +102,7 @@ from models.events.outputs import (
     PledgeRejected,
     PledgeReopened,
     RegistrationUnmatched,
+    RenewalBreakdown,
 )
 from models.events.payments import (
     MembershipNumber,
@@ -169,6 +170,7 @@ __all__ = [
     "RegistrationConfirmed",
     "RegistrationRejected",
     "RegistrationUnmatched",
+    "RenewalBreakdown",
     "SeatOutcome",
     "Targeting",
     "UtcDatetime",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from models.eligibility import PledgeTerms
 from models.events import (
@@ -53,6 +53,7 @@ from models.events import (
     RefundOwed,
     RefundRejected,
     RegistrationUnmatched,
+    RenewalBreakdown,
     SeatOutcome,
 )
 from models.matcher.entities import Bill, Payer, Pledge, Refund, Term, Worker
@@ -63,7 +64,9 @@ from models.priority import Priority
 from models.tariff import Package
 from models.trusted import trusted
 
-__all__ = ["EPOCH", "Outbox", "Stamp", "due_date"]
+__all__ = ["EPOCH", "Outbox", "RenewalRule", "Stamp", "due_date"]
+
+RenewalRule = Literal["renew_before_new", "by_priority"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The stamp before any input: never on an event (every step stamps its input's time first)."""
@@ -97,6 +100,7 @@ _RefundOwed = trusted(RefundOwed)
 _RefundRejected = trusted(RefundRejected)
 _RegistrationUnmatched = trusted(RegistrationUnmatched)
 _PayerBalances = trusted(PayerBalances)
+_RenewalBreakdown = trusted(RenewalBreakdown)
 
 
 class Stamp(TypedDict):
@@ -271,8 +275,10 @@ class Outbox:
             was_waiting=t.was_waiting, registration_due_period=period_name(t.registration_due_period),
         ))
 
-    def coverage_started(self, w: Worker, t: Term, priority: Priority, previous: Term | None) -> None:
-        """An activation (BPJS confirmed), or a renewal when the worker's ``previous`` term just ended."""
+    def coverage_started(self, w: Worker, t: Term, priority: Priority, previous: Term | None,
+                         rule: RenewalRule | None = None) -> None:
+        """An activation (BPJS confirmed), or a renewal when the worker's ``previous`` term just ended
+        (``rule``: which renewal rule seated them)."""
         assert t.start_period is not None and t.membership_since is not None
         assert t.membership_number is not None
         fields = _seat(w, t, priority)
@@ -288,19 +294,29 @@ class Outbox:
                 committed_period=period_name(t.committed_period),
             ))
         else:
+            assert rule is not None and previous.membership_since is not None
             self._add(_CoverageRenewed(
                 event_id=f"coverage.renewed:{t.coverage_id}", **self.stamp, **fields, **term,
                 previous_coverage_id=previous.coverage_id,
+                renewal=_RenewalBreakdown(
+                    rule=rule, months_of_membership=previous.end_period - previous.membership_since + 1,
+                    clock_protected=t.membership_since == previous.membership_since,
+                ),
             ))
 
-    def coverage_expired(self, w: Worker, old: Term, *, renewed: bool) -> None:
-        self._add(_CoverageExpired(
+    def coverage_expired(
+        self, w: Worker, old: Term, outcome: Literal["renewed", "waiting", "ended"],
+        refused: str | None = None,
+    ) -> None:
+        event = _CoverageExpired(
             event_id=f"coverage.expired:{old.coverage_id}", **self.stamp,
             coverage_id=old.coverage_id, worker=w.worker, pledge_id=old.pledge_id, sponsor_id=old.sponsor_id,
             district=w.district, occupation=w.occupation,
-            end_period=period_name(old.end_period), months_billed=old.months_billed,
-            outcome="renewed" if renewed else "waiting",
-        ))
+            end_period=period_name(old.end_period), months_billed=old.months_billed, outcome=outcome,
+        )
+        if refused is not None:  # set only then: every other expiry's bytes are as before issue 18
+            event = event.model_copy(update={"renewal_refused": str(refused)})
+        self._add(event)
 
     def coverage_cancelled(self, w: Worker, t: Term, reason: str, message: str, released: int) -> None:
         self._add(_CoverageCancelled(

@@ -15,7 +15,7 @@ from datetime import date
 from sys import intern
 
 from models.eligibility import PledgeTerms
-from models.events import ApplicationSubmitted, LifeEventKind, PledgeSubmitted, RefundCause, pledge_key
+from models.events import ApplicationSubmitted, PledgeSubmitted, RefundCause, pledge_key
 from models.ledger import Ledger
 from models.nik import Sex
 from models.occupations import Occupation
@@ -136,10 +136,13 @@ class Worker:
     """Month index where unbroken membership began (benefit clocks)."""
     registration_rejected: bool
     """BPJS refused the last registration: neither waiting nor covered until they apply again."""
-    exited: LifeEventKind | None = None
-    """A life event ended the worker's part (``models.matcher.exits``): never waiting or renewed again."""
+    exited: str | None = None
+    """What ended the worker's part: a ``LifeEventKind`` (``models.matcher.exits``) or the renewal
+    check's reason; never waiting or renewed again."""
     life_event_ids: tuple[str, ...] = ()
     """Life events applied to the worker: their replays are recognised, for ever."""
+    birth_month: int | None = None
+    """Month index of the birth date (the renewal's age check); None for workers recorded before it."""
 
     @classmethod
     def applied(cls, app: ApplicationSubmitted, worker: str, weights: PriorityWeights) -> Worker:
@@ -167,6 +170,7 @@ class Worker:
             membership_since=None,
             coverage=None,
             registration_rejected=False,
+            birth_month=period_of(app.birth_date),
         )
 
     @property

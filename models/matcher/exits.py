@@ -85,7 +85,7 @@ class Exits(Seats):
         if event.kind not in EXIT_KINDS:
             out.life_event_recorded(w, event, status, "claim_counted")
             return False
-        w.exited = event.kind
+        w.exited = event.kind.value
         t = w.coverage
         if t is None:
             if status == "waiting":

@@ -110,6 +110,9 @@ class RegionState:
         self._changed_refunds: dict[str, None] = {}
         self._changed_payers: dict[str, None] = {}
         self._now_s = 0
+        self._expiring: dict[str, Term] = {}
+        """During a close with ``renew_before_new`` off: workers whose term just ended, and that term,
+        until a pledge takes them (renewed) or the close ends (waiting)."""
 
     def _begin_step(self) -> None:
         for changed in (

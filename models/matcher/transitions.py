@@ -52,7 +52,7 @@ def _may_apply_again(w: Worker) -> bool:
     left (moved out, employer-covered, left the programme) once their last term is over."""
     if w.registration_rejected:
         return True
-    return w.exited is not None and w.exited is not LifeEventKind.DECEASED and w.coverage is None
+    return w.exited is not None and w.exited != LifeEventKind.DECEASED and w.coverage is None
 
 
 class Step(NamedTuple):
@@ -315,11 +315,14 @@ class RegionMatcher(Exits):
                 self._changed_pledges[p.key] = None
                 insort(self._open, (p.order(), p), key=lambda op: op[0])
         expiring.sort(key=Worker.entry)
-        for w in expiring:
-            self._end_term(w)
-        for p in opened:
-            if p.status == "open":
-                self._fill(p)
+        if self.policy.renew_before_new:
+            for w in expiring:
+                self._end_term(w)
+            for p in opened:
+                if p.status == "open":
+                    self._fill(p)
+        else:
+            self._compete(expiring, opened)
         displaced.sort(key=Worker.entry)
         for w in displaced:
             self._seat_again(w)
@@ -380,6 +383,19 @@ class RegionMatcher(Exits):
 
     def _end_term(self, w: Worker) -> None:
         """Renew an expiring worker on an open pledge (active at once, same membership), else waiting."""
+        old = self._close_term(w)
+        if old is None:
+            return
+        renewal = self._best_pledge(w)
+        self._out.coverage_expired(w, old, "renewed" if renewal is not None else "waiting")
+        if renewal is None:
+            self._enqueue(w)
+            return
+        self._renew(w, old, renewal, "renew_before_new")
+
+    def _close_term(self, w: Worker) -> Term | None:
+        """End an expiring worker's term; the term when the worker may be renewed, else None (a life
+        event took them out, or the renewal check refused them: ``coverage.expired`` says why)."""
         old = w.coverage
         assert old is not None and old.start_period is not None
         del self._active[w.worker]
@@ -390,24 +406,38 @@ class RegionMatcher(Exits):
             self._ended[old.coverage_id] = old
             self._changed_terms[old.coverage_id] = None
         if w.exited is not None:
-            return  # a life event ended it: coverage.ended said so when it was reported
-        renewal = self._best_pledge(w)
-        self._out.coverage_expired(w, old, renewed=renewal is not None)
-        if renewal is None:
-            self._enqueue(w)
-            return
-        self._seq += 1
-        w.terms += 1
-        t = w.coverage = Term.committed(
-            renewal, w.worker, w.terms, self._seq, self._current(), self.policy.registration_deadline_months,
-            was_waiting=False,
-        )
-        t.membership_number, t.start_date = old.membership_number, old.start_date
-        renewal.seats_filled += 1
-        renewal.ledger.commit(renewal.seat_cost_idr)
-        self._movement(renewal, FundingKind.COMMITTED, renewal.seat_cost_idr, t.coverage_id, t.coverage_id)
-        self._start(w, t, renewal, self._current(), old)
-        self._seat_taken(renewal)
+            return None  # a life event ended it: coverage.ended said so when it was reported
+        refused = self._renewal_refused(w)
+        if refused is not None:
+            w.exited = refused.value
+            self._changed_workers[w.worker] = None
+            self._out.coverage_expired(w, old, "ended", refused)
+            return None
+        return old
+
+    def _renewal_refused(self, w: Worker) -> Reason | None:
+        """The renewal check: still of age for a term starting this month (the birth month decides:
+        the age reached by the end of the first month; older records without it renew as before).
+        Region and other cover are life events: a worker reported moved out or employer-covered has
+        left already (``models.matcher.exits``)."""
+        if w.birth_month is not None and (self._current() - w.birth_month) // 12 > self.policy.max_age:
+            return Reason.AGE_ABOVE_MAXIMUM
+        return None
+
+    def _compete(self, expiring: list[Worker], opened: list[Pledge]) -> None:
+        """``renew_before_new`` off: expiring workers wait with their original priority, every open
+        pledge fills from the list by priority, and one it takes is renewed (``Seats._fill``)."""
+        for w in expiring:
+            old = self._close_term(w)
+            if old is not None:
+                self._expiring[w.worker] = old
+                self._enqueue(w)
+        for _, p in list(self._open):
+            if p.status == "open":
+                self._fill(p)
+        for worker, old in self._expiring.items():
+            self._out.coverage_expired(self._workers[worker], old, "waiting")
+        self._expiring.clear()
 
     def _expire(self, p: Pledge) -> None:
         released = p.free_seats() if p.status in ("open", "scheduled") else 0
