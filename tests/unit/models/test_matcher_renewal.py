@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from infra.topic_io import Record
+from jaring.audit import replay
+from models.codec import encode
 from models.eligibility import CityPolicy
 from models.errors import Reason
 from models.events import CoverageCommitted, CoverageExpired, CoverageRenewed
@@ -95,3 +98,25 @@ def test_a_worker_recorded_without_a_birth_month_renews_as_before() -> None:
     old = RegionMatcher.restore(REGION, KEY, clock=snap.clock, workers=workers, pledges=snap.pledges,
                                 seen=snap.seen)
     assert [o.worker for o in of(CoverageRenewed, run(old, tick("2025-01")))] == [x]
+
+
+def test_the_replay_check_derives_each_rules_renewals_and_refusals_from_the_log() -> None:
+    """``jaring.audit.replay`` over the inputs gives the same renewals, breakdowns and refusals, byte
+    for byte, under either rule (the rule is the city's policy, read by the worker and the replay)."""
+    for policy, x_decile, birth in ((CityPolicy(), 4, date(1985, 6, 15)),
+                                    (CityPolicy(renew_before_new=False), 1, date(1985, 6, 15)),
+                                    (CityPolicy(), 1, date(1959, 2, 10))):
+        m = RegionMatcher(REGION, KEY, policy)
+        log: list[Any] = []
+        outputs: list[Any] = []
+        x = application(serial=1, welfare_decile=x_decile, birth_date=birth)
+        for batch in ([x, pledge(amount_idr=MONTH, months=1)], None,
+                      [application(serial=2, welfare_decile=4, submitted_at=T0),
+                       pledge(pledge_id="february", amount_idr=MONTH, months=1, valid_from=date(2025, 2, 1)),
+                       tick("2025-01")]):
+            for event in batch if batch is not None else confirm_all(m):
+                log.append(event)
+                outputs.extend(m.handle(event).outputs)
+        records = [Record("region-log", 0, n, REGION.encode(), encode(e)) for n, e in enumerate(log)]
+        assert replay(records, KEY, policy) == {o.event_id: encode(o) for o in outputs}
+        assert of(CoverageRenewed, outputs) or of(CoverageExpired, outputs)[0].renewal_refused
