@@ -16,6 +16,7 @@ from models.events import (
     CoverageCommitted,
     CoverageEnded,
     CoverageExpired,
+    CoverageLapsed,
     CoverageRenewed,
     FundingKind,
     FundingMovement,
@@ -241,3 +242,27 @@ def test_a_waiting_worker_withdrawn_is_not_counted_waiting_in_the_dashboard_fold
     for o in run(m, app, life_event(worker_of(app), "moved_out", "2025-01")):
         d.apply(o)
     assert d.totals(REGION)["waiting"] == 0
+
+
+def test_a_term_ending_this_month_does_not_lapse_and_its_old_lines_are_written_off_when_ended() -> None:
+    m, [leaving], _ = covered_region(waiting=0)
+    run(m, *(tick(f"2025-{n:02d}") for n in range(1, 5)))  # January to April billed, never paid
+    run(m, life_event(leaving, "left_programme", "2025-05"))
+    closed = run(m, tick("2025-05"))  # January's line is past the arrears window at this close
+    assert not of(CoverageLapsed, closed)
+    assert [line.worker for line in of(BillLine, closed)] == [leaving]  # May, its last month
+    assert m.status(leaving) == "exited" and m.waiting() == []
+    written = [f for f in of(FundingMovement, run(m, tick("2025-06"))) if f.kind == FundingKind.WRITTEN_OFF]
+    assert [f.amount_idr for f in written] == [2 * MONTH]  # January and February, as an ended term's
+
+
+def test_the_dashboard_fold_counts_an_ended_term_out_of_covered() -> None:
+    m, d = RegionMatcher(REGION, KEY), Dashboard()
+    app = application(welfare_decile=1)
+    outputs = run(m, app, pledge(amount_idr=12 * MONTH))
+    for o in [*outputs, *run(m, *confirm_all(m))]:
+        d.apply(o)
+    assert d.totals(REGION)["covered"] == 1
+    for o in run(m, life_event(worker_of(app), "deceased", "2025-01")):
+        d.apply(o)
+    assert d.totals(REGION)["covered"] == 0
