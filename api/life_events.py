@@ -100,7 +100,8 @@ async def report_life_event(
     """Officer keys only. A waiting worker leaves the waiting list; a covered worker's term ends at
     `effective_period` (months already billed stay billed) and its unused months go to the next
     waiting worker, or back to the pledge (README "The rules": life events); an `accident_claim` is
-    counted. An unknown worker is the engine's answer (`life_event.rejected`, `worker_unknown`)."""
+    counted. An unknown worker is the engine's answer (`life_event.rejected`, `worker_unknown`; also
+    `worker_exited`, `life_event_period_ahead`, `life_event_stale`)."""
     now = svc.now()
     if period_index(body.effective_period) > period_of(now):
         raise ProblemError(

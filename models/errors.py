@@ -126,6 +126,7 @@ class Reason(StrEnum):
     WORKER_UNKNOWN = "worker_unknown"
     WORKER_EXITED = "worker_exited"
     LIFE_EVENT_PERIOD_AHEAD = "life_event_period_ahead"
+    LIFE_EVENT_STALE = "life_event_stale"
 
 
 class UnroutableError(JaringError):

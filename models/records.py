@@ -153,6 +153,9 @@ class WorkerRecord(_Record):
     waiting nor renewed since. None for everyone else."""
     life_event_ids: tuple[str, ...] = ()
     """The life events applied to the worker: a replay of one, however late, does nothing."""
+    earlier_application_event_ids: tuple[str, ...] = ()
+    """Applications that made this worker before the current one (a fresh attempt after leaving or a
+    refused registration): their replays are recognised too, and change nothing."""
     birth_month: str | None = None
     """``YYYY-MM`` of the birth date (the day is not kept): the renewal's age check. None on records
     written before issue 18: those workers renew as before."""
@@ -168,7 +171,7 @@ class WorkerRecord(_Record):
         return data
 
 
-_LATER_WORKER_FIELDS = ("exited", "life_event_ids", "birth_month")
+_LATER_WORKER_FIELDS = ("exited", "life_event_ids", "earlier_application_event_ids", "birth_month")
 """``WorkerRecord`` fields left out of its JSON while empty (``WorkerRecord._lean``)."""
 
 

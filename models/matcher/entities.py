@@ -141,6 +141,8 @@ class Worker:
     check's reason; never waiting or renewed again."""
     life_event_ids: tuple[str, ...] = ()
     """Life events applied to the worker: their replays are recognised, for ever."""
+    earlier_application_event_ids: tuple[str, ...] = ()
+    """Applications that made the worker before ``application_event_id``: replays recognised."""
     birth_month: int | None = None
     """Month index of the birth date (the renewal's age check); None for workers recorded before it."""
 

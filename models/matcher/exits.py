@@ -53,8 +53,10 @@ class Exits(Seats):
     def _find(self, event: LifeEventReported) -> Worker | None:
         if event.worker is not None:
             return self._workers.get(event.worker)
-        # by application id: a walk over the region's workers, O(n), for a rare input
-        return next((w for w in self._workers.values() if w.application_id == event.application_id), None)
+        # by application id: a walk over the region's workers, O(n), for a rare input; a worker who
+        # applied again since has another id, but keeps this report's id if it was applied
+        return next((w for w in self._workers.values()
+                     if w.application_id == event.application_id or event.event_id in w.life_event_ids), None)
 
     def _life_event(self, event: LifeEventReported) -> bool:
         """Apply a life event; True when it was rejected (remember its id: it left no record)."""

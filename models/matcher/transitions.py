@@ -47,12 +47,14 @@ _NIK_UNPARSED = frozenset({
 """Rejections before the NIK could be read: no pseudonym to name the applicant by."""
 
 
-def _may_apply_again(w: Worker) -> bool:
+def _may_apply_again(w: Worker, *, recent: bool) -> bool:
     """A fresh application for a known NIK: after BPJS rejected the registration, or after the worker
-    left (moved out, employer-covered, left the programme) once their last term is over."""
+    left (moved out, employer-covered, left the programme) once their last term is over, by an
+    application made within the seen markers' window (``recent``): a redelivered older one, first
+    refused as a duplicate, must not bring them back months later."""
     if w.registration_rejected:
         return True
-    return w.exited is not None and w.exited != LifeEventKind.DECEASED and w.coverage is None
+    return recent and w.exited is not None and w.exited != LifeEventKind.DECEASED and w.coverage is None
 
 
 class Step(NamedTuple):
@@ -178,12 +180,14 @@ class RegionMatcher(Exits):
         unparsed = isinstance(verdict, Rejection) and verdict.reason in _NIK_UNPARSED
         worker = None if unparsed else pseudonym(app.nik, self._key)
         existing = self._workers.get(worker) if worker is not None else None
-        if existing is not None and existing.application_event_id == app.event_id:
-            return False  # replay of the application that created this worker
+        if existing is not None and (existing.application_event_id == app.event_id
+                                     or app.event_id in existing.earlier_application_event_ids):
+            return False  # replay of an application that created this worker
         if isinstance(verdict, Rejection):
             self._out.application_rejected(app, worker, verdict.reason, verdict.message)
             return True
-        if existing is not None and not _may_apply_again(existing):
+        recent = period_of(app.event_time) + self.policy.replay_window_closes > self._current()
+        if existing is not None and not _may_apply_again(existing, recent=recent):
             self._out.application_rejected(
                 app,
                 worker,
@@ -197,6 +201,8 @@ class RegionMatcher(Exits):
         if existing is not None:  # a fresh attempt after BPJS rejected the registration, or after leaving
             w.terms, w.last_end_period, w.membership_since, w.life_event_ids = (
                 existing.terms, existing.last_end_period, existing.membership_since, existing.life_event_ids)
+            w.earlier_application_event_ids = (
+                *existing.earlier_application_event_ids, existing.application_event_id)
         self._workers[worker] = w
         self._changed_workers[worker] = None
         pledge = self._best_pledge(w)

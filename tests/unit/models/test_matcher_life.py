@@ -266,3 +266,16 @@ def test_the_dashboard_fold_counts_an_ended_term_out_of_covered() -> None:
     for o in run(m, life_event(worker_of(app), "deceased", "2025-01")):
         d.apply(o)
     assert d.totals(REGION)["covered"] == 0
+
+
+def test_a_report_first_rejected_is_never_applied_when_redelivered_past_the_seen_markers_window() -> None:
+    m = RegionMatcher(REGION, KEY)
+    app = application()
+    run(m, app)
+    early = life_event(worker_of(app), "moved_out", "2025-02")  # February, reported in January
+    [first] = of(LifeEventRejected, run(m, early))
+    assert first.reason == Reason.LIFE_EVENT_PERIOD_AHEAD
+    run(m, *(tick(f"2025-{n:02d}") for n in range(1, 7)))  # the marker is forgotten; February is past
+    [again] = run(m, early)
+    assert (again.event_id, again.reason) == (first.event_id, Reason.LIFE_EVENT_STALE)
+    assert m.status(worker_of(app)) == "waiting"

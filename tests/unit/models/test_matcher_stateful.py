@@ -19,7 +19,7 @@ account balance after every step, and bills agree with their terms' unpaid month
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from hypothesis import settings
@@ -470,12 +470,13 @@ class MatcherMachine(RuleBasedStateMachine):
         self.n += 1
         worker = data.draw(st.sampled_from(sorted(self.accepted_workers)))
         period = period_name(self.month - back)
+        now = datetime.combine(first_day(self.month), time(1), tzinfo=UTC)  # reported this month
         if by_app:
             application_id = self.m.worker_record(worker).application_id
             event = life_event(None, kind, period, application_id=application_id,
-                               event_id=f"life-evt-{self.n}", event_time=T0)
+                               event_id=f"life-evt-{self.n}", event_time=now)
         else:
-            event = life_event(worker, kind, period, event_id=f"life-evt-{self.n}", event_time=T0)
+            event = life_event(worker, kind, period, event_id=f"life-evt-{self.n}", event_time=now)
         self.feed(event)
 
     @precondition(lambda self: self.handled)
