@@ -6,7 +6,10 @@ for a city):
 - The worker is named by pseudonym or application id; one the region never
   accepted is rejected ``worker_unknown``, one who already left
   ``worker_exited``, a month after the region's current one
-  ``life_event_period_ahead``. Each is remembered as handled (seen marker).
+  ``life_event_period_ahead``, a report made ``replay_window_closes`` (6)
+  or more months before the region's current month ``life_event_stale``
+  (so a redelivered report first rejected is never applied later, past the
+  seen markers' window). Each is remembered as handled (seen marker).
 - ``accident_claim`` ends nothing: it is recorded (``claim_counted``).
 - Every other kind ends the worker's part for good (``Worker.exited``): a
   waiting worker leaves the list (``withdrawn``); a seat awaiting
@@ -42,7 +45,7 @@ from models.errors import Reason
 from models.events import EXIT_KINDS, FundingKind, LifeEventKind, LifeEventReported, SeatOutcome
 from models.matcher.entities import Pledge, Term, Worker
 from models.matcher.seats import Seats
-from models.periods import period_index, period_name
+from models.periods import period_index, period_name, period_of
 
 __all__ = ["Exits"]
 
@@ -63,18 +66,27 @@ class Exits(Seats):
         w = self._find(event)
         out = self._out
         named = event.worker or f"application {event.application_id}"
+        if w is not None and event.event_id in w.life_event_ids:
+            return False  # a replay of a life event applied already
+        current = self._current()
+        if period_of(event.event_time) + self.policy.replay_window_closes <= current:
+            # Older than the seen markers' window: a redelivered report whose first answer was a
+            # rejection must not be applied now that the region changed (the worker applied since,
+            # the month came): it is refused again, under the same id.
+            out.life_event_rejected(event, event.worker, Reason.LIFE_EVENT_STALE,
+                                    f"this report was made in {period_name(period_of(event.event_time))}, "
+                                    f"{self.policy.replay_window_closes} or more months before "
+                                    f"{self.region}'s current month; report it again")
+            return True
         if w is None:
             out.life_event_rejected(event, event.worker, Reason.WORKER_UNKNOWN,
                                     f"{named} is not a worker of {self.region}; check the id on the "
                                     "worker's application")
             return True
-        if event.event_id in w.life_event_ids:
-            return False  # a replay of a life event applied already
         if w.exited is not None:
             out.life_event_rejected(event, w.worker, Reason.WORKER_EXITED,
                                     f"this worker already left the programme ({w.exited}); nothing changed")
             return True
-        current = self._current()
         if period_index(event.effective_period) > current:
             out.life_event_rejected(event, w.worker, Reason.LIFE_EVENT_PERIOD_AHEAD,
                                     f"effective_period {event.effective_period} is after {self.region}'s "
