@@ -27,6 +27,7 @@ from api.desk_views import desk_reads
 from api.feed import LedgerFeed
 from api.idempotency import IdempotencyStore
 from api.keys import KeyFile
+from api.life_events import life_desk
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.payer_model import PAYER_FACTS
 from api.payer_views import payer_reads
@@ -44,6 +45,7 @@ from infra.settings import Settings
 from models.events import (
     AccessRecorded,
     ApplicationSubmitted,
+    LifeEventReported,
     PledgeSubmitted,
     WebhookAttempted,
     WebhookRegistered,
@@ -53,7 +55,9 @@ from models.topics import carrying
 
 __all__ = ["DESCRIPTION", "READS", "WRITES", "create_app", "openapi_document"]
 
-WRITES = carrying(PledgeSubmitted, ApplicationSubmitted, *PAYER_WRITES, AccessRecorded, WebhookRegistered)
+WRITES = carrying(
+    PledgeSubmitted, ApplicationSubmitted, *PAYER_WRITES, AccessRecorded, LifeEventReported, WebhookRegistered
+)
 """The topics the API produces to."""
 WEBHOOK_READS = carrying(WebhookRegistered, WebhookAttempted)
 """Sponsors' endpoints and delivery logs, folded apart from the ledgers (``models.webhooks.book``)."""
@@ -152,6 +156,7 @@ def create_app(
     app.include_router(payer_reads)
     app.include_router(webhook_desk)
     app.include_router(desk_reads)
+    app.include_router(life_desk)
     app.include_router(probes)
     install_handlers(app)
     # The last added runs first: count every answer, turn any fault into a problem, decide who is
@@ -159,7 +164,7 @@ def create_app(
     # Routers are included lazily (FastAPI matches them as one route each): match on their routes.
     routes = [
         *operations.routes, *payer_desk.routes, *payer_reads.routes, *webhook_desk.routes, *desk_reads.routes,
-        *probes.routes,
+        *life_desk.routes, *probes.routes,
     ]
     uploads = dict.fromkeys(UPLOAD_PATHS, settings.api_upload_max_bytes)
     app.add_middleware(

@@ -81,11 +81,14 @@ from models.events import (
     CoverageActivated,
     CoverageCancelled,
     CoverageCommitted,
+    CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
     Event,
     FundingMovement,
+    LifeEventKind,
+    LifeEventRecorded,
     PayerMovement,
     PledgeAccepted,
     PledgeExhausted,
@@ -111,10 +114,12 @@ MERGED = "_merged"
 """The key of a breakdown's row of merged small cells (no district code or occupation is spelled so)."""
 
 _COVERED, _WAITING, _REGISTERING, _LAPSED = "covered", "waiting", "registering", "lapsed"
+_EXITED = "exited"
+"""A life event took the worker out (``coverage.ended``, or ``life_event.recorded`` for one waiting)."""
 _SHOWN = (
     ApplicationWaiting, ApplicationRejected, CoverageCommitted, CoverageActivated, CoverageRenewed,
     CoverageExpired, CoverageCancelled, CoverageLapsed, PledgeAccepted, PledgeExhausted, PledgeExpired,
-    PledgeRejected, PledgeReopened, FundingMovement, PayerMovement,
+    PledgeRejected, PledgeReopened, FundingMovement, PayerMovement, LifeEventRecorded, CoverageEnded,
 )
 
 
@@ -145,13 +150,16 @@ class _Worker:
         """The latest word on term ``term``: events of older terms change nothing."""
         if term >= self.latest_term:
             self.latest_term, self.latest_outcome = term, outcome
-            if outcome == "rejected":
+            if outcome in ("rejected", _EXITED):
                 self.rejected_at = at
 
     def derive(self) -> str | None:
         if self.latest_term == 0:
+            applied, left = self.applied_at, self.rejected_at
+            if applied is not None and left is not None and applied <= left:
+                return None  # withdrawn from the waiting list by a life event
             return _WAITING if self.applied_at is not None else None
-        if self.latest_outcome == "rejected":  # waits again only on a fresh application
+        if self.latest_outcome in ("rejected", _EXITED):  # waits again only on a fresh application
             applied, rejected = self.applied_at, self.rejected_at
             return _WAITING if applied is not None and rejected is not None and applied > rejected else None
         if self.latest_outcome == _REGISTERING:
@@ -208,6 +216,8 @@ class _Region:
     seated: int = 0
     """Seats filled so far: the log position that orders the feed when event times tie."""
     recent: list[tuple[datetime, int, _Seated]] = field(default_factory=list)
+    life: Counter[str] = field(default_factory=Counter)
+    """Life events applied, by kind: what the withdrawn and claim counts add up."""
 
     names: dict[str, str] = field(default_factory=dict)
     """One string per district and occupation code, shared by every worker that names it."""
@@ -317,6 +327,8 @@ class CityView:
             self._seat(r, event)
         elif isinstance(event, CoverageExpired | CoverageCancelled | CoverageLapsed):
             self._end(r, event)
+        elif isinstance(event, LifeEventRecorded | CoverageEnded):
+            self._life(r, event)
         else:
             self._pledges.apply(event)
         self._folded += 1
@@ -351,6 +363,8 @@ class CityView:
         """A term ended (its months billed), was cancelled before cover, or lapsed unpaid."""
         w = r.worker(event.worker, event.district, event.occupation)
         outcome = _WAITING if isinstance(event, CoverageLapsed) else event.outcome
+        if outcome == "ended":  # the renewal check refused the worker (age): out, like a life event
+            outcome = _EXITED
         w.note(_term_no(event.coverage_id), None if outcome == "renewed" else outcome,
                _micros(event.event_time))
         r.settle(w)
@@ -361,6 +375,23 @@ class CityView:
             r.people_delta[(event.period, _WAITING)] += 1
         if isinstance(event, CoverageLapsed):
             r.people_delta[(event.period, _LAPSED)] += 1
+
+    def _life(self, r: _Region, event: LifeEventRecorded | CoverageEnded) -> None:
+        """A life event counted (claims, withdrawals), or a term it ended."""
+        if isinstance(event, CoverageEnded):
+            w = r.worker(event.worker, event.district, event.occupation)
+            w.note(_term_no(event.coverage_id), _EXITED, _micros(event.event_time))
+            r.settle(w)
+            self._pledges.apply(event)
+            was = _REGISTERING if event.end_period is None else _COVERED
+            r.people_delta[(event.period, was)] -= 1
+            return
+        r.life[event.kind] += 1
+        waiting = r.workers.get(event.worker)
+        if waiting is not None and event.outcome == "withdrawn" and event.status == "waiting":
+            waiting.note(waiting.latest_term, _EXITED, _micros(event.event_time))
+            r.settle(waiting)
+            r.people_delta[(event.period, _WAITING)] -= 1
 
     def _refunds(self, r: _Region, event: PayerMovement) -> None:
         b = event.balances
@@ -393,6 +424,9 @@ class CityView:
             rejected=r.rejected,
             registering=sum(n for (_, s), n in r.people_delta.items() if s == _REGISTERING),
             lapsed=sum(n for (_, s), n in r.people_delta.items() if s == _LAPSED),
+            withdrawn=sum(n for kind, n in r.life.items() if kind != LifeEventKind.ACCIDENT_CLAIM),
+            claims_jkm=r.life[LifeEventKind.DECEASED],
+            claims_jkk=r.life[LifeEventKind.ACCIDENT_CLAIM],
         )
         pledges = [_row(b) for b in self._pledges.in_region(region)]
         periods = self._periods(region, r)

@@ -43,6 +43,12 @@ class Totals(_Row):
     """Seats committed to a worker, waiting for BPJS to confirm the registration (not yet cover)."""
     lapsed: int = 0
     """Terms that lapsed because their payer left a month unpaid past the arrears window, ever."""
+    withdrawn: int = 0
+    """Workers a life event took out of the programme (moved out, employer-covered, deceased, left), ever."""
+    claims_jkm: int = 0
+    """Deaths reported (the family's JKM claim), ever: a count, never who."""
+    claims_jkk: int = 0
+    """Work accidents reported (JKK claims), ever: a count, never who."""
 
 
 class Breakdown(_Row):

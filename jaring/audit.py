@@ -5,10 +5,11 @@ event ids (at-least-once delivery may repeat an output; a repeat must be
 byte-identical, or the engine was not deterministic), then checks:
 
 - no worker holds two coverage terms that overlap in any month (a lapsed
-  term ends at the close that lapsed it);
+  term ends at the close that lapsed it, one a life event ended at its
+  ``coverage.ended`` ``end_period``);
 - no pledge (a sponsor's, ``pledge_key``: two sponsors may use one id) ever
   holds more seats than it accepted (seats committed or renewed, less those
-  cancelled or lapsed), and its ledger balances after every movement:
+  cancelled, lapsed or given up by a life event), and its ledger balances after every movement:
   pledged = committed + remainder, committed = billed + not yet billed,
   billed = paid + outstanding + written off, outstanding = due + arrears,
   returned <= remainder; the billed, paid and written-off movements add up
@@ -45,6 +46,7 @@ from models.events import (
     CoverageActivated,
     CoverageCancelled,
     CoverageCommitted,
+    CoverageEnded,
     CoverageLapsed,
     CoverageRenewed,
     Event,
@@ -171,9 +173,12 @@ def replay(
 def _check_terms(result: Audit) -> None:
     terms: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     lapsed = {e.coverage_id: period_index(e.period) for e in result.events if isinstance(e, CoverageLapsed)}
+    ended = {e.coverage_id: -1 if e.end_period is None else period_index(e.end_period)
+             for e in result.events if isinstance(e, CoverageEnded)}  # -1: cover never ran
     for e in result.events:
         if isinstance(e, CoverageActivated | CoverageRenewed):
-            end = min(period_index(e.end_period), lapsed.get(e.coverage_id, period_index(e.end_period)))
+            end = min(period_index(e.end_period), lapsed.get(e.coverage_id, period_index(e.end_period)),
+                      ended.get(e.coverage_id, period_index(e.end_period)))
             terms[e.worker].append((period_index(e.start_period), end, e.coverage_id))
     for worker, spans in terms.items():
         spans.sort()
@@ -189,7 +194,10 @@ def _check_pledges(result: Audit) -> None:
     held: Counter[str] = Counter()
     most: Counter[str] = Counter()
     for e in result.events:
-        if isinstance(e, CoverageCommitted | CoverageRenewed | CoverageCancelled | CoverageLapsed):
+        if isinstance(e, CoverageEnded) and e.seat == "used":
+            continue  # its months were all used: the seat stays filled, as an expired term's does
+        if isinstance(e, CoverageCommitted | CoverageRenewed | CoverageCancelled | CoverageLapsed
+                      | CoverageEnded):
             key = pledge_key(e.sponsor_id, e.pledge_id)
             held[key] += 1 if isinstance(e, CoverageCommitted | CoverageRenewed) else -1
             most[key] = max(most[key], held[key])

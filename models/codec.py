@@ -39,6 +39,7 @@ from models.events import (
     DeadLetter,
     Event,
     Input,
+    LifeEventReported,
     MonthTick,
     PaymentReported,
     PledgeSubmitted,
@@ -81,7 +82,7 @@ RECORD_TOO_LARGE = "record_too_large"
 
 INPUT_TYPES: tuple[type[Input], ...] = (
     ApplicationSubmitted, PledgeSubmitted, MonthTick,
-    RegistrationConfirmed, RegistrationRejected, PaymentReported, RefundSettled,
+    RegistrationConfirmed, RegistrationRejected, PaymentReported, RefundSettled, LifeEventReported,
 )
 """Every input type: what the region log may hold."""
 

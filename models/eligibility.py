@@ -115,6 +115,18 @@ class CityPolicy(BaseModel):
     re-emits its rejection with the same event id (consumers drop it) and a registration answer's
     is answered ``registration_not_pending``. An applied refund settlement is remembered on its
     refund, for ever: its replay never settles twice."""
+    refill_min_months: int = Field(default=3, ge=1)
+    """A term ended early by a life event gives its unused months to the next waiting worker the
+    pledge admits when at least this many remain: 3 by default, because JKM's death benefit needs 3
+    months of membership, so a shorter term would buy a worker premiums but not that protection.
+    Fewer months, or nobody waiting, and the money stays in the pledge's remainder (returned at once
+    if the pledge has expired)."""
+    renew_before_new: bool = True
+    """At a month close, workers whose term ends take open seats (renewed at once, the same BPJS
+    membership) before any waiting worker is covered: a gap would reset the family's benefit clocks
+    (JKM's death benefit needs 3 months of membership, its scholarship benefit 3 years). Off: they
+    wait again with their original priority and compete with the waiting list; a pledge that takes
+    one of them renews them (no gap), one that does not leaves them waiting."""
     priority: PriorityWeights = PriorityWeights()
 
     @model_validator(mode="after")

@@ -122,6 +122,11 @@ class Reason(StrEnum):
     # refund settlements (refund.rejected)
     REFUND_UNKNOWN = "refund_unknown"
     REFUND_OVER_OWED = "refund_over_owed"
+    # life events (life_event.rejected)
+    WORKER_UNKNOWN = "worker_unknown"
+    WORKER_EXITED = "worker_exited"
+    LIFE_EVENT_PERIOD_AHEAD = "life_event_period_ahead"
+    LIFE_EVENT_STALE = "life_event_stale"
 
 
 class UnroutableError(JaringError):

@@ -34,11 +34,13 @@ from models.events import (
     CoverageActivated,
     CoverageCancelled,
     CoverageCommitted,
+    CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
     FundingMovement,
     LedgerBalances,
+    LifeEventRecorded,
     OutputEvent,
     pledge_key,
 )
@@ -275,12 +277,21 @@ class Dashboard:
             deltas.append((None, "waiting", 1))
         elif isinstance(event, ApplicationWaiting):
             deltas.append((None, "waiting", 1))
+        elif isinstance(event, CoverageEnded):  # a life event: the seat, or the cover, is given up
+            deltas.append((event.sponsor_id, "registering" if event.end_period is None else "covered", -1))
+        elif isinstance(event, LifeEventRecorded) and _withdrawn(event):
+            deltas.append((None, "waiting", -1))
         return deltas
 
     def series(self) -> list[SeriesPoint]:
         """Every point, ordered by region, region row first then sponsors, then month."""
         order = sorted(self._points, key=lambda k: (k[0], k[1] is not None, k[1] or "", k[2]))
         return [self._points[k] for k in order]
+
+
+def _withdrawn(event: LifeEventRecorded) -> bool:
+    """A waiting worker left the waiting list."""
+    return event.outcome == "withdrawn" and event.status == "waiting"
 
 
 def fold(events: Iterable[OutputEvent]) -> list[SeriesPoint]:

@@ -50,6 +50,7 @@ from models.events import (
     CoverageActivated,
     CoverageCancelled,
     CoverageCommitted,
+    CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
@@ -93,6 +94,7 @@ PledgeFact: TypeAlias = (
     | CoverageExpired
     | CoverageCancelled
     | CoverageLapsed
+    | CoverageEnded
 )
 """Every event that says something about one pledge."""
 
@@ -110,6 +112,7 @@ _FACTS = (
     CoverageExpired,
     CoverageCancelled,
     CoverageLapsed,
+    CoverageEnded,
 )
 
 NO_BALANCES = LedgerBalances(
@@ -177,6 +180,10 @@ class PledgeBook:
     renewed: int = 0
     cancelled: int = 0
     lapsed: int = 0
+    ended: int = 0
+    """Terms a life event ended (``coverage.ended``)..."""
+    ended_unstarted: int = 0
+    """... of which seats still awaiting registration (no ``end_period``)."""
     workers: set[str] = field(default_factory=set)
     """Distinct workers (pseudonyms) this pledge has covered."""
     accepted_details: bool = False
@@ -205,11 +212,12 @@ class PledgeBook:
     def by_state(self) -> PledgeSeats:
         """Seats by term state, from counts of distinct events (order-free: ``coverage.v1`` keeps a
         region's terms in one partition, and each count only grows)."""
-        expired = self.terms_ended - self.cancelled - self.lapsed
+        expired = self.terms_ended - self.cancelled - self.lapsed - self.ended
         commits = self.seats_filled - self.renewed
+        ended_active = self.ended - self.ended_unstarted
         return PledgeSeats(
-            seats_committed=commits - self.activated - self.cancelled,
-            seats_active=self.activated + self.renewed - expired - self.lapsed,
+            seats_committed=commits - self.activated - self.cancelled - self.ended_unstarted,
+            seats_active=self.activated + self.renewed - expired - self.lapsed - ended_active,
             workers_cancelled=self.cancelled,
             workers_lapsed=self.lapsed,
         )
@@ -297,6 +305,9 @@ class PledgeBooks:
             book.terms_ended += 1
             book.cancelled += isinstance(event, CoverageCancelled)
             book.lapsed += isinstance(event, CoverageLapsed)
+            if isinstance(event, CoverageEnded):
+                book.ended += 1
+                book.ended_unstarted += event.end_period is None
         return book
 
     def book(self, sponsor_id: str, pledge_id: str) -> PledgeBook | None:

@@ -15,6 +15,7 @@ record                  key                    holds
 ``ClockRecord``         region                 last closed month, month closes, sequence
 ``WorkerRecord``        region + pseudonym     what matching needs and the current term;
                                                never the NIK, the name or the birth date
+                                               (its month only: the renewal's age check)
 ``PledgeRecord``        region + pledge key    terms, targeting, seats, ledger
 ``TermRecord``          region + coverage id   an ended term whose bill lines are unpaid
 ``BillRecord``          region + bill id       a payer's bill for a period: totals only
@@ -50,7 +51,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from models.events.billing import RefundCause
 from models.nik import Sex
@@ -146,6 +147,32 @@ class WorkerRecord(_Record):
     """None while waiting (or after a rejected registration)."""
     registration_rejected: bool
     """BPJS refused the worker's last registration: not waiting until they apply again."""
+    exited: str | None = None
+    """What ended the worker's part: a life event's kind (``LifeEventKind``: moved out,
+    employer-covered, deceased, left) or the renewal check's reason (``age_above_maximum``); neither
+    waiting nor renewed since. None for everyone else."""
+    life_event_ids: tuple[str, ...] = ()
+    """The life events applied to the worker: a replay of one, however late, does nothing."""
+    earlier_application_event_ids: tuple[str, ...] = ()
+    """Applications that made this worker before the current one (a fresh attempt after leaving or a
+    refused registration): their replays are recognised too, and change nothing."""
+    birth_month: str | None = None
+    """``YYYY-MM`` of the birth date (the day is not kept): the renewal's age check. None on records
+    written before issue 18: those workers renew as before."""
+
+    @model_serializer(mode="wrap")
+    def _lean(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """Fields added later are written only when set: a worker no life event touched is written
+        byte for byte as before (the golden state digests, and tables written by older workers)."""
+        data: dict[str, object] = handler(self)
+        for name in _LATER_WORKER_FIELDS:
+            if not data.get(name):
+                data.pop(name, None)
+        return data
+
+
+_LATER_WORKER_FIELDS = ("exited", "life_event_ids", "earlier_application_event_ids", "birth_month")
+"""``WorkerRecord`` fields left out of its JSON while empty (``WorkerRecord._lean``)."""
 
 
 class PledgeRecord(_Record):

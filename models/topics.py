@@ -21,10 +21,12 @@ topic                      key     role      carries
 ``clock.v1``               region  input     ``month.tick`` (the event-time clock)
 ``registrations.v1``       region  input     ``registration.confirmed`` / ``rejected`` (BPJS's answers)
 ``payments.v1``            region  input     ``payment.reported``, ``refund.settled``
+``life-events.v1``         region  input     ``life_event.reported`` (an officer's report: moved out, died...)
 ``region-log.v1``          region  internal  copies of every input, in one order per region
-``application-status.v1``  region  output    ``application.waiting`` / ``rejected``
+``application-status.v1``  region  output    ``application.waiting`` / ``rejected``,
+                                             ``life_event.recorded`` / ``rejected``
 ``coverage.v1``            region  output    ``coverage.committed`` / ``activated`` / ``renewed`` /
-                                             ``expired`` / ``cancelled`` / ``lapsed``,
+                                             ``expired`` / ``cancelled`` / ``lapsed`` / ``ended``,
                                              ``registration.unmatched``
 ``pledge-status.v1``       pledge  output    ``pledge.accepted`` / ``rejected`` / ``exhausted`` /
                                              ``reopened`` / ``expired``
@@ -66,6 +68,7 @@ from models.events import (
     CoverageActivated,
     CoverageCancelled,
     CoverageCommitted,
+    CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
@@ -73,6 +76,9 @@ from models.events import (
     Event,
     FundingMovement,
     Input,
+    LifeEventRecorded,
+    LifeEventRejected,
+    LifeEventReported,
     MonthTick,
     OutputEvent,
     PayerMovement,
@@ -109,6 +115,7 @@ __all__ = [
     "DEADLETTER",
     "FUNDING",
     "INPUTS",
+    "LIFE_EVENTS",
     "OUTPUTS",
     "PAYMENTS",
     "PLEDGES",
@@ -173,14 +180,16 @@ REGISTRATIONS = Topic(
     "registrations.v1", Role.INPUT, Key.REGION, (RegistrationConfirmed, RegistrationRejected)
 )
 PAYMENTS = Topic("payments.v1", Role.INPUT, Key.REGION, (PaymentReported, RefundSettled))
+LIFE_EVENTS = Topic("life-events.v1", Role.INPUT, Key.REGION, (LifeEventReported,))
 REGION_LOG = Topic("region-log.v1", Role.INTERNAL, Key.REGION, typing.get_args(Input))
 APPLICATION_STATUS = Topic(
-    "application-status.v1", Role.OUTPUT, Key.REGION, (ApplicationWaiting, ApplicationRejected)
+    "application-status.v1", Role.OUTPUT, Key.REGION,
+    (ApplicationWaiting, ApplicationRejected, LifeEventRecorded, LifeEventRejected),
 )
 COVERAGE = Topic(
     "coverage.v1", Role.OUTPUT, Key.REGION,
     (CoverageCommitted, CoverageActivated, CoverageRenewed, CoverageExpired, CoverageCancelled,
-     CoverageLapsed, RegistrationUnmatched),
+     CoverageLapsed, RegistrationUnmatched, CoverageEnded),
 )
 PLEDGE_STATUS = Topic(
     "pledge-status.v1", Role.OUTPUT, Key.PLEDGE,
@@ -203,7 +212,7 @@ WEBHOOK_DELIVERIES = Topic(
 )
 
 TOPICS: tuple[Topic, ...] = (
-    APPLICATIONS, PLEDGES, CLOCK, REGISTRATIONS, PAYMENTS, REGION_LOG,
+    APPLICATIONS, PLEDGES, CLOCK, REGISTRATIONS, PAYMENTS, LIFE_EVENTS, REGION_LOG,
     APPLICATION_STATUS, COVERAGE, PLEDGE_STATUS, FUNDING, BILLING, DEADLETTER, ACCESS_LOG,
     WEBHOOKS, WEBHOOK_DELIVERIES,
 )

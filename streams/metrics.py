@@ -38,6 +38,9 @@ from models.events import (
     CoverageLapsed,
     CoverageRenewed,
     FundingMovement,
+    LifeEventKind,
+    LifeEventRecorded,
+    LifeEventRejected,
     OutputEvent,
     PaymentReconciled,
     PledgeRejected,
@@ -98,6 +101,8 @@ class EngineMetrics:
     match_latency: Histogram
     batch_events: Histogram
     consumer_lag: Gauge
+    life_events: Counter
+    life_event_rejections: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> EngineMetrics:
@@ -148,6 +153,11 @@ class EngineMetrics:
             ),
             consumer_lag=gauge("jaring_consumer_lag", "Records behind the end of each assigned partition.",
                                ["topic", "partition"]),
+            life_events=counter("jaring_life_events", "Life events applied, by kind: moved_out, "
+                                "employer_covered, deceased (a JKM claim), left_programme, accident_claim "
+                                "(a JKK claim).", ["kind"]),
+            life_event_rejections=counter("jaring_life_event_rejections",
+                                          "Life events the engine could not apply, by reason.", ["reason"]),
         )
         for stage in ("router", "matcher"):
             for reason in DEAD_LETTER_REASONS:
@@ -162,6 +172,8 @@ class EngineMetrics:
             metrics.registrations.labels(outcome)
         for status in _PLEDGE_STATUSES.values():
             metrics.pledges.labels(status)
+        for kind in LifeEventKind:
+            metrics.life_events.labels(kind.value)
         return metrics
 
     def observe_outputs(self, outputs: Iterable[OutputEvent], latency_s: float | None) -> None:
@@ -189,6 +201,10 @@ class EngineMetrics:
                 self.registrations.labels(event.reason.removeprefix("registration_")).inc()
             elif isinstance(event, PaymentReconciled):
                 self.payments.labels(event.outcome).inc()
+            elif isinstance(event, LifeEventRecorded):
+                self.life_events.labels(event.kind.value).inc()
+            elif isinstance(event, LifeEventRejected):
+                self.life_event_rejections.labels(event.reason).inc()
             elif (status := _PLEDGE_STATUSES.get(type(event))) is not None:
                 self.pledges.labels(status).inc()
                 if isinstance(event, PledgeRejected):

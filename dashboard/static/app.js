@@ -50,6 +50,7 @@
   const STATS = [
     ["covered", "covered"], ["waiting", "waiting"], ["registering", "registering"], ["lapsed", "lapsed"],
     ["ever_covered", "ever"], ["rejected", "rejected"],
+    ["withdrawn", "lapsed"], ["claims_jkm", "lapsed"], ["claims_jkk", "lapsed"],
   ];
 
   // Money by state: billed = paid + due + in arrears + written off; refunds are the payers'.

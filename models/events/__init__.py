@@ -31,11 +31,11 @@ Modules: ``base`` (the header every event shares, id and money types,
 says about applications, coverage and pledges), ``payments`` (registration
 answers, payments and refund transfers read), ``billing`` (bills,
 reconciliation and refunds emitted), ``funding`` (ledger and payer account
-movements), ``access`` (the API's record of personal data handed out), ``webhooks`` (a
-sponsor's webhook and its delivery log),
-``dead_letter``. Import from this package: ``from models.events import
-CoverageActivated``. Which topic each type travels on, and its key,
-is ``models.topics``.
+movements), ``life`` (life events reported, and what they did),
+``access`` (the API's record of personal data handed out), ``webhooks`` (a
+sponsor's webhook and its delivery log), ``dead_letter``. Import from this
+package: ``from models.events import CoverageActivated``. Which topic each
+type travels on, and its key, is ``models.topics``.
 """
 
 from __future__ import annotations
@@ -75,6 +75,18 @@ from models.events.inputs import (
     Targeting,
     region_of,
 )
+from models.events.life import (
+    CLAIM_KINDS,
+    EXIT_KINDS,
+    CoverageEnded,
+    LifeEventKind,
+    LifeEventRecorded,
+    LifeEventRejected,
+    LifeEventReported,
+    LifeOutcome,
+    LifeStatus,
+    SeatOutcome,
+)
 from models.events.outputs import (
     ApplicationRejected,
     ApplicationWaiting,
@@ -91,6 +103,7 @@ from models.events.outputs import (
     PledgeRejected,
     PledgeReopened,
     RegistrationUnmatched,
+    RenewalBreakdown,
 )
 from models.events.payments import (
     MembershipNumber,
@@ -110,6 +123,8 @@ from models.events.webhooks import (
 )
 
 __all__ = [
+    "CLAIM_KINDS",
+    "EXIT_KINDS",
     "AccessRecorded",
     "AccessResource",
     "ApplicationRejected",
@@ -121,6 +136,7 @@ __all__ = [
     "CoverageActivated",
     "CoverageCancelled",
     "CoverageCommitted",
+    "CoverageEnded",
     "CoverageExpired",
     "CoverageLapsed",
     "CoverageRenewed",
@@ -134,6 +150,12 @@ __all__ = [
     "Input",
     "InputEvent",
     "LedgerBalances",
+    "LifeEventKind",
+    "LifeEventRecorded",
+    "LifeEventRejected",
+    "LifeEventReported",
+    "LifeOutcome",
+    "LifeStatus",
     "MembershipNumber",
     "MonthTick",
     "OutputEvent",
@@ -158,6 +180,8 @@ __all__ = [
     "RegistrationConfirmed",
     "RegistrationRejected",
     "RegistrationUnmatched",
+    "RenewalBreakdown",
+    "SeatOutcome",
     "Targeting",
     "UtcDatetime",
     "WebhookAttempted",

@@ -16,6 +16,7 @@ from typing import Annotated, Literal, TypeAlias
 from pydantic import Field
 
 from models.events.base import EventBase, Identifier, Model, Rupiah, UtcDatetime
+from models.events.life import LifeEventReported
 from models.events.payments import PaymentReported, RefundSettled, RegistrationConfirmed, RegistrationRejected
 from models.nik import Sex
 from models.occupations import Occupation
@@ -123,6 +124,7 @@ Input: TypeAlias = (
     | RegistrationRejected
     | PaymentReported
     | RefundSettled
+    | LifeEventReported
 )
 """Every input, as one type (``isinstance`` takes it too)."""
 

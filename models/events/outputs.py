@@ -13,7 +13,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from models.events.base import Identifier, OutputBase, Rupiah
+from pydantic import SerializerFunctionWrapHandler, model_serializer
+
+from models.events.base import Identifier, Model, OutputBase, Rupiah
 from models.events.billing import (
     BillIssued,
     BillLine,
@@ -23,6 +25,7 @@ from models.events.billing import (
     RefundRejected,
 )
 from models.events.funding import FundingMovement, PayerMovement
+from models.events.life import CoverageEnded, LifeEventRecorded, LifeEventRejected
 from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import Period
@@ -46,6 +49,7 @@ __all__ = [
     "PledgeRejected",
     "PledgeReopened",
     "RegistrationUnmatched",
+    "RenewalBreakdown",
 ]
 
 
@@ -132,11 +136,38 @@ class CoverageActivated(_CoverageTerm):
     committed_period: Period
 
 
+class RenewalBreakdown(Model):
+    """Why a worker was renewed before anyone new was covered (``CityPolicy.renew_before_new``)."""
+
+    rule: Literal["renew_before_new", "by_priority"]
+    """``renew_before_new``: expiring workers took open seats before the waiting list; ``by_priority``:
+    they competed with waiting workers by priority and this one ranked high enough."""
+    months_of_membership: int
+    """Months of unbroken BPJS membership at the end of the previous term: the benefit clocks
+    (JKM's death benefit needs 3, its scholarship benefit 36) that a gap would have reset."""
+    clock_protected: bool
+    """The renewal carried an unbroken membership on (no gap: the clocks keep running)."""
+
+
+def _lean(data: dict[str, object], later: tuple[str, ...]) -> dict[str, object]:
+    """Drop fields added later while they are None: older outputs' bytes stay as they were."""
+    for name in later:
+        if data.get(name) is None:
+            data.pop(name, None)
+    return data
+
+
 class CoverageRenewed(_CoverageTerm):
     """A term ended and the worker was re-seated with no gap: active at once, same membership number."""
 
     type: Literal["coverage.renewed"] = "coverage.renewed"
     previous_coverage_id: str
+    renewal: RenewalBreakdown | None = None
+    """The rule that renewed the worker and the clock it protected (None: written before issue 18)."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        return _lean(handler(self), ("renewal",))
 
 
 class CoverageExpired(OutputBase):
@@ -151,7 +182,14 @@ class CoverageExpired(OutputBase):
     occupation: Occupation
     end_period: Period
     months_billed: int
-    outcome: Literal["renewed", "waiting"]
+    outcome: Literal["renewed", "waiting", "ended"]
+    """``ended``: not renewed and not waiting: the renewal check refused it (``renewal_refused``)."""
+    renewal_refused: str | None = None
+    """Why the renewal check refused the worker (``age_above_maximum``); None otherwise."""
+
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        return _lean(handler(self), ("renewal_refused",))
 
 
 class CoverageCancelled(OutputBase):
@@ -297,5 +335,8 @@ OutputEvent = (
     | RefundOwed
     | RefundClosed
     | RefundRejected
+    | LifeEventRecorded
+    | LifeEventRejected
+    | CoverageEnded
 )
 """What ``RegionMatcher.handle`` returns."""

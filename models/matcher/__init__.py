@@ -6,8 +6,10 @@ the month close), ``seats`` (committing, starting, cancelling and freeing
 seats), ``billing`` (bills, reconciliation, refunds, payer accounts),
 ``state`` (what a region holds, snapshot and restore), ``entities``
 (workers, terms, pledges, bills, payments, refunds, payers),
-``waiting_list`` (the priority index), ``emit`` (the output events and
-their ids), ``persistence`` (entities to ``models.records`` and back).
+``waiting_list`` (the priority index), ``exits`` (life events: a worker
+withdrawn, a term ended early, its unused months handed on; the rules are
+its docstring), ``emit`` (the output events and their ids), ``persistence``
+(entities to ``models.records`` and back).
 
 One ``RegionMatcher`` serves one regency/city, the Kafka key of every input,
 so matching is serial per region: two workers never race for the last seat
@@ -104,7 +106,8 @@ A month close (tick), in this order:
 5. pledges whose ``valid_until`` falls in the closed month expire: free
    seats are released and the uncommitted remainder is returned;
 6. scheduled pledges whose ``valid_from`` month is next open;
-7. expiring workers, highest priority first, are renewed on an open pledge
+7. expiring workers, highest priority first (not those a life event took out:
+   their term just ends), are renewed on an open pledge
    that admits them (``CoverageRenewed``, the next month, no gap in
    membership), else return to waiting with their original priority key.
    Renewals come before new workers: a gap costs a family its benefit clock

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from models.eligibility import PledgeTerms
 from models.events import (
+    CLAIM_KINDS,
     ApplicationRejected,
     ApplicationSubmitted,
     ApplicationWaiting,
@@ -23,11 +24,18 @@ from models.events import (
     CoverageActivated,
     CoverageCancelled,
     CoverageCommitted,
+    CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
     FundingKind,
     FundingMovement,
+    LifeEventKind,
+    LifeEventRecorded,
+    LifeEventRejected,
+    LifeEventReported,
+    LifeOutcome,
+    LifeStatus,
     OutputEvent,
     PayerBalances,
     PayerKind,
@@ -45,6 +53,8 @@ from models.events import (
     RefundOwed,
     RefundRejected,
     RegistrationUnmatched,
+    RenewalBreakdown,
+    SeatOutcome,
 )
 from models.matcher.entities import Bill, Payer, Pledge, Refund, Term, Worker
 from models.nik import Sex
@@ -54,7 +64,9 @@ from models.priority import Priority
 from models.tariff import Package
 from models.trusted import trusted
 
-__all__ = ["EPOCH", "Outbox", "Stamp", "due_date"]
+__all__ = ["EPOCH", "Outbox", "RenewalRule", "Stamp", "due_date"]
+
+RenewalRule = Literal["renew_before_new", "by_priority"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The stamp before any input: never on an event (every step stamps its input's time first)."""
@@ -69,10 +81,13 @@ _BillLine = trusted(BillLine)
 _CoverageActivated = trusted(CoverageActivated)
 _CoverageCancelled = trusted(CoverageCancelled)
 _CoverageCommitted = trusted(CoverageCommitted)
+_CoverageEnded = trusted(CoverageEnded)
 _CoverageExpired = trusted(CoverageExpired)
 _CoverageLapsed = trusted(CoverageLapsed)
 _CoverageRenewed = trusted(CoverageRenewed)
 _FundingMovement = trusted(FundingMovement)
+_LifeEventRecorded = trusted(LifeEventRecorded)
+_LifeEventRejected = trusted(LifeEventRejected)
 _PayerMovement = trusted(PayerMovement)
 _PaymentReconciled = trusted(PaymentReconciled)
 _PledgeAccepted = trusted(PledgeAccepted)
@@ -85,6 +100,7 @@ _RefundOwed = trusted(RefundOwed)
 _RefundRejected = trusted(RefundRejected)
 _RegistrationUnmatched = trusted(RegistrationUnmatched)
 _PayerBalances = trusted(PayerBalances)
+_RenewalBreakdown = trusted(RenewalBreakdown)
 
 
 class Stamp(TypedDict):
@@ -259,8 +275,10 @@ class Outbox:
             was_waiting=t.was_waiting, registration_due_period=period_name(t.registration_due_period),
         ))
 
-    def coverage_started(self, w: Worker, t: Term, priority: Priority, previous: Term | None) -> None:
-        """An activation (BPJS confirmed), or a renewal when the worker's ``previous`` term just ended."""
+    def coverage_started(self, w: Worker, t: Term, priority: Priority, previous: Term | None,
+                         rule: RenewalRule | None = None) -> None:
+        """An activation (BPJS confirmed), or a renewal when the worker's ``previous`` term just ended
+        (``rule``: which renewal rule seated them)."""
         assert t.start_period is not None and t.membership_since is not None
         assert t.membership_number is not None
         fields = _seat(w, t, priority)
@@ -276,19 +294,29 @@ class Outbox:
                 committed_period=period_name(t.committed_period),
             ))
         else:
+            assert rule is not None and previous.membership_since is not None
             self._add(_CoverageRenewed(
                 event_id=f"coverage.renewed:{t.coverage_id}", **self.stamp, **fields, **term,
                 previous_coverage_id=previous.coverage_id,
+                renewal=_RenewalBreakdown(
+                    rule=rule, months_of_membership=previous.end_period - previous.membership_since + 1,
+                    clock_protected=t.membership_since == previous.membership_since,
+                ),
             ))
 
-    def coverage_expired(self, w: Worker, old: Term, *, renewed: bool) -> None:
-        self._add(_CoverageExpired(
+    def coverage_expired(
+        self, w: Worker, old: Term, outcome: Literal["renewed", "waiting", "ended"],
+        refused: str | None = None,
+    ) -> None:
+        event = _CoverageExpired(
             event_id=f"coverage.expired:{old.coverage_id}", **self.stamp,
             coverage_id=old.coverage_id, worker=w.worker, pledge_id=old.pledge_id, sponsor_id=old.sponsor_id,
             district=w.district, occupation=w.occupation,
-            end_period=period_name(old.end_period), months_billed=old.months_billed,
-            outcome="renewed" if renewed else "waiting",
-        ))
+            end_period=period_name(old.end_period), months_billed=old.months_billed, outcome=outcome,
+        )
+        if refused is not None:  # set only then: every other expiry's bytes are as before issue 18
+            event = event.model_copy(update={"renewal_refused": str(refused)})
+        self._add(event)
 
     def coverage_cancelled(self, w: Worker, t: Term, reason: str, message: str, released: int) -> None:
         self._add(_CoverageCancelled(
@@ -304,6 +332,37 @@ class Outbox:
             event_id=f"coverage.lapsed:{t.coverage_id}", **self.stamp, **_end(w, t),
             unpaid_months=unpaid, written_off_idr=written_off, released_idr=released,
             last_paid_period=None if last_paid is None else period_name(last_paid),
+        ))
+
+    def coverage_ended(
+        self, w: Worker, t: Term, reason: LifeEventKind, end_period: int | None, covered: int, unused: int,
+        released: int, seat: SeatOutcome, refill: str | None, returned: int,
+    ) -> None:
+        self._add(_CoverageEnded(
+            event_id=f"coverage.ended:{t.coverage_id}", **self.stamp, **_end(w, t),
+            reason=reason, end_period=None if end_period is None else period_name(end_period),
+            months_covered=covered, months_unused=unused, released_idr=released, seat=seat,
+            refill_coverage_id=refill, returned_idr=returned,
+        ))
+
+    # ------------------------------------------------------------ life events
+
+    def life_event_recorded(
+        self, w: Worker, event: LifeEventReported, status: LifeStatus, outcome: LifeOutcome
+    ) -> None:
+        self._add(_LifeEventRecorded(
+            event_id=f"life_event.recorded:{event.event_id}", **self.stamp,
+            worker=w.worker, kind=event.kind, effective_period=event.effective_period,
+            reported_on=event.reported_on, status=status, outcome=outcome,
+            claim=event.kind in CLAIM_KINDS,
+        ))
+
+    def life_event_rejected(self, event: LifeEventReported, worker: str | None, reason: str,
+                            message: str) -> None:
+        self._add(_LifeEventRejected(
+            event_id=f"life_event.rejected:{event.event_id}", **self.stamp,
+            worker=worker, application_id=event.application_id, kind=event.kind, reason=str(reason),
+            message=message,
         ))
 
     def registration_unmatched(self, event_id: str, coverage_id: str, answer: str, reason: str,

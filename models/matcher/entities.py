@@ -69,9 +69,11 @@ class Term:
     @classmethod
     def committed(
         cls, p: Pledge, worker: str, term_no: int, seq: int, month: int, deadline_months: int, *,
-        was_waiting: bool,
+        was_waiting: bool, months: int | None = None,
     ) -> Term:
-        """A seat committed in month ``month``; its id is ``{pledge key}:{worker}:{term_no}``."""
+        """A seat committed in month ``month``; its id is ``{pledge key}:{worker}:{term_no}``.
+
+        ``months``: fewer than the pledge's, for a seat's unused months handed on after a life event."""
         return cls(
             coverage_id=f"{p.key}:{worker}:{term_no}",
             worker=worker,
@@ -85,7 +87,7 @@ class Term:
             registration_due_period=month + deadline_months - 1,
             was_waiting=was_waiting,
             start_period=None,
-            months=p.months,
+            months=p.months if months is None else months,
             months_billed=0,
             monthly_premium_idr=p.monthly_premium_idr,
             package=p.package,
@@ -134,6 +136,15 @@ class Worker:
     """Month index where unbroken membership began (benefit clocks)."""
     registration_rejected: bool
     """BPJS refused the last registration: neither waiting nor covered until they apply again."""
+    exited: str | None = None
+    """What ended the worker's part: a ``LifeEventKind`` (``models.matcher.exits``) or the renewal
+    check's reason; never waiting or renewed again."""
+    life_event_ids: tuple[str, ...] = ()
+    """Life events applied to the worker: their replays are recognised, for ever."""
+    earlier_application_event_ids: tuple[str, ...] = ()
+    """Applications that made the worker before ``application_event_id``: replays recognised."""
+    birth_month: int | None = None
+    """Month index of the birth date (the renewal's age check); None for workers recorded before it."""
 
     @classmethod
     def applied(cls, app: ApplicationSubmitted, worker: str, weights: PriorityWeights) -> Worker:
@@ -161,6 +172,7 @@ class Worker:
             membership_since=None,
             coverage=None,
             registration_rejected=False,
+            birth_month=period_of(app.birth_date),
         )
 
     @property

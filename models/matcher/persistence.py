@@ -97,7 +97,9 @@ def _shared(entity: type, record: type[BaseModel], converted: Iterable[str]) -> 
 
 
 _LEDGER = _Fields(f.name for f in fields(Ledger))
-_WORKER = _shared(Worker, WorkerRecord, ("region", "last_end_period", "membership_since", "coverage"))
+_WORKER = _shared(
+    Worker, WorkerRecord, ("region", "last_end_period", "membership_since", "coverage", "birth_month")
+)
 _PERIODS = (
     "committed_period", "registration_due_period", "start_period", "membership_since", "unpaid_periods",
 )
@@ -204,6 +206,7 @@ def worker_record(w: Worker, region: str) -> WorkerRecord:
         last_end_period=_name(w.last_end_period),
         membership_since=_name(w.membership_since),
         coverage=None if w.coverage is None else coverage_record(w.coverage),
+        birth_month=_name(w.birth_month),
     )
 
 
@@ -215,6 +218,7 @@ def worker_from_record(r: WorkerRecord) -> Worker:
         last_end_period=_index(r.last_end_period),
         membership_since=_index(r.membership_since),
         coverage=None if r.coverage is None else term_from_record(r.coverage),
+        birth_month=_index(r.birth_month),
     )
 
 

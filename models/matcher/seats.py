@@ -15,6 +15,7 @@ from bisect import insort
 
 from models.events import FundingKind
 from models.matcher.billing import Accounts
+from models.matcher.emit import RenewalRule
 from models.matcher.entities import Pledge, Term, Worker
 from models.priority import Priority, explain
 
@@ -30,7 +31,13 @@ class Seats(Accounts):
     def _fill(self, p: Pledge) -> None:
         """Give ``p``'s free seats to the best waiting workers it admits."""
         for entry in self._pool.take(p, p.free_seats()):
-            self._commit(self._workers[entry[3]], p, was_waiting=True)
+            w = self._workers[entry[3]]
+            old = self._expiring.pop(w.worker, None)
+            if old is None:
+                self._commit(w, p, was_waiting=True)
+            else:  # an expiring worker who won the seat by priority (``renew_before_new`` off)
+                self._out.coverage_expired(w, old, "renewed")
+                self._renew(w, old, p, "by_priority")
 
     def _best_pledge(self, w: Worker) -> Pledge | None:
         decile = w.welfare_decile or 0
@@ -72,23 +79,40 @@ class Seats(Accounts):
     def _enqueue(self, w: Worker) -> None:
         self._pool.push(w.entry(), w.bucket())
 
-    def _commit(self, w: Worker, p: Pledge, *, was_waiting: bool) -> None:
-        """A seat for ``w`` on ``p``: money committed, the registration request out."""
+    def _commit(self, w: Worker, p: Pledge, *, was_waiting: bool, months: int | None = None) -> None:
+        """A seat for ``w`` on ``p``: money committed, the registration request out; ``months``: a
+        seat's unused months handed on (``models.matcher.exits``), else the pledge's."""
         assert self._closed is not None
         self._seq += 1
         w.terms += 1
         w.registration_rejected = False
         t = w.coverage = Term.committed(
             p, w.worker, w.terms, self._seq, self._closed + 1, self.policy.registration_deadline_months,
-            was_waiting=was_waiting,
+            was_waiting=was_waiting, months=months,
         )
+        cost = t.months * t.monthly_premium_idr  # p.seat_cost_idr unless ``months`` is given
         self._committed[t.coverage_id] = w
         self._changed_workers[w.worker] = None
         p.seats_filled += 1
-        p.ledger.commit(p.seat_cost_idr)
+        p.ledger.commit(cost)
         p.bound_until_close = max(p.bound_until_close, self._closes + t.months)  # if confirmed this month
         self._out.coverage_committed(w, t, self._priority(w))
+        self._movement(p, FundingKind.COMMITTED, cost, t.coverage_id, t.coverage_id)
+        self._seat_taken(p)
+
+    def _renew(self, w: Worker, old: Term, p: Pledge, rule: RenewalRule) -> None:
+        """A renewal on ``p``: active at once in the current month, the same BPJS membership."""
+        self._seq += 1
+        w.terms += 1
+        t = w.coverage = Term.committed(
+            p, w.worker, w.terms, self._seq, self._current(), self.policy.registration_deadline_months,
+            was_waiting=False,
+        )
+        t.membership_number, t.start_date = old.membership_number, old.start_date
+        p.seats_filled += 1
+        p.ledger.commit(p.seat_cost_idr)
         self._movement(p, FundingKind.COMMITTED, p.seat_cost_idr, t.coverage_id, t.coverage_id)
+        self._start(w, t, p, self._current(), old, rule)
         self._seat_taken(p)
 
     def _membership(self, w: Worker, start: int) -> int:
@@ -101,7 +125,8 @@ class Seats(Accounts):
             return w.membership_since
         return start
 
-    def _start(self, w: Worker, t: Term, p: Pledge, start: int, previous: Term | None) -> None:
+    def _start(self, w: Worker, t: Term, p: Pledge, start: int, previous: Term | None,
+               rule: RenewalRule | None = None) -> None:
         """Cover starts in month ``start``: the term is active and billed from that month's close."""
         self._seq += 1
         t.seq = self._seq
@@ -112,7 +137,7 @@ class Seats(Accounts):
         self._changed_workers[w.worker] = None
         p.bound_until_close = max(p.bound_until_close, self._closes + t.months)
         self._changed_pledges[p.key] = None
-        self._out.coverage_started(w, t, self._priority(w), previous)
+        self._out.coverage_started(w, t, self._priority(w), previous, rule)
 
     def _current(self) -> int:
         assert self._closed is not None

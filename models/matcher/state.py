@@ -53,7 +53,7 @@ __all__ = ["MIN_KEY_BYTES", "RegionState", "WorkerStatus", "bill_id"]
 
 MIN_KEY_BYTES = 16
 
-WorkerStatus = Literal["waiting", "committed", "covered", "registration_rejected"]
+WorkerStatus = Literal["waiting", "committed", "covered", "registration_rejected", "exited"]
 
 
 def payment_key(payer_id: str, payment_id: str) -> str:
@@ -110,6 +110,9 @@ class RegionState:
         self._changed_refunds: dict[str, None] = {}
         self._changed_payers: dict[str, None] = {}
         self._now_s = 0
+        self._expiring: dict[str, Term] = {}
+        """During a close with ``renew_before_new`` off: workers whose term just ended, and that term,
+        until a pledge takes them (renewed) or the close ends (waiting)."""
 
     def _begin_step(self) -> None:
         for changed in (
@@ -150,8 +153,10 @@ class RegionState:
         w = self._workers.get(worker)
         if w is None:
             return None
-        if w.coverage is not None:
+        if w.coverage is not None:  # an exited worker's last month of cover runs until its close
             return "committed" if w.coverage.state == "committed" else "covered"
+        if w.exited is not None:
+            return "exited"
         return "registration_rejected" if w.registration_rejected else "waiting"
 
     def term(self, coverage_id: str) -> Term | None:
@@ -271,7 +276,7 @@ class RegionState:
             w = worker_from_record(rec)
             m._workers[w.worker] = w
             if w.coverage is None:
-                if not w.registration_rejected:
+                if not w.registration_rejected and w.exited is None:
                     waiting.append((w.entry(), w.bucket()))
             elif w.coverage.state == "committed":
                 committed.append(w)

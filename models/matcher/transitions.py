@@ -19,6 +19,8 @@ from models.events import (
     ApplicationSubmitted,
     FundingKind,
     InputEvent,
+    LifeEventKind,
+    LifeEventReported,
     MonthTick,
     OutputEvent,
     PaymentReported,
@@ -30,7 +32,7 @@ from models.events import (
     region_of,
 )
 from models.matcher.entities import Pledge, Term, Worker
-from models.matcher.seats import Seats
+from models.matcher.exits import Exits
 from models.matcher.state import payment_key
 from models.nik import pseudonym
 from models.periods import period_index, period_name, period_of
@@ -43,6 +45,16 @@ _NIK_UNPARSED = frozenset({
     Reason.NIK_INVALID_BIRTH_DATE,
 })
 """Rejections before the NIK could be read: no pseudonym to name the applicant by."""
+
+
+def _may_apply_again(w: Worker, *, recent: bool) -> bool:
+    """A fresh application for a known NIK: after BPJS rejected the registration, or after the worker
+    left (moved out, employer-covered, left the programme) once their last term is over, by an
+    application made within the seen markers' window (``recent``): a redelivered older one, first
+    refused as a duplicate, must not bring them back months later."""
+    if w.registration_rejected:
+        return True
+    return recent and w.exited is not None and w.exited != LifeEventKind.DECEASED and w.coverage is None
 
 
 class Step(NamedTuple):
@@ -68,7 +80,7 @@ class Step(NamedTuple):
     """Markers a close dropped: past ``CityPolicy.replay_window_closes`` (drop their records)."""
 
 
-class RegionMatcher(Seats):
+class RegionMatcher(Exits):
     """Matching, registration, billing, funding and the clock for one region; pure and deterministic."""
 
     # ------------------------------------------------------------ public
@@ -154,6 +166,8 @@ class RegionMatcher(Seats):
             return self._reconcile(event)
         if isinstance(event, RefundSettled):
             return self._settle(event)
+        if isinstance(event, LifeEventReported):
+            return self._life_event(event)
         if isinstance(event, RegistrationConfirmed | RegistrationRejected):
             self._registration(event)
         return True
@@ -166,12 +180,14 @@ class RegionMatcher(Seats):
         unparsed = isinstance(verdict, Rejection) and verdict.reason in _NIK_UNPARSED
         worker = None if unparsed else pseudonym(app.nik, self._key)
         existing = self._workers.get(worker) if worker is not None else None
-        if existing is not None and existing.application_event_id == app.event_id:
-            return False  # replay of the application that created this worker
+        if existing is not None and (existing.application_event_id == app.event_id
+                                     or app.event_id in existing.earlier_application_event_ids):
+            return False  # replay of an application that created this worker
         if isinstance(verdict, Rejection):
             self._out.application_rejected(app, worker, verdict.reason, verdict.message)
             return True
-        if existing is not None and not existing.registration_rejected:
+        recent = period_of(app.event_time) + self.policy.replay_window_closes > self._current()
+        if existing is not None and not _may_apply_again(existing, recent=recent):
             self._out.application_rejected(
                 app,
                 worker,
@@ -182,9 +198,11 @@ class RegionMatcher(Seats):
             return True
         assert worker is not None
         w = Worker.applied(app, worker, self._weights)
-        if existing is not None:  # a fresh attempt after BPJS rejected the registration
-            w.terms, w.last_end_period, w.membership_since = (
-                existing.terms, existing.last_end_period, existing.membership_since)
+        if existing is not None:  # a fresh attempt after BPJS rejected the registration, or after leaving
+            w.terms, w.last_end_period, w.membership_since, w.life_event_ids = (
+                existing.terms, existing.last_end_period, existing.membership_since, existing.life_event_ids)
+            w.earlier_application_event_ids = (
+                *existing.earlier_application_event_ids, existing.application_event_id)
         self._workers[worker] = w
         self._changed_workers[worker] = None
         pledge = self._best_pledge(w)
@@ -282,8 +300,9 @@ class RegionMatcher(Seats):
         late = (t for t in chain(self._active_terms(), owing) if t.unpaid_periods
                 and t.unpaid_periods[-1] == month - 1)
         self._fall_due(month, late)
-        lapsing = [t for t in self._active_terms()
-                   if t.unpaid_periods and month - t.unpaid_periods[0] > window]
+        lapsing = [t for t in self._active_terms()  # a term a life event ended does not lapse: it ends
+                   if t.unpaid_periods and month - t.unpaid_periods[0] > window
+                   and self._workers[t.worker].exited is None]
         for t in owing:
             old = [q for q in t.unpaid_periods if month - q > window]
             if old:
@@ -302,11 +321,14 @@ class RegionMatcher(Seats):
                 self._changed_pledges[p.key] = None
                 insort(self._open, (p.order(), p), key=lambda op: op[0])
         expiring.sort(key=Worker.entry)
-        for w in expiring:
-            self._end_term(w)
-        for p in opened:
-            if p.status == "open":
-                self._fill(p)
+        if self.policy.renew_before_new:
+            for w in expiring:
+                self._end_term(w)
+            for p in opened:
+                if p.status == "open":
+                    self._fill(p)
+        else:
+            self._compete(expiring, opened)
         displaced.sort(key=Worker.entry)
         for w in displaced:
             self._seat_again(w)
@@ -367,6 +389,19 @@ class RegionMatcher(Seats):
 
     def _end_term(self, w: Worker) -> None:
         """Renew an expiring worker on an open pledge (active at once, same membership), else waiting."""
+        old = self._close_term(w)
+        if old is None:
+            return
+        renewal = self._best_pledge(w)
+        self._out.coverage_expired(w, old, "renewed" if renewal is not None else "waiting")
+        if renewal is None:
+            self._enqueue(w)
+            return
+        self._renew(w, old, renewal, "renew_before_new")
+
+    def _close_term(self, w: Worker) -> Term | None:
+        """End an expiring worker's term; the term when the worker may be renewed, else None (a life
+        event took them out, or the renewal check refused them: ``coverage.expired`` says why)."""
         old = w.coverage
         assert old is not None and old.start_period is not None
         del self._active[w.worker]
@@ -376,23 +411,39 @@ class RegionMatcher(Seats):
         if old.unpaid_periods:
             self._ended[old.coverage_id] = old
             self._changed_terms[old.coverage_id] = None
-        renewal = self._best_pledge(w)
-        self._out.coverage_expired(w, old, renewed=renewal is not None)
-        if renewal is None:
-            self._enqueue(w)
-            return
-        self._seq += 1
-        w.terms += 1
-        t = w.coverage = Term.committed(
-            renewal, w.worker, w.terms, self._seq, self._current(), self.policy.registration_deadline_months,
-            was_waiting=False,
-        )
-        t.membership_number, t.start_date = old.membership_number, old.start_date
-        renewal.seats_filled += 1
-        renewal.ledger.commit(renewal.seat_cost_idr)
-        self._movement(renewal, FundingKind.COMMITTED, renewal.seat_cost_idr, t.coverage_id, t.coverage_id)
-        self._start(w, t, renewal, self._current(), old)
-        self._seat_taken(renewal)
+        if w.exited is not None:
+            return None  # a life event ended it: coverage.ended said so when it was reported
+        refused = self._renewal_refused(w)
+        if refused is not None:
+            w.exited = refused.value
+            self._changed_workers[w.worker] = None
+            self._out.coverage_expired(w, old, "ended", refused)
+            return None
+        return old
+
+    def _renewal_refused(self, w: Worker) -> Reason | None:
+        """The renewal check: still of age for a term starting this month (the birth month decides:
+        the age reached by the end of the first month; older records without it renew as before).
+        Region and other cover are life events: a worker reported moved out or employer-covered has
+        left already (``models.matcher.exits``)."""
+        if w.birth_month is not None and (self._current() - w.birth_month) // 12 > self.policy.max_age:
+            return Reason.AGE_ABOVE_MAXIMUM
+        return None
+
+    def _compete(self, expiring: list[Worker], opened: list[Pledge]) -> None:
+        """``renew_before_new`` off: expiring workers wait with their original priority, every open
+        pledge fills from the list by priority, and one it takes is renewed (``Seats._fill``)."""
+        for w in expiring:
+            old = self._close_term(w)
+            if old is not None:
+                self._expiring[w.worker] = old
+                self._enqueue(w)
+        for _, p in list(self._open):
+            if p.status == "open":
+                self._fill(p)
+        for worker, old in self._expiring.items():
+            self._out.coverage_expired(self._workers[worker], old, "waiting")
+        self._expiring.clear()
 
     def _expire(self, p: Pledge) -> None:
         released = p.free_seats() if p.status in ("open", "scheduled") else 0

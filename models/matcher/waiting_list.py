@@ -47,6 +47,19 @@ class WaitingList:
         heappush(heap, entry)
         self.count += 1
 
+    def remove(self, entry: Entry, bucket: Bucket) -> bool:
+        """Take one worker off the list (a life event): O(bucket size), rare; False if not there."""
+        heap = self.buckets.get(bucket)
+        if not heap or entry not in heap:
+            return False
+        was_head = heap[0] == entry
+        heap.remove(entry)
+        heapify(heap)
+        self.count -= 1
+        if was_head and heap:  # the old head's entry in ``heads`` is stale now: name the new one
+            heappush(self.heads, (heap[0], bucket))
+        return True
+
     def restore(self, entries: list[tuple[Entry, Bucket]]) -> None:
         for entry, bucket in entries:
             heap = self.buckets.get(bucket)

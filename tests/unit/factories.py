@@ -9,6 +9,8 @@ from typing import Any
 from models.events import (
     ApplicationSubmitted,
     Channel,
+    LifeEventKind,
+    LifeEventReported,
     MonthTick,
     PaymentReported,
     PledgeSubmitted,
@@ -185,6 +187,21 @@ def settled(refund_id: str, amount_idr: int, **overrides: Any) -> RefundSettled:
     }
     fields.update(overrides)
     return RefundSettled(**fields)
+
+
+def life_event(worker: str | None, kind: str, effective_period: str, **overrides: Any) -> LifeEventReported:
+    """An officer's report about ``worker`` (a pseudonym; ``application_id=...`` with None instead)."""
+    fields: dict[str, Any] = {
+        "event_id": _next("evt-life"),
+        "event_time": T0 + timedelta(hours=5),
+        "region": REGION,
+        "worker": worker,
+        "kind": LifeEventKind(kind),
+        "effective_period": effective_period,
+        "reported_on": date(2025, 1, 20),
+    }
+    fields.update(overrides)
+    return LifeEventReported(**fields)
 
 
 def confirm_all(m: RegionMatcher) -> list[RegistrationConfirmed]:

@@ -32,6 +32,7 @@ from tests.unit.factories import (
     T0,
     application,
     confirmed,
+    life_event,
     payment,
     pledge,
     registration_rejected,
@@ -69,6 +70,11 @@ def one_of_each_type() -> list[Any]:
     feed(over, payment(bill, 20_000, payment_id=over.payment_id))
     refund = m.snapshot().refunds[0].refund_id
     feed(settled(refund, 3_200), settled(refund, 1))
+    # life events: a claim counted, a covered worker dies (their seat's months go back to the pledge),
+    # a report for nobody
+    covered = m.covered()[0]
+    feed(life_event(covered, "accident_claim", "2025-02"), life_event(covered, "deceased", "2025-02"),
+         life_event(None, "moved_out", "2025-02", application_id="nobody"))
     events.append(
         codec.dead_letter(
             source_topic="jaring.applications.v1",

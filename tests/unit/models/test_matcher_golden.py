@@ -70,10 +70,10 @@ DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
 OCCUPATIONS = tuple(Occupation)
 POLICY = CityPolicy(max_pledge_idr=40_000_000, max_pledge_seats=40)
 
-KENDARI_DIGEST = "f12a85cb08614929b59f3bdc6318bfdd89901b390a223344be8540259d3bf3fa"
-ADVERSARIAL_DIGEST = "a2dd0c13ee9660beced4d2c1c8852b1f82f07921cd9740c2fce2d54ed0375038"
+KENDARI_DIGEST = "c6e6d5d879e25359e3be19aef5a734ae7442c0273f1987b03c18015277eae79b"
+ADVERSARIAL_DIGEST = "b6033343c2289020bca7a5c37b26c99c3e2638027ff54f8b4e0809e1d26e279a"
 KENDARI_OUTPUTS = "85f19ecae21277649872a0b9944f85eb700d6e8ec351b0f9209b44b90adc2099"
-ADVERSARIAL_OUTPUTS = "99c8274310385d43cdaea32ac215ec0be7a0edec1b179be955453a552821ef21"
+ADVERSARIAL_OUTPUTS = "5a8cc639222610beed5f378f891f06c73a25424a2e98e53009b39f914d2c0e0e"
 """The outputs' bytes alone. Kendari's are unchanged since issue 16's payer-keyed payments. The
 adversarial log's changed once in issue 17, by design: handled-input markers are kept for
 ``replay_window_closes`` (6) closes, and the log replays some inputs later than that (63 closes):
@@ -81,7 +81,11 @@ adversarial log's changed once in issue 17, by design: handled-input markers are
 (``test_markers_past_the_window...`` in test_matcher_payments.py pins the rule). Both changed in
 issue 18/20 by an addition only: ``application.waiting`` and the seat events carry the applicant's
 ``sex`` and ``welfare_decile`` (what the officer's desk and the fairness figures count by); the
-outputs with those two fields cut out hash to the digests before (checked when re-taken)."""
+outputs with those two fields cut out hash to the digests before (checked when re-taken). Issue 18
+(renewals) added, and nothing else: ``coverage.renewed`` carries its ``renewal`` breakdown (the
+adversarial log renews; Kendari's outputs are unchanged), and a worker record keeps the birth month
+(the renewal's age check), which moves both state digests; with that field and the breakdown cut
+out, all four digests are those before (checked when re-taken)."""
 
 
 def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:

@@ -9,14 +9,17 @@ pledge bounds are tight enough that some pledges cross them and are refused.
 BPJS answers registrations (confirmed, rejected, for no seat, or never: the
 deadline), payers pay bills old and new (exact, short, over, to another
 payer's bill or to none, the same transaction twice), and refunds are settled
-(in part, in full, too much, unknown): every pledge's ledger and every payer's
+(in part, in full, too much, unknown), and officers report life events (a
+move, a job, a death, a claim; for workers waiting, registering or covered,
+by pseudonym or application id, in past, current and future months): every
+pledge's ledger and every payer's
 account balance after every step, and bills agree with their terms' unpaid months.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from hypothesis import settings
@@ -31,10 +34,15 @@ from models.events import (
     ApplicationWaiting,
     CoverageActivated,
     CoverageCommitted,
+    CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
     FundingMovement,
+    LifeEventKind,
+    LifeEventRecorded,
+    LifeEventRejected,
+    LifeEventReported,
     PayerMovement,
     PaymentReconciled,
     PaymentReported,
@@ -56,6 +64,7 @@ from tests.unit.factories import (
     T0,
     application,
     confirmed,
+    life_event,
     payment,
     pledge,
     registration_rejected,
@@ -110,6 +119,10 @@ class MatcherMachine(RuleBasedStateMachine):
         """Event id -> (closes when first handled, the ids of its outputs then)."""
         self.late_repeats = 0
         """Outputs re-emitted, same id, by replays past the window (consumers drop them)."""
+        self.started: set[str] = set()
+        """Coverage ids of terms whose cover started (activated or renewed)."""
+        self.exited: set[str] = set()
+        """Workers a life event ended: never seated, renewed or waiting again unless they re-apply."""
 
     # ------------------------------------------------------------ driving
 
@@ -152,11 +165,24 @@ class MatcherMachine(RuleBasedStateMachine):
             if isinstance(o, CoverageLapsed):  # cover ended at the close that lapsed it
                 start, _ = self.terms[o.worker][-1]
                 self.terms[o.worker][-1] = (start, period_index(o.period))
+            if isinstance(o, CoverageEnded) and o.coverage_id in self.started:  # ended early by a life event
+                start, end = self.terms[o.worker][-1]
+                if o.end_period is None:  # reported for a month before its cover began: it never ran
+                    assert o.months_covered == 0
+                    self.terms[o.worker].pop()
+                else:
+                    assert start <= period_index(o.end_period) <= end
+                    self.terms[o.worker][-1] = (start, period_index(o.end_period))
+            seated = isinstance(o, CoverageCommitted | CoverageRenewed | ApplicationWaiting)
+            if seated and o.worker in self.exited:
+                assert isinstance(event, ApplicationSubmitted) and pseudonym(event.nik, KEY) == o.worker, (
+                    f"{o.worker} left the programme and got {o.type}")
             if isinstance(o, CoverageActivated | CoverageRenewed):
                 start, end = period_index(o.start_period), period_index(o.end_period)
                 for s, e in self.terms.get(o.worker, []):
                     assert end < s or start > e, f"{o.worker} holds overlapping terms"
                 self.terms.setdefault(o.worker, []).append((start, end))
+                self.started.add(o.coverage_id)
         if isinstance(event, ApplicationSubmitted) and not replay:
             worker = pseudonym(event.nik, KEY)
             fates = [
@@ -170,6 +196,18 @@ class MatcherMachine(RuleBasedStateMachine):
                 assert fates[0].reason
             else:
                 self.accepted_workers.add(worker)
+                self.exited.discard(worker)  # applied again after leaving
+        if isinstance(event, LifeEventReported) and not replay:
+            [answer] = [o for o in out if isinstance(o, LifeEventRecorded | LifeEventRejected)]
+            if isinstance(answer, LifeEventRecorded) and answer.outcome != "claim_counted":
+                self.exited.add(answer.worker)
+                assert self.m.status(answer.worker) in ("exited", "covered")
+            ended = [o for o in out if isinstance(o, CoverageEnded)]
+            assert len(ended) == (isinstance(answer, LifeEventRecorded) and answer.status in (
+                "committed", "covered") and answer.outcome != "claim_counted")
+            for o in ended:
+                assert o.released_idr == o.months_unused * (o.released_idr // max(o.months_unused, 1))
+                assert (o.seat == "refilled") == (o.refill_coverage_id is not None)
         if isinstance(event, PaymentReported) and not replay:
             [answer] = [o for o in out if isinstance(o, PaymentReconciled)]
             if answer.outcome == "duplicate":
@@ -425,6 +463,22 @@ class MatcherMachine(RuleBasedStateMachine):
             amount = {"all": remaining, "some": remaining // 2, "too_much": remaining + 1}[part]
         self.feed(settled(refund_id, max(amount, 1), event_id=f"refund-evt-{self.n}", event_time=T0))
 
+    @precondition(lambda self: self.accepted_workers)
+    @rule(data=st.data(), kind=st.sampled_from(LifeEventKind), back=st.integers(-1, 4), by_app=st.booleans())
+    def report_life_event(self, data: st.DataObject, kind: LifeEventKind, back: int, by_app: bool) -> None:
+        """An officer reports a life event for a known worker (in a month up to 4 back, or one ahead)."""
+        self.n += 1
+        worker = data.draw(st.sampled_from(sorted(self.accepted_workers)))
+        period = period_name(self.month - back)
+        now = datetime.combine(first_day(self.month), time(1), tzinfo=UTC)  # reported this month
+        if by_app:
+            application_id = self.m.worker_record(worker).application_id
+            event = life_event(None, kind, period, application_id=application_id,
+                               event_id=f"life-evt-{self.n}", event_time=now)
+        else:
+            event = life_event(worker, kind, period, event_id=f"life-evt-{self.n}", event_time=now)
+        self.feed(event)
+
     @precondition(lambda self: self.handled)
     @rule(data=st.data())
     def replay(self, data: st.DataObject) -> None:
@@ -499,7 +553,8 @@ class MatcherMachine(RuleBasedStateMachine):
     @invariant()
     def an_open_pledge_with_free_seats_admits_no_waiting_worker(self) -> None:
         snap = self.m.snapshot()
-        waiting = [w for w in snap.workers if w.coverage is None and not w.registration_rejected]
+        waiting = [w for w in snap.workers if w.coverage is None and not w.registration_rejected
+                   and w.exited is None]
         for p in snap.pledges:
             available = p.pledged_idr - p.committed_idr - p.returned_idr
             free = min(p.seats - p.seats_filled, available // p.seat_cost_idr)
@@ -523,7 +578,7 @@ class MatcherMachine(RuleBasedStateMachine):
         p = next(r for r in snap.pledges if pledge_key(r.sponsor_id, r.pledge_id) == key)
         worst_taken = max(order(records[w]) for w in taken)
         for w in snap.workers:
-            if w.coverage is None and not w.registration_rejected and admits(p, w):
+            if w.coverage is None and not w.registration_rejected and w.exited is None and admits(p, w):
                 assert order(w) > worst_taken, "a waiting worker outranks one the pledge took"
 
     def teardown(self) -> None:

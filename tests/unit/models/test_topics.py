@@ -52,12 +52,14 @@ def test_each_input_arrives_on_its_own_input_topic_and_is_copied_to_the_region_l
         ev.RegistrationRejected: "registrations.v1",
         ev.PaymentReported: "payments.v1",
         ev.RefundSettled: "payments.v1",
+        ev.LifeEventReported: "life-events.v1",
     }
     assert all(topic_of(kind).role is Role.INPUT for kind in typing.get_args(Input))
     assert inputs_on(REGION_LOG) == INPUT_TYPES
     assert [inputs_on(t) for t in INPUTS] == [
         (ev.ApplicationSubmitted,), (ev.PledgeSubmitted,), (ev.MonthTick,),
         (ev.RegistrationConfirmed, ev.RegistrationRejected), (ev.PaymentReported, ev.RefundSettled),
+        (ev.LifeEventReported,),
     ]
     assert all(inputs_on(t) == () for t in OUTPUTS)
 
@@ -86,6 +88,9 @@ def test_outputs_go_where_the_documented_table_says() -> None:
         ev.RefundOwed: "billing.v1",
         ev.RefundClosed: "billing.v1",
         ev.RefundRejected: "billing.v1",
+        ev.LifeEventRecorded: "application-status.v1",
+        ev.LifeEventRejected: "application-status.v1",
+        ev.CoverageEnded: "coverage.v1",
     }
     assert topic_of(DeadLetter).name == "deadletter.v1"
     access = topic_of(ev.AccessRecorded)
