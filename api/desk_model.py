@@ -62,11 +62,13 @@ from models.events import (
     CoverageActivated,
     CoverageCancelled,
     CoverageCommitted,
+    CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
     FundingKind,
     FundingMovement,
+    LifeEventRecorded,
     PledgeAccepted,
     PledgeSubmitted,
     pledge_key,
@@ -99,7 +101,9 @@ Status = Literal[
   ``registration_rejected`` (not waiting: an officer checks the data, a new application is a fresh attempt);
 - ``lapsed``: the payer left a month unpaid past the arrears window (waiting again);
 - ``expired``: the term ended and nobody renewed it (waiting again);
-- ``withdrawn``, ``ended``: reserved for the life events (a withdrawal, ``coverage.ended``)."""
+- ``withdrawn``: a life event took a waiting worker (or one whose seat awaited registration) off the
+  list; ``ended``: a life event ended the term early (``coverage.ended``); ``reason`` is the kind.
+  A later application brings the worker back."""
 
 Entry: TypeAlias = tuple[int, int, str, str]
 """(-key, submitted second, application id, pseudonym): the matcher's waiting order, smallest first."""
@@ -107,11 +111,18 @@ Entry: TypeAlias = tuple[int, int, str, str]
 DESK_FACTS = (
     ApplicationSubmitted, ApplicationWaiting, ApplicationRejected, CoverageCommitted, CoverageActivated,
     CoverageRenewed, CoverageExpired, CoverageCancelled, CoverageLapsed, PledgeSubmitted, PledgeAccepted,
-    BillLine, BillIssued, FundingMovement,
+    BillLine, BillIssued, FundingMovement, LifeEventRecorded, CoverageEnded,
 )
 """Every event the desk folds (``BillIssued`` and ``FundingMovement`` only move a region's month)."""
 
 _WAITS_AGAIN = frozenset({"cancelled", "lapsed", "expired"})
+_LEFT_MESSAGES = {
+    "moved_out": "an officer reported the worker moved out of the regency",
+    "employer_covered": "an officer reported the worker is now covered by an employer",
+    "deceased": "an officer reported the worker died; the family may claim the JKM death benefit",
+    "left_programme": "the worker asked to leave the programme",
+}
+"""What a withdrawn or ended worker's answer says, by the life event's kind (``models.events.life``)."""
 _CLOSE_KINDS = frozenset({FundingKind.BILLED, FundingKind.ARREARS, FundingKind.WRITTEN_OFF})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -216,9 +227,22 @@ class WorkerFacts:
     """Its place in the regency's waiting list while it waits."""
     also: WorkerFacts | None = None
     """The same NIK in another regency (a matcher per regency: a worker per regency)."""
+    left: tuple[Literal["withdrawn", "ended"], str, int] | None = None
+    """A life event took the worker out (issue 18): the status, the event's kind, its event time. A
+    later application (a waiting event or a seat after it) brings the worker back."""
+
+    @property
+    def gone(self) -> bool:
+        """Out of the programme by a life event, and not back since."""
+        if self.left is None:
+            return False
+        at = self.left[2]
+        return self.waiting_at <= at and (self.seat is None or self.seat.at <= at)
 
     @property
     def status(self) -> Status:
+        if self.left is not None and self.gone:
+            return self.left[0]
         s = self.seat
         if s is not None and not (s.outcome == "rejected" and self.accepted > self.refused):
             if s.state == "active":
@@ -281,11 +305,14 @@ class DeskModel:
             self._seated(event)
         elif isinstance(event, CoverageExpired | CoverageCancelled | CoverageLapsed):
             self._left(event)
+        elif isinstance(event, LifeEventRecorded | CoverageEnded):
+            self._life(event)
         return True
 
     def _clock(self, event: ApplicationWaiting | ApplicationRejected | PledgeSubmitted | PledgeAccepted
                | CoverageCommitted | CoverageActivated | CoverageRenewed | CoverageExpired
-               | CoverageCancelled | CoverageLapsed | BillIssued | FundingMovement) -> None:
+               | CoverageCancelled | CoverageLapsed | BillIssued | FundingMovement | LifeEventRecorded
+               | CoverageEnded) -> None:
         """The regency's current month: an event's month, or the month after the one a close closed."""
         if isinstance(event, PledgeSubmitted):
             return  # an input: no region month on it
@@ -443,6 +470,22 @@ class DeskModel:
             s.membership_since = None  # the engine resets the benefit clocks
         self._settle(w)
 
+    def _life(self, event: LifeEventRecorded | CoverageEnded) -> None:
+        """A life event: a withdrawal (off the waiting list, or a seat awaiting registration) or a term
+        ended early (``coverage.ended``; its ``life_event.recorded`` says ``term_ended``). An accident
+        claim ends nothing."""
+        if isinstance(event, LifeEventRecorded) and event.outcome == "claim_counted":
+            return
+        w = self._worker(event.worker, event.region)
+        at = _micros(event.event_time)
+        if isinstance(event, CoverageEnded):
+            w.left = ("ended", str(event.reason), at)
+        elif event.outcome == "withdrawn":
+            w.left = ("withdrawn", str(event.kind), at)
+        else:
+            w.left = ("ended", str(event.kind), at)
+        self._settle(w)
+
     def _billed(self, line: BillLine) -> bool:
         found = self._workers.get(line.worker)
         while found is not None and found.region != line.region:
@@ -507,6 +550,9 @@ class DeskModel:
         s = w.seat
         if s is not None and status in ("cancelled", "lapsed"):
             return status, s.reason, s.message
+        if w.left is not None and status in ("withdrawn", "ended"):
+            kind = w.left[1]
+            return status, kind, _LEFT_MESSAGES.get(kind, "an officer reported the worker left the programme")
         return status, None, None
 
     def rank(self, w: WorkerFacts) -> int | None:

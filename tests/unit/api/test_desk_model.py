@@ -26,7 +26,17 @@ from models.matcher import RegionMatcher
 from models.nik import Sex, pseudonym
 from models.occupations import Occupation
 from models.topics import topic_of
-from tests.unit.factories import KEY, REGION, T0, application, confirmed, pledge, registration_rejected, tick
+from tests.unit.factories import (
+    KEY,
+    REGION,
+    T0,
+    application,
+    confirmed,
+    life_event,
+    pledge,
+    registration_rejected,
+    tick,
+)
 
 _OCCUPATIONS = (Occupation.STREET_VENDOR, Occupation.FISHER, Occupation.TAILOR)
 _DISTRICTS = ("74.71.01", "74.71.02")
@@ -222,3 +232,41 @@ def test_repeats_change_nothing(repeat: int) -> None:
         desk.apply(e)
     w = _worker(desk, pseudonym(app.nik, KEY))
     assert desk.verdict(w)[0] == "committed" and desk.waiting_count(REGION) == 0
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_life_events_take_a_worker_out_and_a_new_application_brings_them_back(seed: int) -> None:
+    """A death ends a covered worker's term (``ended``), a move takes a waiting one off the list
+    (``withdrawn``), the seat's unused months go to the next waiting worker, and the ranks close up."""
+    m = RegionMatcher(REGION, KEY)
+    events: list[Any] = []
+
+    def feed(*inputs: Any) -> None:
+        for e in inputs:
+            events.append(e)
+            events.extend(m.handle(e).outputs)
+
+    apps = [application() for _ in range(4)]
+    feed(*apps, pledge(amount_idr=16_800 * 12, months=12))
+    (committed,) = m.committed()
+    feed(confirmed(committed, payer_id="dealer-kendari"))
+    covered, moved = committed.split(":")[2], m.waiting()[-1]
+    feed(life_event(covered, "deceased", "2025-01"), life_event(moved, "moved_out", "2025-01"))
+    desk = _fold(events, seed)
+
+    dead, gone = _worker(desk, covered), _worker(desk, moved)
+    assert desk.verdict(dead)[:2] == ("ended", "deceased") and not dead.waiting
+    assert desk.verdict(gone)[:2] == ("withdrawn", "moved_out") and not gone.waiting
+    assert desk.rank(gone) is None
+    assert [e[3] for e in desk.queue(REGION)] == m.waiting()  # the matcher's list, both gone from it
+    (refill,) = m.committed()  # the dead worker's unused months, a seat for the next one waiting
+    assert _worker(desk, refill.split(":")[2]).status == "committed"
+
+    nik = next(a.nik for a in apps if pseudonym(a.nik, KEY) == moved)
+    again = application(nik=nik, event_time=T0 + timedelta(days=40), submitted_at=T0 + timedelta(days=40))
+    outputs = m.handle(again).outputs
+    assert any(isinstance(o, ApplicationWaiting) for o in outputs)  # the engine takes them back
+    for e in (again, *outputs):
+        desk.apply(e)
+    back = _worker(desk, moved)
+    assert back.status == "waiting" and desk.rank(back) == m.waiting().index(moved) + 1
