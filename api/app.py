@@ -35,7 +35,6 @@ from api.payments import UPLOAD_PATHS, payer_desk
 from api.payments import WRITES as PAYER_WRITES
 from api.problems import PROBLEM_MEDIA_TYPE, InternalErrorMiddleware, install_handlers
 from api.publisher import Publisher
-from api.quotes import QUOTE_FACTS, WaitingBook
 from api.ratelimit import RateLimiter
 from api.read_model import ReadModel
 from api.routes import operations, probes
@@ -61,10 +60,10 @@ WRITES = carrying(
 """The topics the API produces to."""
 WEBHOOK_READS = carrying(WebhookRegistered, WebhookAttempted)
 """Sponsors' endpoints and delivery logs, folded apart from the ledgers (``models.webhooks.book``)."""
-READS = carrying(*get_args(PledgeFact), *PAYER_FACTS, *QUOTE_FACTS, *DESK_FACTS)
-"""The topics its read models fold (``models.pledge_book``, ``api.payer_model``, ``api.quotes``,
-``api.desk_model``): submissions, pledge status, funding, coverage, billing, application status (the
-waiting list), and for the officer's desk the applications and their answers.
+READS = carrying(*get_args(PledgeFact), *PAYER_FACTS, *DESK_FACTS)
+"""The topics its read models fold (``models.pledge_book``, ``api.payer_model``, ``api.desk_model``):
+submissions, pledge status, funding, coverage, billing, and for the officer's desk (and the quotes'
+waiting list) the applications and their answers.
 
 The API may start before any worker has created the namespace's topics, and
 brokers run with topic auto-creation off, so the publisher creates these and
@@ -103,7 +102,7 @@ def create_app(
         logger = logging.getLogger(name)
         logger.setLevel(max(logger.getEffectiveLevel(), logging.INFO))
     policy = settings.city_policy()
-    readmodel = ReadModel(waiting=WaitingBook(policy.priority.aging_seconds_per_point))
+    readmodel = ReadModel()
     desk = DeskModel(settings.pseudonym_key.get_secret_value().encode(), policy.priority)
     read_topics = [settings.topic(t.name) for t in READS]
     every_topic = dict.fromkeys((*WRITES, *READS, *WEBHOOK_READS))

@@ -81,6 +81,7 @@ __all__ = [
     "DESK_FACTS",
     "DeskModel",
     "Entry",
+    "Group",
     "Status",
     "Targeted",
     "WorkerFacts",
@@ -114,6 +115,9 @@ DESK_FACTS = (
     BillLine, BillIssued, FundingMovement, LifeEventRecorded, CoverageEnded,
 )
 """Every event the desk folds (``BillIssued`` and ``FundingMovement`` only move a region's month)."""
+
+Group = tuple[str, str, str | None, int]
+"""What targeting admits by: district, occupation, sex (None on events older than it), decile (0: unknown)."""
 
 _WAITS_AGAIN = frozenset({"cancelled", "lapsed", "expired"})
 _LEFT_MESSAGES = {
@@ -567,6 +571,18 @@ class DeskModel:
     def queue(self, region: str) -> list[Entry]:
         """The regency's waiting list, best first (a copy)."""
         return list(self._queues.get(region, ()))
+
+    def waiting_list(self, region: str) -> list[tuple[Entry, Group]]:
+        """The regency's waiting list, best first, each worker with what targeting admits by: what a
+        quote seats from (``api.quotes``), the same list the desk ranks by."""
+        out: list[tuple[Entry, Group]] = []
+        for entry in self._queues.get(region, ()):
+            w = self._workers.get(entry[3])
+            while w is not None and w.region != region:
+                w = w.also
+            if w is not None:
+                out.append((entry, (w.district, w.occupation, w.sex, w.welfare_decile or 0)))
+        return out
 
     def targeting(self, sponsor_id: str, pledge_id: str) -> Targeted | None:
         return self._targets.get(pledge_key(sponsor_id, pledge_id))

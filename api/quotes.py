@@ -2,22 +2,10 @@
 
 A sponsor deciding on an amount wants to know how many workers it covers,
 where, at what cost and for how long, before any money moves. The engine's
-waiting list is its own state; the API knows it only from the output topics,
-so ``WaitingBook`` folds them into the same thing: per region, each waiting
-worker's waiting-list entry and bucket, exactly as the matcher orders them
-(``models.matcher.waiting_list``):
-
-- ``application.waiting`` puts a worker on the list with their priority;
-- a seat (``coverage.committed``, ``.activated``, ``.renewed``) takes them off;
-- a seat cancelled back to waiting, a lapse, or a term expiring to waiting
-  puts them back with their original priority (the engine keeps their key).
-
-The entry is ``(-key, submitted_s, application_id, worker)``, the engine's
-order. Events carry ``key`` and the points, not the submission time, but
-``key = base x aging_seconds_per_point - submitted_s`` gives it back exactly.
-A worker matched on arrival never waited and has no application id on any
-output; should they wait later, they sort with an empty one, which matters
-only when two workers tie on key and submission second.
+waiting list is its own state; the API knows it from the topics, folded by
+the officer's desk (``api.desk_model``: the list the desk ranks by, in the
+matcher's order, life events included), with each worker's district,
+occupation, sex and decile.
 
 ``quote`` then does what the matcher does with a new pledge: the engine's
 own ``check_pledge`` (same policy, same tariff, the API's month) prices the
@@ -35,96 +23,19 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from api.bodies import GroupCountsOut, PledgeIn, QuoteMonthOut, QuoteOut
+from api.desk_model import Entry, Group
 from api.intake import pledge_event
-from infra.repeats import RecentIds
 from models.disclosure import suppress
 from models.eligibility import CityPolicy, PledgeTerms, Rejection, check_pledge
-from models.events import (
-    ApplicationWaiting,
-    CoverageActivated,
-    CoverageCancelled,
-    CoverageCommitted,
-    CoverageExpired,
-    CoverageLapsed,
-    CoverageRenewed,
-    Event,
-)
 from models.events.inputs import Targeting
-from models.matcher.entities import Bucket, Entry
 from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import first_day, period_name, period_of
-from models.priority import Priority
 from models.tariff import Tariff
 
-__all__ = ["QUOTE_FACTS", "WaitingBook", "quote", "take"]
+__all__ = ["quote", "take"]
 
-QUOTE_FACTS = (
-    ApplicationWaiting, CoverageCommitted, CoverageActivated, CoverageRenewed, CoverageCancelled,
-    CoverageLapsed, CoverageExpired,
-)
-"""The events the waiting list is folded from (the topics the API must read for quotes)."""
-
-_Seated = CoverageCommitted | CoverageActivated | CoverageRenewed
-
-
-class WaitingBook:
-    """Per region, the waiting workers as the matcher holds them; ``apply`` is the only writer."""
-
-    def __init__(self, aging_seconds_per_point: int) -> None:
-        self._aging = aging_seconds_per_point
-        self._seen = RecentIds()
-        self._known: dict[str, tuple[Entry, Bucket]] = {}
-        """Each worker's entry and bucket, kept to put them back when they wait again."""
-        self._waiting: dict[str, dict[str, None]] = {}
-        """Region -> the workers waiting there (insertion-ordered set)."""
-        self._region: dict[str, str] = {}
-
-    def _entry(self, worker: str, application_id: str, priority: Priority) -> Entry:
-        base = priority.poverty + priority.hazard + priority.household + priority.disability
-        return (-priority.key, base * self._aging - priority.key, application_id, worker)
-
-    def _learn(self, event: ApplicationWaiting | _Seated, application_id: str) -> None:
-        sex = event.sex
-        if sex is None:  # an event from before the events carried it: what was known, else a guess
-            sex = self._known[event.worker][1][2] if event.worker in self._known else Sex.FEMALE
-        bucket: Bucket = (event.district, event.occupation, sex, event.welfare_decile or 0)
-        self._known[event.worker] = (self._entry(event.worker, application_id, event.priority), bucket)
-        self._region[event.worker] = event.region
-
-    def _wait(self, worker: str) -> None:
-        region = self._region.get(worker)
-        if region is not None and worker in self._known:
-            self._waiting.setdefault(region, {})[worker] = None
-
-    def _leave(self, worker: str) -> None:
-        region = self._region.get(worker)
-        if region is not None:
-            self._waiting.get(region, {}).pop(worker, None)
-
-    def apply(self, event: Event) -> bool:
-        """Fold one output event; False when it says nothing about the waiting list or was a repeat."""
-        if not isinstance(event, QUOTE_FACTS) or not self._seen.first(event):
-            return False
-        if isinstance(event, ApplicationWaiting):
-            self._learn(event, event.application_id)
-            self._wait(event.worker)
-        elif isinstance(event, _Seated):
-            known = self._known.get(event.worker)
-            self._learn(event, known[0][2] if known is not None else "")
-            self._leave(event.worker)
-        elif isinstance(event, CoverageCancelled):
-            (self._wait if event.outcome == "waiting" else self._leave)(event.worker)
-        elif isinstance(event, CoverageLapsed) or event.outcome == "waiting":
-            self._wait(event.worker)
-        return True
-
-    def waiting(self, region: str) -> list[tuple[Entry, Bucket]]:
-        """The region's waiting workers, best first (the matcher's order)."""
-        return sorted(self._known[w] for w in self._waiting.get(region, {}))
-
-
-def _admits(t: Targeting, bucket: Bucket) -> bool:
+def _admits(t: Targeting, bucket: Group) -> bool:
     """``models.matcher.entities.Pledge.admits``: decile 0 (unknown) is never under a decile cap."""
     district, occupation, sex, decile = bucket
     return (
@@ -145,7 +56,7 @@ def _counts(keys: Iterable[str], order: tuple[str, ...] = ()) -> GroupCountsOut:
                           threshold=shown.threshold)
 
 
-def _out(body: PledgeIn, terms: PledgeTerms | Rejection, taken: list[Bucket], waiting: int, now_index: int,
+def _out(body: PledgeIn, terms: PledgeTerms | Rejection, taken: list[Group], waiting: int, now_index: int,
          tariff: Tariff, caught_up: bool) -> QuoteOut:
     if isinstance(terms, Rejection):
         none = PledgeTerms(monthly_premium_idr=0, seat_cost_idr=0, seats=0, capacity_idr=0, remainder_idr=0,
@@ -168,8 +79,8 @@ def _out(body: PledgeIn, terms: PledgeTerms | Rejection, taken: list[Bucket], wa
         uncommitted_idr=body.amount_idr - committed, remainder_idr=terms.remainder_idr,
         runway_months=body.months if covered else 0, months=months,
         by_district=_counts(b[0] for b in taken),
-        by_occupation=_counts((b[1].value for b in taken), tuple(o.value for o in Occupation)),
-        by_sex=_counts((b[2].value for b in taken), tuple(s.value for s in Sex)),
+        by_occupation=_counts((str(b[1]) for b in taken), tuple(o.value for o in Occupation)),
+        by_sex=_counts((str(b[2] or "unknown") for b in taken), tuple(s.value for s in Sex)),
         by_welfare_decile=_counts((str(b[3]) if b[3] else "unknown" for b in taken),
                                   (*(str(d) for d in range(1, 11)), "unknown")),
         waiting_considered=waiting, caught_up=caught_up,
@@ -177,7 +88,7 @@ def _out(body: PledgeIn, terms: PledgeTerms | Rejection, taken: list[Bucket], wa
 
 
 def quote(
-    body: PledgeIn, *, sponsor_id: str, waiting: list[tuple[Entry, Bucket]], policy: CityPolicy,
+    body: PledgeIn, *, sponsor_id: str, waiting: list[tuple[Entry, Group]], policy: CityPolicy,
     tariff: Tariff, now: datetime, caught_up: bool = True,
 ) -> QuoteOut:
     """What ``body`` would buy if the engine accepted it in ``now``'s month; ``accepted`` False if not."""
@@ -190,9 +101,9 @@ def quote(
     return _out(body, terms, taken, len(waiting), now_index, tariff, caught_up)
 
 
-def take(waiting: list[tuple[Entry, Bucket]], targeting: Targeting, seats: int) -> list[tuple[Entry, Bucket]]:
+def take(waiting: list[tuple[Entry, Group]], targeting: Targeting, seats: int) -> list[tuple[Entry, Group]]:
     """The waiting workers a pledge would seat: the first ``seats`` its targeting admits, in list order."""
-    taken: list[tuple[Entry, Bucket]] = []
+    taken: list[tuple[Entry, Group]] = []
     for entry, bucket in waiting:
         if len(taken) >= seats:
             break

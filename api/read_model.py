@@ -20,9 +20,7 @@ from typing import get_args
 
 from api.bodies import PledgeStatusOut, SponsorLedgerOut, SponsorTotals
 from api.payer_model import KEEP_MONTHS, PAYER_FACTS, PayerBooks
-from api.quotes import WaitingBook
 from infra.repeats import NothingSeen, RecentIds
-from models.eligibility import KENDARI
 from models.events import BillLine, Event, PayerBalances
 from models.pledge_book import PledgeBook, PledgeBooks, PledgeFact
 
@@ -71,11 +69,8 @@ def status_of(book: PledgeBook, account: PayerBalances | None = None) -> PledgeS
 class ReadModel:
     """The API's view of the pledge books; ``apply`` is the only writer."""
 
-    def __init__(self, keep_months: int | None = KEEP_MONTHS, waiting: WaitingBook | None = None) -> None:
-        """``keep_months``: closed months a settled bill keeps its lines (``api.payer_model``);
-        ``waiting``: the waiting list quotes are made from (``api.quotes``; Kendari's aging by default)."""
-        aging = KENDARI.priority.aging_seconds_per_point
-        self.waiting = waiting if waiting is not None else WaitingBook(aging)
+    def __init__(self, keep_months: int | None = KEEP_MONTHS) -> None:
+        """``keep_months``: closed months a settled bill keeps its lines (``api.payer_model``)."""
         self._seen = RecentIds()
         """One window of ids for both folds (``infra.repeats``); bill lines are kept out of it."""
         self.books = PledgeBooks(seen=NothingSeen())
@@ -83,7 +78,6 @@ class ReadModel:
 
     def apply(self, event: Event) -> bool:
         """Fold one event in; False when it was a repeat or says nothing about a pledge or a payer."""
-        self.waiting.apply(event)
         if isinstance(event, BillLine):
             return self.payers.apply_first(event)
         if not isinstance(event, _FOLDED) or not self._seen.first(event):

@@ -118,7 +118,7 @@ async def quote_pledge(body: PledgeIn, who: Sponsor, svc: Svc) -> QuoteOut:
     out_of_bounds = check_pledge_bounds(event, svc.policy, BPU_TARIFF, period_of(now))
     if out_of_bounds is not None:
         raise _out_of_bounds(out_of_bounds)
-    return quote(body, sponsor_id=who.subject, waiting=svc.readmodel.waiting.waiting(body.region),
+    return quote(body, sponsor_id=who.subject, waiting=svc.desk.waiting_list(body.region),
                  policy=svc.policy, tariff=BPU_TARIFF, now=now, caught_up=svc.feed.caught_up)
 
 

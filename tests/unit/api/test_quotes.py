@@ -1,7 +1,8 @@
 """``api.quotes``: the waiting list folded from the outputs, and a quote that seats whom the engine seats.
 
 The core is the referee: a region's inputs go through ``RegionMatcher``, its
-outputs are folded into a ``WaitingBook``, a quote is made, and then the same
+outputs are folded into a ``DeskModel`` (the officer's desk: quotes use its waiting list),
+a quote is made, and then the same
 pledge goes through the same matcher. The workers the quote would seat must be
 exactly the workers the matcher commits, whatever came before (cover, expiry
 back to waiting, cancelled registrations).
@@ -17,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.bodies import PledgeIn, QuoteOut
+from api.desk_model import DeskModel
 from api.intake import pledge_event
-from api.quotes import WaitingBook, quote, take
+from api.quotes import quote, take
 from models.eligibility import KENDARI
 from models.events import ApplicationWaiting, CoverageCommitted, Event, Targeting
 from models.matcher import RegionMatcher
@@ -42,7 +44,7 @@ NOW = datetime(2025, 3, 2, 8, tzinfo=UTC)
 """After the closes of January and February: the region's month is March."""
 
 
-def feed(m: RegionMatcher, book: WaitingBook, events: list[Any]) -> list[Event]:
+def feed(m: RegionMatcher, book: DeskModel, events: list[Any]) -> list[Event]:
     out: list[Event] = []
     for e in events:
         out += m.handle(e).outputs
@@ -73,9 +75,9 @@ targeting = st.builds(
 
 
 def region_before(people: list[dict[str, Any]], early_seats: int, reject_first: bool) -> tuple[
-        RegionMatcher, WaitingBook]:
+        RegionMatcher, DeskModel]:
     """Applications, an early 1-month pledge, BPJS's answers, two closes: some waiting, some back to it."""
-    m, book = RegionMatcher(REGION, KEY), WaitingBook(KENDARI.priority.aging_seconds_per_point)
+    m, book = RegionMatcher(REGION, KEY), DeskModel(KEY, KENDARI.priority)
     apps = [
         application(event_id=f"evt-app-{n}", application_id=f"app-{n}", serial=n + 1,
                     birth_date=date(1970 + n % 30, 1 + n % 12, 1 + n % 28),
@@ -110,7 +112,7 @@ def test_a_quote_seats_exactly_whom_the_engine_then_seats(
 ) -> None:
     m, book = region_before(people, early_seats, reject_first)
     wanted = body(t, seats * 16_800 * months + 999, months, max_workers)
-    waiting = book.waiting(REGION)
+    waiting = book.waiting_list(REGION)
     assert [e[3] for e, _ in waiting] == m.waiting()  # the fold is the engine's list, in its order
     answer = quote(wanted, sponsor_id="dealer-kendari", waiting=waiting, policy=KENDARI, tariff=BPU_TARIFF,
                    now=NOW)
@@ -130,8 +132,8 @@ def test_a_quote_answers_counts_by_group_suppressed_and_the_months_it_pays() -> 
                "welfare_decile": 1 + n % 2, "dependants": 0, "breadwinner": False, "minutes": n}
               for n in range(12)]
     _, book = region_before(people, 0, False)
-    answer = quote(body(Targeting(), 10 * 16_800 * 3, 3, None), sponsor_id="s", waiting=book.waiting(REGION),
-                   policy=KENDARI, tariff=BPU_TARIFF, now=NOW)
+    answer = quote(body(Targeting(), 10 * 16_800 * 3, 3, None), sponsor_id="s",
+                   waiting=book.waiting_list(REGION), policy=KENDARI, tariff=BPU_TARIFF, now=NOW)
     assert isinstance(answer, QuoteOut) and answer.accepted
     assert (answer.seats, answer.workers_covered, answer.free_seats) == (10, 10, 0)
     assert answer.waiting_considered == 12
@@ -145,7 +147,7 @@ def test_a_quote_answers_counts_by_group_suppressed_and_the_months_it_pays() -> 
     assert [(mo.period, mo.premium_idr) for mo in answer.months] == [
         ("2025-03", 16_800), ("2025-04", 16_800), ("2025-05", 16_800)]
     narrow = quote(body(Targeting(max_welfare_decile=1), 10 * 16_800 * 3, 3, None), sponsor_id="s",
-                   waiting=book.waiting(REGION), policy=KENDARI, tariff=BPU_TARIFF, now=NOW)
+                   waiting=book.waiting_list(REGION), policy=KENDARI, tariff=BPU_TARIFF, now=NOW)
     assert isinstance(narrow, QuoteOut)
     assert narrow.workers_covered == 6 and narrow.by_welfare_decile.cells["1"] == 6
 
@@ -159,13 +161,13 @@ def test_a_pledge_the_engine_would_reject_is_the_engine_s_rejection() -> None:
 
 
 def test_a_repeated_waiting_event_after_the_seat_does_not_put_the_worker_back() -> None:
-    m, book = RegionMatcher(REGION, KEY), WaitingBook(KENDARI.priority.aging_seconds_per_point)
+    m, book = RegionMatcher(REGION, KEY), DeskModel(KEY, KENDARI.priority)
     out = feed(m, book, [application(event_id="evt-a", application_id="a", serial=7),
                          pledge(event_id="evt-p")])
-    assert book.waiting(REGION) == []
+    assert book.waiting_list(REGION) == []
     waiting = next(o for o in out if isinstance(o, ApplicationWaiting))
     assert not book.apply(waiting)  # at-least-once delivery repeats it: dropped
-    assert book.waiting(REGION) == []
+    assert book.waiting_list(REGION) == []
 
 
 def test_equal_keys_go_to_the_earlier_submission_as_in_the_engine() -> None:
@@ -173,12 +175,12 @@ def test_equal_keys_go_to_the_earlier_submission_as_in_the_engine() -> None:
 
     Events carry the key and the points, not the submission time; the book derives it from both.
     """
-    m, book = RegionMatcher(REGION, KEY), WaitingBook(KENDARI.priority.aging_seconds_per_point)
+    m, book = RegionMatcher(REGION, KEY), DeskModel(KEY, KENDARI.priority)
     x = application(event_id="evt-x", application_id="app-b", serial=1, dependants=0,
                     submitted_at=T0 - timedelta(days=10))
     y = application(event_id="evt-y", application_id="app-a", serial=2, dependants=1, submitted_at=T0)
     feed(m, book, [x, y])
-    waiting = book.waiting(REGION)
+    waiting = book.waiting_list(REGION)
     assert waiting[0][0][0] == waiting[1][0][0]  # the same key
     assert [e[2] for e, _ in waiting] == ["app-b", "app-a"]
     assert [e[3] for e, _ in waiting] == m.waiting()
