@@ -242,6 +242,7 @@ async def test_a_restarted_dashboard_rebuilds_the_same_view_and_the_example_read
     assert before == after
     assert before["totals"] == {
         "covered": 0, "waiting": 40, "ever_covered": 30, "rejected": 0, "registering": 0, "lapsed": 0,
+        "withdrawn": 0, "claims_jkm": 0, "claims_jkk": 0,
     }
     assert before["events"] == len(shown)
 

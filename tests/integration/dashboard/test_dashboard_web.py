@@ -93,6 +93,7 @@ async def test_snapshot_serves_the_folded_view(served: Served) -> None:
 
     assert body["totals"] == {
         "covered": 0, "waiting": 11, "ever_covered": 11, "rejected": 2, "registering": 0, "lapsed": 1,
+        "withdrawn": 0, "claims_jkm": 0, "claims_jkk": 0,
     }
     last = body["money"][-1]
     assert (last["arrears_idr"], last["written_off_idr"], last["refunds_owed_idr"], last["refunded_idr"]) == (
