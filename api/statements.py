@@ -22,7 +22,9 @@ reads. Then:
   ``workers_covered`` counts them, cancelled seats included), each counted
   once in each group table, by the groups of their latest seat in the range;
   every table goes through ``models.disclosure.suppress``. The total's
-  workers are distinct across the sponsor's pledges.
+  workers are distinct across the sponsor's pledges;
+- pledges listed: the sponsor's with a movement or a seat dated on or
+  before ``to_date`` (one accepted after the range is not in it).
 
 Memory: a pledge's days with movements (one tuple each) and its seats (one
 tuple each, like the pledge book's set of workers). Repeats are dropped by
@@ -133,7 +135,7 @@ class StatementBooks:
 
     def statement(self, sponsor_id: str, from_date: date, to_date: date) -> Statement:
         """The sponsor's own pledges only: another sponsor's books are never read."""
-        books = [b for _, b in sorted(self._by_sponsor.get(sponsor_id, {}).items())]
+        books = [b for _, b in sorted(self._by_sponsor.get(sponsor_id, {}).items()) if _began(b, to_date)]
         rows: list[tuple[str, str, StatementFigures]] = []
         every: dict[str, tuple[tuple[date, str], Groups]] = {}
         money = [0] * len(KINDS)
@@ -156,6 +158,11 @@ class StatementBooks:
             groups=_tables(g for _, g in every.values()),
         )
         return Statement(sponsor_id, from_date, to_date, rows, total)
+
+
+def _began(book: _Book, end: date) -> bool:
+    """Whether the pledge had a movement or a seat by the range's end: a later pledge is not listed."""
+    return any(d <= end for d in book.closing) or any(s[0] <= end for s in book.seats.values())
 
 
 def _workers(book: _Book, start: date, end: date) -> tuple[dict[str, tuple[tuple[date, str], Groups]], int]:
