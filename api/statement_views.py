@@ -3,7 +3,7 @@
 Sponsor keys only, and only the key's own sponsor: the statement is read by
 the key's subject, never by a parameter. The figures are ``api.statements``'
 fold (fed by the API's feed with the pledge books); this module only shapes
-them. CSV is two tables a spreadsheet opens as one sheet, separated by an
+them (the PDF: ``api.statement_pdf``). CSV is two tables a spreadsheet opens as one sheet, separated by an
 empty row: one row per pledge and a ``total`` row, then the group tables (one
 row per group shown and an ``other`` row for the merged ones).
 """
@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from api.auth import Sponsor
 from api.problems import ProblemError, responses
 from api.statement_bodies import StatementFiguresOut, StatementGroupsOut, StatementOut, StatementPledgeOut
+from api.statement_pdf import Lang, render_pdf
 from api.statements import DIMENSIONS, KINDS, Statement, StatementBooks, StatementFigures, kind_field
 
 __all__ = ["MONEY_COLUMNS", "statement_reads", "to_csv", "to_out"]
@@ -32,7 +33,10 @@ MONEY_COLUMNS = (
 )
 PLEDGE_COLUMNS = ("pledge_id", "region", "from_date", "to_date", *MONEY_COLUMNS)
 GROUP_COLUMNS = ("pledge_id", "dimension", "group", "workers")
-_FORMATS: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}
+_FORMATS: dict[int | str, dict[str, Any]] = {200: {"content": {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+}}}
 
 
 def _figures(f: StatementFigures) -> dict[str, Any]:
@@ -82,22 +86,26 @@ def to_csv(s: Statement) -> str:
     description="Every figure is the sum of the engine's events dated (UTC) from `from` to `to`, both "
     "inclusive; remaining and runway are the ledger at the end of `to`. Group counts under 5 are merged "
     "(`models.disclosure`). `format=csv`: one row per pledge and a total row, an empty row, then the "
-    "group tables.",
+    "group tables. `format=pdf`: the same for a report, in `lang` (`id` by default, or `en`).",
     responses={**_FORMATS, **responses(401, 403, 422, 429)},
 )
 async def my_statement(
     who: Sponsor, request: Request,
     from_: Annotated[date, Query(alias="from", description="First day, YYYY-MM-DD (UTC), inclusive.")],
     to: Annotated[date, Query(description="Last day, YYYY-MM-DD (UTC), inclusive.")],
-    fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
+    fmt: Annotated[Literal["json", "csv", "pdf"], Query(alias="format")] = "json",
+    lang: Annotated[Lang, Query(description="The PDF's language: `id` (Indonesian) or `en`.")] = "id",
 ) -> Response:
     if to < from_:
         raise ProblemError(422, "invalid_body", "`to` is before `from`; the range is from `from` to `to`, "
                            "both days included")
     books: StatementBooks = request.app.state.statements
     statement = books.statement(who.subject, from_, to)
+    name = f"statement-{from_.isoformat()}-{to.isoformat()}.{fmt}"
+    if fmt == "pdf":
+        return Response(render_pdf(statement, lang), media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
     if fmt == "csv":
-        name = f"statement-{from_.isoformat()}-{to.isoformat()}.csv"
         return Response(to_csv(statement), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return Response(to_out(statement).model_dump_json(), media_type="application/json")
