@@ -39,6 +39,8 @@ from api.ratelimit import RateLimiter
 from api.read_model import ReadModel
 from api.routes import operations, probes
 from api.services import Services, utc_now
+from api.statement_views import statement_reads
+from api.statements import StatementBooks
 from api.webhooks import webhook_desk
 from infra.settings import Settings
 from models.events import (
@@ -104,13 +106,16 @@ def create_app(
     policy = settings.city_policy()
     readmodel = ReadModel()
     desk = DeskModel(settings.pseudonym_key.get_secret_value().encode(), policy.priority)
+    statements = StatementBooks()
     read_topics = [settings.topic(t.name) for t in READS]
     every_topic = dict.fromkeys((*WRITES, *READS, *WEBHOOK_READS))
     svc = Services(
         settings=settings,
         keys=KeyFile(Path(settings.api_keys_file)),
         publisher=Publisher(settings, [settings.topic(t.name) for t in every_topic]),
-        feed=LedgerFeed(settings, read_topics, readmodel, also=desk.apply),
+        feed=LedgerFeed(
+            settings, read_topics, readmodel, also=lambda e: (desk.apply(e), statements.apply(e))
+        ),
         readmodel=readmodel,
         idempotency=IdempotencyStore(ttl_s=settings.api_idempotency_ttl_s),
         limiter=RateLimiter(rate_per_s=settings.api_rate_per_s, burst=settings.api_rate_burst),
@@ -150,12 +155,14 @@ def create_app(
     )
     app.state.services = svc
     app.state.max_body_bytes = settings.api_max_body_bytes
+    app.state.statements = statements
     app.include_router(operations)
     app.include_router(payer_desk)
     app.include_router(payer_reads)
     app.include_router(webhook_desk)
     app.include_router(desk_reads)
     app.include_router(life_desk)
+    app.include_router(statement_reads)
     app.include_router(probes)
     install_handlers(app)
     # The last added runs first: count every answer, turn any fault into a problem, decide who is
@@ -163,7 +170,7 @@ def create_app(
     # Routers are included lazily (FastAPI matches them as one route each): match on their routes.
     routes = [
         *operations.routes, *payer_desk.routes, *payer_reads.routes, *webhook_desk.routes, *desk_reads.routes,
-        *life_desk.routes, *probes.routes,
+        *life_desk.routes, *statement_reads.routes, *probes.routes,
     ]
     uploads = dict.fromkeys(UPLOAD_PATHS, settings.api_upload_max_bytes)
     app.add_middleware(

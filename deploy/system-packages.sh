@@ -5,13 +5,14 @@
 #   fonts-liberation  metric-compatible sans fonts, so the page and its screenshot render legibly
 #   prometheus        a real Prometheus (and promtool) that scrapes the services in the observability test
 #   docker-compose    validates docker-compose.yml (`docker-compose config`) without a Docker engine
+#   poppler-utils     pdftoppm and pdftotext: the statement PDF test renders the PDF and reads its text
 #
 # Idempotent: `apt-get update` runs once, and only if something is missing. Without root or
 # without apt it prints what to install and exits 0; the browser test then skips with that
 # reason (and fails under CI=true, where a missing browser is a broken machine).
 set -eu
 
-PACKAGES="chromium fonts-liberation prometheus docker-compose"
+PACKAGES="chromium fonts-liberation prometheus docker-compose poppler-utils"
 
 missing=""
 for package in $PACKAGES; do
