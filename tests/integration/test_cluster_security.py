@@ -25,6 +25,7 @@ from infra.kafka_security import client_kwargs
 from infra.settings import Settings
 from jaring.demo import feed, outputs_until
 from jaring.scenario import applications, pledges
+from models.topics import TOPICS
 from tests.conftest import WorkerFactory
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -107,8 +108,9 @@ def test_topics_create_makes_every_topic_over_scram_and_refuses_a_partition_mism
 
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    assert len(lines) == 17 and all(line.startswith("created ") for line in lines), first.stdout
+    # every topic of models.topics, the readiness probe's two, and the engine's two table changelogs
+    assert len(lines) == len(TOPICS) + 4 and all(line.startswith("created ") for line in lines), first.stdout
     assert f"created  {settings.namespace}-engine-region-state-changelog  partitions=4 " in first.stdout
-    assert again.returncode == 0 and again.stdout.count("exists ") == 17, again.stdout
+    assert again.returncode == 0 and again.stdout.count("exists ") == len(lines), again.stdout
     assert mismatch.returncode == 1
     assert "topic_partitions_mismatch: JARING_TOPIC_PARTITIONS=6" in mismatch.stderr
