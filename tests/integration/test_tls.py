@@ -42,9 +42,13 @@ from jaring.processes import ServiceProcess
 from jaring.scenario import applications, pledges
 from models.codec import decode
 from models.events import CoverageCommitted, PledgeSubmitted
-from models.topics import COVERAGE, PLEDGES
+from models.topics import COVERAGE, PLEDGES, TOPICS
 from tests.conftest import WorkerFactory
 from tests.unit.factories import application
+
+EVERY_TOPIC = len(TOPICS) + 4
+"""What `jaring topics create` makes: every topic of models.topics, the readiness probe's two, and the
+engine's two table changelogs."""
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -172,6 +176,7 @@ async def test_a_city_on_scram_over_tls_runs_worker_api_and_dashboard_end_to_end
     snapshot = await dashboard_snapshot(dashboard_port, lambda body: body["totals"]["covered"] == 2)
     assert snapshot["totals"] == {
         "covered": 2, "waiting": 1, "ever_covered": 2, "rejected": 0, "registering": 0, "lapsed": 0,
+        "withdrawn": 0, "claims_jkm": 0, "claims_jkk": 0,
     }
     assert [p["pledge_id"] for p in snapshot["pledges"]] == [pledge_id]
 
@@ -212,7 +217,7 @@ async def test_mutual_tls_a_worker_with_a_client_certificate_matches_and_one_wit
     producer = AIOKafkaProducer(**client_kwargs(anonymous), request_timeout_ms=5_000)
 
     assert created.returncode == 0, created.stderr
-    assert created.stdout.count("created ") == 17, created.stdout
+    assert created.stdout.count("created ") == EVERY_TOPIC, created.stdout
     assert final.ok, final.violations
     assert final.counts["coverage.committed"] == 10
     assert refused.returncode == EXIT_CONFIG, refused.stderr
@@ -291,5 +296,5 @@ def test_without_hostname_checking_the_same_host_is_accepted_but_the_ca_still_ch
                           env={**env, "JARING_KAFKA_SSL_CAFILE": str(tls_broker.wrong_ca)})
 
     assert unchecked.returncode == 0, unchecked.stderr
-    assert unchecked.stdout.count("created ") == 17
+    assert unchecked.stdout.count("created ") == EVERY_TOPIC
     assert wrong_ca.returncode == EXIT_CONFIG and wrong_ca.stderr.startswith("kafka_tls_untrusted: ")
