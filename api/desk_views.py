@@ -25,6 +25,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
+from api.access_log import record_access
 from api.auth import Officer, services
 from api.bodies import (
     BenefitClockOut,
@@ -38,15 +39,12 @@ from api.desk_model import DeskModel, Seat, Status, WorkerFacts
 from api.keys import Credential
 from api.payer_model import PayerBooks
 from api.problems import ProblemError, responses
-from api.publisher import KafkaUnavailableError
 from api.services import Services
-from models.codec import encode
 from models.errors import NikError, Reason
 from models.events import AccessRecorded
 from models.nik import parse
 from models.periods import period_index, period_name
 from models.pledge_book import PledgeBooks
-from models.topics import ACCESS_LOG
 
 __all__ = ["BENEFIT_MONTHS", "answer", "desk_reads"]
 
@@ -147,15 +145,8 @@ async def _record(svc: Services, who: Credential, by: str, found: list[DeskAnswe
         role=who.role.value, subject=who.subject, region=regions[0] if regions else None,
         resource="applications", format="json", rows=len(found),
     )
-    key = (event.region or event.subject).encode()
-    try:
-        await svc.publisher.publish(svc.settings.topic(ACCESS_LOG.name), key, encode(event))
-    except KafkaUnavailableError:
-        raise ProblemError(
-            503, "kafka_unavailable",
-            "the lookup could not be recorded, so nothing was answered; retry in a few seconds",
-            headers={"Retry-After": "2"},
-        ) from None
+    await record_access(svc, event, (event.region or event.subject).encode(),
+                        "the lookup could not be recorded, so nothing was answered")
     # Counts and codes only: no NIK, no name, no pseudonym, no application id.
     log.info("desk lookup by %s: %d worker(s) in %s for key %s (%s %s); recorded as %s",
              by, len(found), ",".join(regions) or "-", who.key_id, who.role.value, who.subject,

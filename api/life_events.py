@@ -12,8 +12,6 @@ Idempotency-Key), so a retry is one event the engine applies once.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime
 from typing import Literal, Self
 
@@ -23,13 +21,10 @@ from pydantic import BaseModel, Field, model_validator
 
 from api.auth import Officer
 from api.bodies import IsoDate, _Body
-from api.idempotency import StoredAnswer
 from api.intake import fingerprint, request_digest
 from api.problems import ProblemError, responses
-from api.publisher import KafkaUnavailableError
 from api.routes import IdempotencyKey, Svc
-from api.submission import claim
-from models.codec import encode
+from api.submission import submit
 from models.events import Identifier, LifeEventKind, LifeEventReported
 from models.nik import pseudonym
 from models.periods import Period, period_index, period_of
@@ -38,11 +33,8 @@ from models.topics import LIFE_EVENTS
 
 __all__ = ["LifeEventIn", "LifeEventReceipt", "life_desk"]
 
-log = logging.getLogger("jaring.api")
-
 life_desk = APIRouter(prefix="/v1")
 
-_RETRY_AFTER_S = 5
 
 
 class LifeEventIn(_Body):
@@ -113,31 +105,8 @@ async def report_life_event(
         body, officer_id=who.subject, idempotency_key=idempotency_key,
         key=svc.settings.pseudonym_key.get_secret_value().encode(), now=now,
     )
-    scope = ("life-events", who.subject, idempotency_key)
-    stored = claim(svc, scope, fingerprint(body))
-    if stored is not None:
-        return JSONResponse(stored.body, status_code=stored.status)
-    receipt = LifeEventReceipt(event_id=event.event_id, kind=event.kind)
-    answer = StoredAnswer(202, receipt.model_dump(mode="json"))
-    topic = svc.settings.topic(LIFE_EVENTS.name)
-    task = asyncio.get_running_loop().create_task(svc.publisher.publish(topic, event.region.encode(),
-                                                                        encode(event)))
-
-    def settle(done: asyncio.Task[None]) -> None:
-        if done.cancelled() or done.exception() is not None:
-            svc.idempotency.abandon(scope)
-        else:
-            svc.idempotency.complete(scope, answer)
-            log.info("life_event.reported %s from %s on %s: event %s", event.kind, who.subject, topic,
-                     event.event_id)  # never the NIK, never the pseudonym
-
-    task.add_done_callback(settle)
-    try:
-        await asyncio.shield(task)
-    except KafkaUnavailableError:
-        raise ProblemError(
-            503, "kafka_unavailable",
-            f"the broker did not acknowledge; retry in {_RETRY_AFTER_S} s with the same Idempotency-Key",
-            headers={"Retry-After": str(_RETRY_AFTER_S)},
-        ) from None
-    return JSONResponse(answer.body, status_code=answer.status)
+    return await submit(
+        svc, scope=("life-events", who.subject, idempotency_key), fingerprint=fingerprint(body), event=event,
+        topic=svc.settings.topic(LIFE_EVENTS.name), key=event.region,
+        receipt=LifeEventReceipt(event_id=event.event_id, kind=event.kind),
+    )

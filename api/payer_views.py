@@ -29,6 +29,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from api.access_log import record_access
 from api.auth import Officer, Payer, services
 from api.bodies import (
     BillDetailOut,
@@ -43,12 +44,9 @@ from api.bodies import (
 from api.keys import SUBJECT_RULE, Credential, is_subject
 from api.payer_model import ARCHIVED, KEEP_MONTHS, BillView, LineView
 from api.problems import ProblemError, responses
-from api.publisher import KafkaUnavailableError
 from api.registration_list import CSV_COLUMNS, RegistrationRow, ScanTimeoutError, scan_applications
 from api.services import Services
-from models.codec import encode
 from models.events import AccessRecorded
-from models.topics import ACCESS_LOG
 
 __all__ = ["BILL_CSV_COLUMNS", "SCAN_TIMEOUT_S", "payer_reads"]
 
@@ -151,14 +149,8 @@ async def _record(
         role=who.role.value, subject=who.subject, payer_id=payer_id, resource="registrations", format=fmt,
         rows=rows,
     )
-    try:
-        await svc.publisher.publish(svc.settings.topic(ACCESS_LOG.name), payer_id.encode(), encode(event))
-    except KafkaUnavailableError:
-        raise ProblemError(
-            503, "kafka_unavailable",
-            "the download could not be recorded, so nothing was sent; retry in a few seconds",
-            headers={"Retry-After": "2"},
-        ) from None
+    await record_access(svc, event, payer_id.encode(),
+                        "the download could not be recorded, so nothing was sent")
     # Counts and ids only: the list's NIKs and names never reach a log.
     log.info("registration list for payer %s: %d rows as %s to key %s (%s %s); recorded as %s",
              payer_id, rows, fmt, who.key_id, who.role.value, who.subject, event.event_id)

@@ -53,10 +53,9 @@ from api.intake import (
 )
 from api.keys import Role
 from api.problems import ProblemError, responses
-from api.publisher import KafkaUnavailableError
 from api.routes import IdempotencyKey, Svc
 from api.services import Services
-from api.submission import claim
+from api.submission import acknowledged, claim
 from models.codec import encode
 from models.events import (
     Identifier,
@@ -82,7 +81,6 @@ payer_desk = APIRouter(prefix="/v1")
 UPLOAD_PATHS = ("/v1/payments/report", "/v1/registrations/confirmations/report")
 """The CSV uploads: their bodies may be up to ``JARING_API_UPLOAD_MAX_BYTES``."""
 
-_RETRY_AFTER_S = 5
 _WRITE_PROBLEMS = responses(400, 401, 403, 409, 413, 415, 422, 429, 503)
 _CSV_BODY = {
     "requestBody": {
@@ -418,14 +416,7 @@ async def _submit(
         log.info("%s from %s: %d event(s), first %s", scope[0], scope[1], len(events), events[0].event_id)
 
     task.add_done_callback(settle)
-    try:
-        await asyncio.shield(task)
-    except KafkaUnavailableError:
-        raise ProblemError(
-            503, "kafka_unavailable",
-            f"the broker did not acknowledge; retry in {_RETRY_AFTER_S} s with the same Idempotency-Key",
-            headers={"Retry-After": str(_RETRY_AFTER_S)},
-        ) from None
+    await acknowledged(task)
     body: dict[str, Any] = answer.body
     return JSONResponse(body, status_code=202)
 

@@ -21,9 +21,9 @@ from api.problems import ProblemError
 from api.publisher import KafkaUnavailableError
 from api.services import Services
 from models.codec import encode
-from models.events import ApplicationSubmitted, PledgeSubmitted, WebhookEvent
+from models.events import ApplicationSubmitted, LifeEventReported, PledgeSubmitted, WebhookEvent
 
-__all__ = ["claim", "submit"]
+__all__ = ["acknowledged", "claim", "submit"]
 
 log = logging.getLogger("jaring.api")
 
@@ -73,7 +73,7 @@ async def submit(
     *,
     scope: Scope,
     fingerprint: str,
-    event: PledgeSubmitted | ApplicationSubmitted | WebhookEvent,
+    event: PledgeSubmitted | ApplicationSubmitted | LifeEventReported | WebhookEvent,
     topic: str,
     key: str,
     receipt: BaseModel,
@@ -101,6 +101,23 @@ async def submit(
                      event.event_id)
 
     task.add_done_callback(settle)
+    await acknowledged(task)
+    body: dict[str, Any] = answer.body
+    return JSONResponse(body, status_code=answer.status, headers=headers)
+
+
+def _subject_id(event: PledgeSubmitted | ApplicationSubmitted | LifeEventReported | WebhookEvent) -> str:
+    """What a log line may name: an id, or a life event's kind (never its NIK-derived pseudonym)."""
+    if isinstance(event, PledgeSubmitted):
+        return event.pledge_id
+    if isinstance(event, ApplicationSubmitted):
+        return event.application_id
+    return str(event.kind) if isinstance(event, LifeEventReported) else event.sponsor_id
+
+
+async def acknowledged(task: asyncio.Task[None]) -> None:
+    """Wait for the produce, shielded from the request (a client hanging up does not cancel it);
+    no acknowledgement is 503 ``kafka_unavailable``, to be retried with the same key."""
     try:
         await asyncio.shield(task)
     except KafkaUnavailableError:
@@ -109,11 +126,3 @@ async def submit(
             f"the broker did not acknowledge; retry in {_RETRY_AFTER_S} s with the same Idempotency-Key",
             headers={"Retry-After": str(_RETRY_AFTER_S)},
         ) from None
-    body: dict[str, Any] = answer.body
-    return JSONResponse(body, status_code=answer.status, headers=headers)
-
-
-def _subject_id(event: PledgeSubmitted | ApplicationSubmitted | WebhookEvent) -> str:
-    if isinstance(event, PledgeSubmitted):
-        return event.pledge_id
-    return event.application_id if isinstance(event, ApplicationSubmitted) else event.sponsor_id

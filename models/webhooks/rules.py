@@ -78,6 +78,3 @@ class CommitTracker:
                 finished.discard(heapq.heappop(heap))
             out[tp] = heap[0] if heap else nxt
         return out
-
-    def in_flight(self) -> int:
-        return sum(len(h) for h in self._pending.values()) - sum(len(f) for f in self._finished.values())

@@ -75,6 +75,14 @@ def filter_body(context: object, body: object) -> bool:
     return _within_seat_bound(body)
 
 
+@schema.hook
+def filter_query(context: object, query: object) -> bool:
+    """A rule a schema cannot say, refused (422): a statement's range whose `to` is before its `from`."""
+    if isinstance(query, dict) and isinstance(query.get("from"), str) and isinstance(query.get("to"), str):
+        return not query["to"] < query["from"]
+    return True
+
+
 def _within_seat_bound(body: object) -> bool:
     try:
         pledge = PledgeIn.model_validate(body)
