@@ -7,6 +7,9 @@ byte-identical, or the engine was not deterministic), then checks:
 - no worker holds two coverage terms that overlap in any month (a lapsed
   term ends at the close that lapsed it, one a life event ended at its
   ``coverage.ended`` ``end_period``);
+- a term a life event ended ends where ``coverage.ended`` says, within the
+  term, and no worker reported deceased holds cover starting after the
+  month of death (the dead may not apply again);
 - no pledge (a sponsor's, ``pledge_key``: two sponsors may use one id) ever
   holds more seats than it accepted (seats committed or renewed, less those
   cancelled, lapsed or given up by a life event), and its ledger balances after every movement:
@@ -52,6 +55,8 @@ from models.events import (
     Event,
     FundingKind,
     FundingMovement,
+    LifeEventKind,
+    LifeEventRecorded,
     PayerMovement,
     PaymentReconciled,
     PledgeAccepted,
@@ -123,6 +128,7 @@ class Reader:
         result = Audit(self.result.events, self.result.duplicates, self.result.counts,
                        list(self.result.violations), self.result.values)
         _check_terms(result)
+        _check_exits(result)
         _check_pledges(result)
         _check_payers(result)
         _check_bills(result)
@@ -185,6 +191,29 @@ def _check_terms(result: Audit) -> None:
         for (_, end, first), (start, _, second) in pairwise(spans):
             if start <= end:
                 result.violations.append(f"worker {worker}: terms {first} and {second} overlap")
+
+
+def _check_exits(result: Audit) -> None:
+    spans = {e.coverage_id: (period_index(e.start_period), period_index(e.end_period))
+             for e in result.events if isinstance(e, CoverageActivated | CoverageRenewed)}
+    for e in result.events:
+        if isinstance(e, CoverageEnded) and e.end_period is not None:
+            span = spans.get(e.coverage_id)
+            if span is None:
+                result.violations.append(f"{e.event_id}: ended {e.coverage_id}, a term never activated")
+            elif not span[0] - 1 <= period_index(e.end_period) <= span[1]:  # start - 1: no month kept
+                result.violations.append(f"{e.event_id}: {e.coverage_id} ended outside its term")
+    died = {e.worker: period_index(e.effective_period) for e in result.events
+            if isinstance(e, LifeEventRecorded) and e.kind is LifeEventKind.DECEASED}
+    kept = {e.coverage_id: -1 if e.end_period is None else period_index(e.end_period)
+            for e in result.events if isinstance(e, CoverageEnded)}
+    for e in result.events:
+        if not isinstance(e, CoverageActivated | CoverageRenewed) or e.worker not in died:
+            continue
+        start = period_index(e.start_period)
+        # a seat filled before the death was reported ends keeping no month: not cover
+        if start > died[e.worker] and kept.get(e.coverage_id, start) >= start:
+            result.violations.append(f"worker {e.worker}: covered from {e.start_period}, after their death")
 
 
 def _check_pledges(result: Audit) -> None:

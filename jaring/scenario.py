@@ -13,12 +13,15 @@ benchmarks.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from models.events import (
     ApplicationSubmitted,
     Channel,
+    LifeEventKind,
+    LifeEventReported,
     MonthTick,
     PledgeSubmitted,
     Targeting,
@@ -35,6 +38,7 @@ __all__ = [
     "Scenario",
     "applications",
     "kendari",
+    "life_events",
     "month_ticks",
     "pledges",
 ]
@@ -165,6 +169,31 @@ def pledges(
             )
         )
     return out
+
+
+def life_events(
+    workers: Sequence[str], *, period: str, region: str = KENDARI, id_prefix: str = "life"
+) -> list[LifeEventReported]:
+    """One officer's report per worker (by pseudonym), effective in ``period``, the kinds taken in turn.
+
+    Every kind comes up, claims included, so a run sees terms ended, waiting workers
+    withdrawn, seats handed on and claims counted. Reported on the 10th of the month
+    after ``period``, at the time the event says: no wall clock.
+    """
+    kinds = tuple(LifeEventKind)
+    reported = datetime.fromisoformat(f"{period_name(period_index(period) + 1)}-10T09:00:00+00:00")
+    return [
+        LifeEventReported(
+            event_id=f"{id_prefix}-evt-{region}-{period}-{n}",
+            event_time=reported,
+            region=region,
+            worker=worker,
+            kind=kinds[n % len(kinds)],
+            effective_period=period,
+            reported_on=reported.date(),
+        )
+        for n, worker in enumerate(workers)
+    ]
 
 
 def month_ticks(first_period: str, count: int, *, region: str = KENDARI) -> list[MonthTick]:

@@ -1,8 +1,9 @@
 """Faults during a stream, then a checker that reads every output topic from the start.
 
 After each run the audit (``jaring.audit``) proves: no worker covered twice in
-one period, no pledge over-committed, ledgers balanced (pledged, committed,
-billed, paid, due, arrears, written off, returned), payer accounts and bills
+one period (terms ended early by a life event included), no pledge
+over-committed, ledgers balanced (pledged, committed, billed, paid, due,
+arrears, written off, returned), payer accounts and bills
 adding up, every application waiting, rejected with a reason or matched, and
 repeats byte-identical; and
 the outputs are exactly, byte for byte, what the pure core derives from the
@@ -24,8 +25,17 @@ from infra.settings import Settings
 from jaring.audit import Audit
 from jaring.bpjs import Habits, Simulator
 from jaring.demo import Answered, answer, close_months, feed, outputs_until
-from jaring.scenario import applications, month_ticks, pledges
-from models.events import ApplicationSubmitted, PaymentReconciled
+from jaring.scenario import applications, life_events, month_ticks, pledges
+from models.events import (
+    ApplicationSubmitted,
+    ApplicationWaiting,
+    CoverageActivated,
+    CoverageCommitted,
+    CoverageEnded,
+    CoverageLapsed,
+    LifeEventRecorded,
+    PaymentReconciled,
+)
 from tests.chaos.conftest import ChaosPlan
 from tests.conftest import WorkerFactory, assert_same_as_replay
 
@@ -42,7 +52,7 @@ async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
 ) -> None:
     n = plan.applications
     apps = applications(n, seed=41, spacing=timedelta(seconds=3))
-    offers = pledges([n // 20] * 10, start=apps[0].event_time + timedelta(hours=1), valid_days=45)
+    offers = pledges([n // 20] * 10, start=apps[0].event_time + timedelta(hours=1), valid_days=240)
     worker = worker_factory()
     feeding = asyncio.create_task(feed(settings, [*apps, *offers]))
     kills = 0
@@ -61,7 +71,16 @@ async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
     await answer(settings, simulator, answered)
     ticks = month_ticks("2026-01", 12)
     await close_months(settings, simulator, answered, ticks[:5])
-    worker.kill()  # once more, in the middle of the month closes
+    # Officers report on 1 in 50 covered and 1 in 50 waiting workers (moves, jobs, deaths, leavers,
+    # accident claims): terms end, seats pass to waiting workers; a kill lands while they are handled
+    so_far = answered.reader.result.events
+    lapsed = {e.worker for e in so_far if isinstance(e, CoverageLapsed)}
+    covered = sorted({e.worker for e in so_far if isinstance(e, CoverageActivated)} - lapsed)
+    seated = {e.worker for e in so_far if isinstance(e, CoverageCommitted)}
+    waiting = sorted({e.worker for e in so_far if isinstance(e, ApplicationWaiting)} - seated)
+    reports = life_events([*covered[::50], *waiting[::50]], period="2026-05")
+    await feed(settings, reports)
+    worker.kill()  # once more, while the reports and the month closes are handled
     kills += 1
     worker.start()
     await close_months(settings, simulator, answered, ticks[5:])
@@ -74,6 +93,16 @@ async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
     for kind in ("coverage.lapsed", "funding.arrears", "funding.written_off", "funding.paid"):
         assert final.counts[kind] > 0, kind
     assert {e.outcome for e in final.events if isinstance(e, PaymentReconciled)} == {"exact"}
+    recorded = [e for e in final.events if isinstance(e, LifeEventRecorded)]
+    assert len(recorded) == len(reports), "every report applied once, none lost to a kill"
+    ended = [e for e in final.events if isinstance(e, CoverageEnded)]
+    assert {e.outcome for e in recorded} == {"withdrawn", "term_ended", "claim_counted"}
+    assert "refilled" in {e.seat for e in ended}
+    # nobody who left is covered afterwards (a seat filled before the report came ends keeping no month)
+    exits = {e.worker: e.effective_period for e in recorded if e.outcome != "claim_counted"}
+    kept = {e.coverage_id: e.end_period or "" for e in ended}
+    assert not [e for e in final.events if isinstance(e, CoverageActivated) and e.worker in exits
+                and exits[e.worker] < e.start_period <= kept.get(e.coverage_id, e.start_period)]
 
 
 async def test_duplicated_and_reordered_inputs_change_nothing(

@@ -8,10 +8,22 @@ from typing import Any
 from infra.topic_io import Record
 from jaring.audit import audit, replay
 from jaring.bpjs import Habits, Simulator, drive
-from jaring.scenario import kendari
+from jaring.scenario import applications, kendari, life_events, month_ticks, pledges
 from models.codec import encode
 from models.eligibility import KENDARI
-from models.events import BillLine, FundingKind, FundingMovement, Input, OutputEvent, PayerMovement
+from models.events import (
+    ApplicationWaiting,
+    BillLine,
+    CoverageActivated,
+    CoverageEnded,
+    FundingKind,
+    FundingMovement,
+    Input,
+    LifeEventKind,
+    LifeEventRecorded,
+    OutputEvent,
+    PayerMovement,
+)
 from models.matcher import RegionMatcher
 from models.topics import route
 from tests.unit.factories import KEY
@@ -101,3 +113,54 @@ def test_a_bill_missing_a_line_is_a_violation() -> None:
     at = next(i for i, o in enumerate(OUTPUTS) if isinstance(o, BillLine))
     result = audit(records([*OUTPUTS[:at], *OUTPUTS[at + 1 :]]))
     assert any("its lines add to" in v for v in result.violations), result.violations
+
+
+def lives() -> list[OutputEvent]:
+    """60 applicants, 40 seats for a year; after five closes, officers report on 15 covered and 5
+    waiting workers (every kind, claims included), then the year runs out."""
+    apps = applications(60, seed=5)
+    ticks = month_ticks("2026-01", 12)
+    m = RegionMatcher(REGION, KEY, KENDARI)
+    simulator = Simulator(Habits())
+    outputs: list[OutputEvent] = []
+
+    def handle(event: Input) -> list[OutputEvent]:
+        out = m.handle(event).outputs
+        outputs.extend(out)
+        return out
+
+    offers = pledges([20, 20], start=apps[-1].event_time, valid_days=365)
+    drive([*apps, *offers, *ticks[:5]], handle, simulator)
+    covered = [o.worker for o in outputs if isinstance(o, CoverageActivated)][:15]
+    waiting = [o.worker for o in outputs if isinstance(o, ApplicationWaiting)][:5]
+    drive([*life_events([*covered, *waiting], period="2026-05"), *ticks[5:]], handle, simulator)
+    return outputs
+
+
+LIVES = lives()
+
+
+def test_life_events_end_terms_hand_seats_on_and_pass_every_check() -> None:
+    result = audit(records(LIVES), applications=60)
+    assert result.ok, result.violations
+    assert result.counts["coverage.ended"] >= 10
+    assert {e.outcome for e in LIVES if isinstance(e, LifeEventRecorded)} == {
+        "withdrawn", "term_ended", "claim_counted"
+    }
+    assert {e.seat for e in LIVES if isinstance(e, CoverageEnded)} >= {"refilled"}
+
+
+def test_cover_for_a_dead_worker_after_the_death_is_a_violation() -> None:
+    death = next(e for e in LIVES if isinstance(e, LifeEventRecorded) and e.kind is LifeEventKind.DECEASED)
+    term = next(e for e in LIVES if isinstance(e, CoverageActivated))
+    ghost = term.model_copy(update={"event_id": "ghost", "coverage_id": "ghost", "worker": death.worker,
+                                   "start_period": "2026-09"})
+    result = audit(records([*LIVES, ghost]))
+    assert any("after their death" in v for v in result.violations), result.violations
+
+
+def test_a_term_ended_outside_its_months_is_a_violation() -> None:
+    at = next(i for i, e in enumerate(LIVES) if isinstance(e, CoverageEnded) and e.end_period is not None)
+    ended = LIVES[at].model_copy(update={"end_period": "2030-01"})
+    result = audit(records([*LIVES[:at], ended, *LIVES[at + 1 :]]))
+    assert any("ended outside its term" in v for v in result.violations), result.violations
