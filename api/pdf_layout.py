@@ -39,11 +39,14 @@ def heading(pdf: FPDF, text: str, size: int = 11) -> None:
     pdf.set_font("Helvetica", "", 10)
 
 
-def table(pdf: FPDF, rows: Iterable[tuple[str, ...]], widths: tuple[int, ...] = (60, 60)) -> None:
-    """Rows of a label then right-aligned values, then a small gap."""
+def table(
+    pdf: FPDF, rows: Iterable[tuple[str, ...]], widths: tuple[int, ...] = (60, 60), *, headings: bool = False
+) -> None:
+    """Rows of a label then right-aligned values, then a small gap; ``headings``: the first row is one."""
     pdf.set_font("Helvetica", "", 10)
     align = ("LEFT", *("RIGHT" for _ in widths[1:]))
-    with pdf.table(col_widths=widths, width=sum(widths), align="LEFT", text_align=align) as t:
+    with pdf.table(col_widths=widths, width=sum(widths), align="LEFT", text_align=align,
+                   first_row_as_headings=headings) as t:
         for row in rows:
             t.row(row)
     pdf.ln(2)

@@ -124,7 +124,7 @@ def render_pdf(r: CityReport, closed: bool, lang: Lang = "id") -> bytes:
                          str(row.covered), _fraction(float(row.gap)),
                          _fraction(None if row.ratio is None else float(row.ratio))))
         rows.append((words["total"], str(t.eligible_total), str(t.covered_total), "", ""))
-        table(pdf, rows, (50, 30, 30, 30, 30))
+        table(pdf, rows, (50, 30, 30, 30, 30), headings=True)
     heading(pdf, f"{words['money']} ({words['total'].lower()})")
     table(pdf, [*_money(r.money, lang), (words["payer_refunded"], rupiah(r.payer_refunded_idr, lang))])
     for s in r.sponsors:

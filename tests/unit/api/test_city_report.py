@@ -177,13 +177,16 @@ def test_a_months_report_is_the_sum_of_the_months_events(
     for e in delivered:
         reports.apply(e)
         view.apply(e)
+    found = [e for e in events if isinstance(e, ApplicationWaiting | CoverageCommitted)]
+    eligible_by = {month: len({e.worker for e in found if e.period <= month}) for month in MONTHS}
     for month in MONTHS:
         r = reports.report(REGION, month)
         assert (r.region, r.month, r.threshold) == (REGION, month, 5)
         level = levels.get(month, (0, 0) if month < CLOSES[0] else levels[CLOSES[-1]])
         check_people(r, events, level)
         check_money(r, events)
-        for t in r.fairness:
+        for t in r.fairness:  # the fairness fold's covered workers are the report's, month by month
+            assert (t.covered_total, t.eligible_total) == (r.figures.covered_at_end, eligible_by[month])
             for row in t.rows:
                 assert row.eligible == 0 or row.eligible >= 5 or row.group == "_merged"
     period, fairness = view.fairness(REGION)  # the latest month any event names
