@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from api.auth import CallerGate
 from api.bodies import with_pledge_bounds
 from api.body_limit import BodyLimitMiddleware
+from api.city_report import CityReports
 from api.desk_model import DESK_FACTS, DeskModel
 from api.desk_views import desk_reads
 from api.feed import LedgerFeed
@@ -37,6 +38,7 @@ from api.problems import PROBLEM_MEDIA_TYPE, InternalErrorMiddleware, install_ha
 from api.publisher import Publisher
 from api.ratelimit import RateLimiter
 from api.read_model import ReadModel
+from api.report_views import report_reads
 from api.routes import operations, probes
 from api.services import Services, utc_now
 from api.statement_views import statement_reads
@@ -107,6 +109,7 @@ def create_app(
     readmodel = ReadModel()
     desk = DeskModel(settings.pseudonym_key.get_secret_value().encode(), policy.priority)
     statements = StatementBooks()
+    reports = CityReports()
     read_topics = [settings.topic(t.name) for t in READS]
     every_topic = dict.fromkeys((*WRITES, *READS, *WEBHOOK_READS))
     svc = Services(
@@ -114,7 +117,8 @@ def create_app(
         keys=KeyFile(Path(settings.api_keys_file)),
         publisher=Publisher(settings, [settings.topic(t.name) for t in every_topic]),
         feed=LedgerFeed(
-            settings, read_topics, readmodel, also=lambda e: (desk.apply(e), statements.apply(e))
+            settings, read_topics, readmodel,
+            also=lambda e: (desk.apply(e), statements.apply(e), reports.apply(e)),
         ),
         readmodel=readmodel,
         idempotency=IdempotencyStore(ttl_s=settings.api_idempotency_ttl_s),
@@ -156,6 +160,7 @@ def create_app(
     app.state.services = svc
     app.state.max_body_bytes = settings.api_max_body_bytes
     app.state.statements = statements
+    app.state.reports = reports
     app.include_router(operations)
     app.include_router(payer_desk)
     app.include_router(payer_reads)
@@ -163,6 +168,7 @@ def create_app(
     app.include_router(desk_reads)
     app.include_router(life_desk)
     app.include_router(statement_reads)
+    app.include_router(report_reads)
     app.include_router(probes)
     install_handlers(app)
     # The last added runs first: count every answer, turn any fault into a problem, decide who is
@@ -170,7 +176,7 @@ def create_app(
     # Routers are included lazily (FastAPI matches them as one route each): match on their routes.
     routes = [
         *operations.routes, *payer_desk.routes, *payer_reads.routes, *webhook_desk.routes, *desk_reads.routes,
-        *life_desk.routes, *statement_reads.routes, *probes.routes,
+        *life_desk.routes, *statement_reads.routes, *report_reads.routes, *probes.routes,
     ]
     uploads = dict.fromkeys(UPLOAD_PATHS, settings.api_upload_max_bytes)
     app.add_middleware(

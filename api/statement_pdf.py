@@ -10,16 +10,10 @@ ids are the engine's identifiers, so no font file ships with the API.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
-from typing import Literal
-
-from fpdf import FPDF
-
+from api.pdf_layout import Lang, day, document, heading, note, rupiah, table
 from api.statements import DIMENSIONS, KINDS, Statement, StatementFigures, kind_field
 
 __all__ = ["LABELS", "Lang", "render_pdf"]
-
-Lang = Literal["id", "en"]
 
 LABELS: dict[Lang, dict[str, str]] = {
     "id": {
@@ -51,22 +45,12 @@ LABELS: dict[Lang, dict[str, str]] = {
 }
 
 
-def _rupiah(n: int, lang: Lang) -> str:
-    """Rp 2.016.000 in Indonesian, Rp 2,016,000 in English."""
-    text = f"{n:,}"
-    return "Rp " + (text.replace(",", ".") if lang == "id" else text)
-
-
-def _day(d: date, lang: Lang) -> str:
-    return d.strftime("%d/%m/%Y") if lang == "id" else d.isoformat()
-
-
 def _money_rows(f: StatementFigures, lang: Lang) -> list[tuple[str, str]]:
     words = LABELS[lang]
-    rows = [(words[k.value], _rupiah(f.money[kind_field(k)], lang)) for k in KINDS]
+    rows = [(words[k.value], rupiah(f.money[kind_field(k)], lang)) for k in KINDS]
     return [
         *rows,
-        (words["remaining"], _rupiah(f.remaining_idr, lang)),
+        (words["remaining"], rupiah(f.remaining_idr, lang)),
         (words["runway"], f"{f.runway_months} {words['months']}"),
         (words["seats"], str(f.seats_filled)),
         (words["workers"], str(f.workers_covered)),
@@ -76,39 +60,22 @@ def _money_rows(f: StatementFigures, lang: Lang) -> list[tuple[str, str]]:
 def render_pdf(s: Statement, lang: Lang = "id") -> bytes:
     """The statement as PDF bytes; the same statement and language give the same bytes."""
     words = LABELS[lang]
-    pdf = FPDF(format="A4")
-    pdf.set_creation_date(datetime.combine(s.to_date, time(), UTC))  # no wall clock: same input, same bytes
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, words["title"], new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf = document(s.to_date)
+    heading(pdf, words["title"], 16)
     pdf.cell(0, 6, f"{words['sponsor']}: {s.sponsor_id}", new_x="LMARGIN", new_y="NEXT")
-    span = f"{_day(s.from_date, lang)} {words['to']} {_day(s.to_date, lang)}"
+    span = f"{day(s.from_date, lang)} {words['to']} {day(s.to_date, lang)}"
     pdf.cell(0, 6, f"{words['range']}: {span}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     blocks = [(f"{words['pledge']} {p} ({words['region']} {r})", f) for p, r, f in s.pledges]
-    for heading, figures in [*blocks, (words["total"], s.total)]:
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(0, 7, heading, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
-        with pdf.table(col_widths=(60, 60), width=120, align="LEFT", text_align=("LEFT", "RIGHT")) as table:
-            for label, value in _money_rows(figures, lang):
-                table.row((label, value))
-        pdf.ln(2)
+    for title, figures in [*blocks, (words["total"], s.total)]:
+        heading(pdf, title)
+        table(pdf, _money_rows(figures, lang))
     for name in DIMENSIONS:
         shown = s.total.groups[name]
-        pdf.set_font("Helvetica", "B", 11)
-        pdf.cell(0, 7, f"{words['groups']} {words[name].lower()} ({words['total'].lower()})",
-                 new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
-        with pdf.table(col_widths=(60, 60), width=120, align="LEFT", text_align=("LEFT", "RIGHT")) as table:
-            for group, n in shown.cells.items():
-                table.row((group, str(n)))
-            if shown.other:
-                table.row((words["other"], str(shown.other)))
-            table.row((words["total"], str(shown.total)))
-        pdf.ln(2)
-    pdf.set_font("Helvetica", "I", 8)
-    pdf.multi_cell(0, 4, words["note"])
+        heading(pdf, f"{words['groups']} {words[name].lower()} ({words['total'].lower()})")
+        rows = [(group, str(n)) for group, n in shown.cells.items()]
+        if shown.other:
+            rows.append((words["other"], str(shown.other)))
+        table(pdf, [*rows, (words["total"], str(shown.total))])
+    note(pdf, words["note"])
     return bytes(pdf.output())

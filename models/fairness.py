@@ -9,9 +9,9 @@ welfare decile, disability), a pure fold of the engine's output events counts
   first such event names (earliest by period and event time: the same
   whatever order the topics are read in). The need the city knows of;
 - **covered**: workers with an active term at the end of the month (a
-  ``coverage.activated`` or ``renewed`` not yet ended by ``coverage.expired``
-  or ``lapsed``), in the group the term's seat event names. The same series as
-  the dashboard's covered line.
+  ``coverage.activated`` or ``renewed`` not yet ended by ``coverage.expired``,
+  ``lapsed``, or ``ended`` by a life event), in the group the term's seat event
+  names. The same series as the dashboard's covered line.
 
 Groups come from fixed vocabularies (``vocabulary``): the regency's district
 codes, the occupations, sex ``F``/``M``, decile ``1``-``10``, and
@@ -47,6 +47,7 @@ from models.events import (
     ApplicationWaiting,
     CoverageActivated,
     CoverageCommitted,
+    CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
@@ -181,7 +182,7 @@ class Fairness:
                 w.terms[event.term_no] = groups
                 self._move(r.covered, event.period, groups, +1)
                 r.periods.add(event.period)
-        elif isinstance(event, CoverageExpired | CoverageLapsed):
+        elif isinstance(event, CoverageExpired | CoverageLapsed | CoverageEnded):
             r = self._regions.setdefault(event.region, _Region())
             found = r.workers.get(event.worker)
             term = int(event.coverage_id.rsplit(":", 1)[-1])

@@ -100,7 +100,7 @@ def fresh_idempotency_key(case: schemathesis.Case) -> None:
         case.headers["Idempotency-Key"] = f"{uuid.uuid4()}"
 
 
-@schema.exclude(path_regex="^/v1/applications").parametrize()
+@schema.exclude(path_regex="^/v1/(applications|regions)").parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_sponsor_operations_match_the_document(
     case: schemathesis.Case, served: RunningApi, keys: Keys
@@ -109,7 +109,7 @@ def test_sponsor_operations_match_the_document(
     case.call_and_validate(base_url=served.url, headers=auth(keys.sponsor_a))
 
 
-@schema.include(path_regex="^/v1/applications").parametrize()  # the writes and the desk
+@schema.include(path_regex="^/v1/(applications|regions)").parametrize()  # writes, desk, city report
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_officer_operations_match_the_document(
     case: schemathesis.Case, served: RunningApi, keys: Keys

@@ -6,7 +6,8 @@ reads the access log topic and the API's own log (at debug level) to prove
 each download was recorded and that no NIK or name reached either. Then BPJS
 confirms the seats and January closes: the bill read over HTTP (CSV) is the
 ``bill.line`` events on the billing topic. An overpayment, produced straight
-onto ``payments.v1``, shows up as a refund owed.
+onto ``payments.v1``, shows up as a refund owed. Last, the city's report for
+the closed January, read by an officer, is the events on the output topics.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,17 +23,20 @@ from typing import Any
 import httpx
 import pytest
 
+from api.city_report import CityReports
 from api.keys import KeyFile, Role, issue
 from api.payer_views import BILL_CSV_COLUMNS
 from api.registration_list import CSV_COLUMNS
+from api.report_views import to_out
 from infra.settings import Settings
 from infra.topic_io import read_until
 from jaring.demo import feed
 from jaring.processes import ServiceProcess
 from models.codec import decode
-from models.events import AccessRecorded, BillLine, CoverageCommitted, MonthTick, Targeting
+from models.events import AccessRecorded, BillLine, CoverageCommitted, FundingMovement, MonthTick, Targeting
+from models.events.funding import FundingKind
 from models.nik import Sex
-from models.topics import ACCESS_LOG, BILLING, COVERAGE
+from models.topics import ACCESS_LOG, APPLICATION_STATUS, BILLING, COVERAGE, FUNDING
 from tests.conftest import WorkerFactory
 from tests.integration.api.conftest import RECEIVED, ApiProcessFactory, Keys, auth, base_url
 from tests.unit.factories import application, confirmed, payment, pledge
@@ -181,3 +186,26 @@ async def test_a_payer_downloads_its_registrations_bills_and_refunds_and_every_d
         paid = await until(lambda: http.get("/v1/payers/me/bills", headers=payer),
                            lambda b: b["bills"][0]["state"] == "paid")
         assert paid["bills"][0]["paid_idr"] == 3 * PREMIUM
+
+        # ---- the city report for the closed January, read by an officer: the events on the topics
+        outputs = [settings.topic(t.name) for t in (APPLICATION_STATUS, COVERAGE, FUNDING)]
+        records = await read_until(settings.kafka_bootstrap, outputs, lambda _: True, 120.0)
+        events = [decode(r.value) for r in records]
+        billed = sum(e.amount_idr for e in events if isinstance(e, FundingMovement)
+                     and e.kind is FundingKind.BILLED and e.period == "2026-01")
+        report = await until(
+            lambda: http.get(f"/v1/regions/{REGION}/report", params={"month": "2026-01"},
+                             headers=auth(keys.officer, None)),
+            lambda r: r["closed"] and r["money"]["billed_idr"] == billed)
+        local = CityReports()
+        for e in events:
+            local.apply(e)
+        assert report == json.loads(to_out(local.report(REGION, "2026-01"), closed=True).model_dump_json())
+        f = report["figures"]
+        people = ("applications_received", "eligible", "newly_covered", "covered_at_end")
+        assert [f[name] for name in people] == [3, 3, 3, 3]
+        assert (billed, report["money"]["pledged_idr"]) == (3 * PREMIUM, 3 * PREMIUM * 12)
+        assert [s["sponsor_id"] for s in report["sponsors"]] == [SPONSOR]
+        sheet = http.get(f"/v1/regions/{REGION}/report", params={"month": "2026-01", "format": "csv"},
+                         headers=auth(keys.officer, None))
+        assert sheet.status_code == 200 and f"total,{3 * PREMIUM * 12}," in sheet.text

@@ -16,6 +16,7 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Protocol
 
+from api.city_report import CityReports
 from api.payer_model import KEEP_MONTHS
 from api.read_model import ReadModel
 from dashboard.read_model import CityView
@@ -53,6 +54,7 @@ def main(workers: int, months: int, keep: int = KEEP_MONTHS) -> None:
           f"the api keeps {keep} closed months of settled bills' lines")
     measure("api", lambda: ReadModel(keep_months=keep), records, closes, workers)
     measure("dashboard", CityView, records, closes, workers)
+    measure("city report", CityReports, records, closes, workers)
 
 
 if __name__ == "__main__":
