@@ -60,6 +60,7 @@ __all__ = [
     "TariffFileError",
     "Tier",
     "load_tariff",
+    "sponsored_line",
 ]
 
 
@@ -207,6 +208,22 @@ class Tariff:
         tier = self.schedule_on(first_day(period)).tiers[0]
         discount = self.discount_for(period, occupation, budget_paid) if discounts else None
         return tier.premium(package) - (discount.cut(tier) if discount is not None else 0), discount
+
+
+def sponsored_line(
+    tariff: Tariff, package: Package, period: int, occupation: Occupation, committed_idr: int, *,
+    discounts: bool = True,
+) -> tuple[int, Discount | None]:
+    """A sponsored worker's bill line for month ``period`` on a seat committed at ``committed_idr`` a
+    month, and the discount applied: the tariff in force that month, never above the committed price.
+
+    The rule the matcher bills by and a quote forecasts with (``models.matcher.billing``). Sponsors'
+    money is CSR money, neither APBN nor APBD: the budget-paid exclusion never applies. A dearer
+    schedule mid-term is billed at the committed price (the README's limitation)."""
+    price, discount = tariff.sponsored_month(
+        package, period, occupation, budget_paid=False, discounts=discounts
+    )
+    return min(price, committed_idr), discount
 
 
 TARIFF_FILE = "bpu-tariff.json"

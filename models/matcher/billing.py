@@ -47,6 +47,7 @@ from models.matcher.emit import due_date
 from models.matcher.entities import Bill, Payer, Payment, Pledge, Refund, Term
 from models.matcher.state import RegionState, bill_id, payment_key
 from models.periods import period_name
+from models.tariff import sponsored_line
 
 __all__ = ["Accounts"]
 
@@ -82,13 +83,8 @@ class Accounts(RegionState):
         key = (t.package, period, t.occupation, t.monthly_premium_idr)
         line = self._lines.get(key)
         if line is None:
-            price, discount = self.tariff.sponsored_month(
-                t.package, period, t.occupation, budget_paid=False,
-                discounts=self.policy.apply_tariff_discounts,
-            )
-            line = self._lines[key] = (
-                min(price, t.monthly_premium_idr), None if discount is None else discount.name
-            )
+            amount, discount = sponsored_line(self.tariff, *key, discounts=self.policy.apply_tariff_discounts)
+            line = self._lines[key] = (amount, None if discount is None else discount.name)
         return line
 
     # ------------------------------------------------------------ a month close
