@@ -92,8 +92,8 @@ def _month(body: PledgeIn, terms: PledgeTerms, taken: list[Group], month: int, t
            discounts: bool) -> QuoteMonthOut:
     """One month of the term: committed at the accepted price, billed as the matcher would bill each
     covered worker (``models.tariff.sponsored_line``)."""
-    lines = [sponsored_line(tariff, body.package, month, b[1], terms.monthly_premium_idr, discounts=discounts)
-             for b in taken]
+    lines = [sponsored_line(tariff, body.package, month, Occupation(b[1]), terms.monthly_premium_idr,
+                            discounts=discounts) for b in taken]
     return QuoteMonthOut(
         period=period_name(month), premium_idr=terms.monthly_premium_idr,
         tariff_idr=tariff.sponsored_premium(body.package, first_day(month)),
