@@ -19,6 +19,7 @@ from models.eligibility import CityPolicy
 from models.events import (
     BillIssued,
     BillLine,
+    CoverageCommitted,
     CoverageEnded,
     CoverageLapsed,
     FundingKind,
@@ -214,3 +215,30 @@ def _tariff_with_a_2026_schedule(income: int, jkm: int) -> str:
                    "jkm_idr": jkm, "jkm_sources": [], "jht_idr": income // 50, "jht_sources": []}],
     })
     return json.dumps(data)
+
+
+def test_money_a_discount_gives_back_seats_a_waiting_worker_once_it_pays_for_a_full_seat() -> None:
+    """Two 12-month seats from December 2025; the tailor moves out in December (11 months, Rp 184,800,
+    back to the remainder: not a seat) and a fisher waits. The ojek driver's January and February
+    lines give Rp 8,400 back each: at February's close the remainder pays a full seat (Rp 201,600),
+    and the fisher takes it after the close's renewals."""
+    m = RegionMatcher(REGION, KEY)
+    ojek = application(serial=1, event_time=DEC, submitted_at=DEC, occupation=Occupation.OJEK_DRIVER)
+    tailor = application(serial=2, event_time=DEC, submitted_at=DEC, occupation=Occupation.TAILOR)
+    run(m, ojek, tailor, pledge(event_time=DEC, amount_idr=2 * FULL * 12, months=12,
+                                valid_from=date(2025, 12, 1), valid_until=date(2026, 12, 31)))
+    run(m, *confirm_all(m))
+    gone = life_event(pseudonym(tailor.nik, KEY), "moved_out", "2025-12", event_time=DEC,
+                      reported_on=DEC.date())
+    [ended] = of(CoverageEnded, run(m, gone))
+    assert (ended.months_unused, ended.seat) == (11, "remainder")
+    fisher = application(serial=3, event_time=DEC, submitted_at=DEC, occupation=Occupation.FISHER)
+    run(m, fisher)
+    assert m.status(pseudonym(fisher.nik, KEY)) == "waiting"
+    for month in ("2025-12", "2026-01"):
+        assert of(CoverageCommitted, paid_close(m, month)) == []
+    february = paid_close(m, "2026-02")
+    [seat] = of(CoverageCommitted, february)
+    assert seat.worker == pseudonym(fisher.nik, KEY)
+    assert february.index(seat) > february.index(moves(february, FundingKind.REPRICED)[0])
+    balanced(february)
