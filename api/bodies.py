@@ -516,9 +516,17 @@ class GroupCountsOut(BaseModel):
 
 class QuoteMonthOut(BaseModel):
     period: str = Field(description="A month of the seat's term, counted from the month the pledge opens.")
-    premium_idr: int = Field(description="What each seat is billed that month: the price at acceptance.")
+    premium_idr: int = Field(description="What each seat commits for that month: the undiscounted price "
+                             "at acceptance (`monthly_premium_idr`).")
     tariff_idr: int = Field(description="The sponsored tier's premium in force that month (undiscounted); "
                             "differs from `premium_idr` only when a new schedule starts mid-term.")
+    committed_idr: int = Field(default=0, description="workers_covered x premium_idr: the month's money the "
+                               "seats bind.")
+    billed_idr: int = Field(default=0, description="What the covered workers' lines would be billed that "
+                            "month: the tariff in force for each one's occupation, discounts applied "
+                            "(PP 50/2025), never above `premium_idr`.")
+    discounted_workers: int = Field(default=0, description="Covered workers whose line that month gets a "
+                                    "discount.")
 
 
 class QuoteOut(BaseModel):
@@ -545,6 +553,11 @@ class QuoteOut(BaseModel):
     runway_months: int = Field(description="Months until the committed money is all billed: `months` once "
                                "a seat is filled (counted from registration), else 0.")
     months: list[QuoteMonthOut]
+    expected_repriced_idr: int = Field(default=0, description="Sum of committed - billed over `months`: "
+                                       "money the engine gives back from committed to the pledge's "
+                                       "remainder as each month is billed below its committed price "
+                                       "(`repriced` movements); returned at expiry with the rest of the "
+                                       "remainder, or used by a renewal.")
     by_district: GroupCountsOut
     by_occupation: GroupCountsOut
     by_sex: GroupCountsOut

@@ -17,8 +17,9 @@ close would be a million more events); the reader derives it the way the
 engine decided it: a ``payment.reconciled`` pays the first ``lines_paid``
 lines of its bill still outstanding, in line order; a ``written_off``
 funding movement writes off the oldest outstanding lines of its term
-(``amount / the line's amount`` of them: a lapse writes off all of them, an
-ended term its lines past the arrears window, oldest first). The order
+(those whose amounts add up to the movement's, lines of one term may differ
+since issue 19: a lapse writes off all of them, an ended term its lines past
+the arrears window, oldest first). The order
 between a payment and a write-off comes from their ``period``: a payment is
 stamped with the month it arrived in (after the close before it), a write-off
 with the month whose close made it, so a payment of period X came before the
@@ -523,14 +524,13 @@ class PayerBooks:
                         marks[i] = _PAID
                         n -= 1
             else:
-                candidates = [(b, i) for q, b, i in lines_of.get(what, []) if q < period]
-                count = n // candidates[0][0].amount[candidates[0][1]] if candidates else 0
-                for b, i in candidates:
-                    if count == 0:
+                left = n  # lines of one term may differ in amount (the tariff in force each month)
+                for q, b, i in lines_of.get(what, []):
+                    if left <= 0:
                         break
-                    if states[b.bill_id][i] == _UNPAID:
+                    if q < period and states[b.bill_id][i] == _UNPAID:
                         states[b.bill_id][i] = _WRITTEN_OFF
-                        count -= 1
+                        left -= b.amount[i]
         return states
 
     def _state(self, bill: _Bill, mark: int) -> LineState:

@@ -11,10 +11,13 @@ occupation, sex and decile.
 own ``check_pledge`` (same policy, same tariff, the API's month) prices the
 seats (or refuses the pledge: the quote says so, ``accepted`` False), and
 the pledge takes the best waiting workers its targeting admits, up to its
-seats. An open pledge with free seats never coexists with a waiting worker
-it admits, so no other pledge competes for them at that moment. The counts
-by group go through ``models.disclosure.suppress``; no identity leaves.
-Pure: ``api.routes`` answers from it.
+seats. Each month shows what the seats commit and what the covered workers
+would be billed (the tariff in force for each one's occupation, as the
+matcher bills: ``models.tariff.sponsored_line``); the difference is the
+expected ``repriced`` money, back in the pledge's remainder. An open pledge
+with free seats never coexists with a waiting worker it admits, so no other
+pledge competes for them at that moment. The counts by group go through
+``models.disclosure.suppress``; no identity leaves. Pure: ``api.routes`` answers from it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from models.events.inputs import Targeting
 from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import first_day, period_name, period_of
-from models.tariff import Tariff
+from models.tariff import Tariff, sponsored_line
 
 __all__ = ["quote", "take"]
 
@@ -57,19 +60,16 @@ def _counts(keys: Iterable[str], order: tuple[str, ...] = ()) -> GroupCountsOut:
 
 
 def _out(body: PledgeIn, terms: PledgeTerms | Rejection, taken: list[Group], waiting: int, now_index: int,
-         tariff: Tariff, caught_up: bool) -> QuoteOut:
+         tariff: Tariff, caught_up: bool, discounts: bool = True) -> QuoteOut:
     if isinstance(terms, Rejection):
         none = PledgeTerms(monthly_premium_idr=0, seat_cost_idr=0, seats=0, capacity_idr=0, remainder_idr=0,
                            opens_index=now_index, until_index=now_index)
-        return _out(body, none, [], waiting, now_index, tariff, caught_up).model_copy(update={
+        return _out(body, none, [], waiting, now_index, tariff, caught_up, discounts).model_copy(update={
             "accepted": False, "reason": terms.reason.value, "message": terms.message, "months": [],
             "uncommitted_idr": 0})
     covered = len(taken)
-    months = [
-        QuoteMonthOut(period=period_name(m), premium_idr=terms.monthly_premium_idr,
-                      tariff_idr=tariff.sponsored_premium(body.package, first_day(m)))
-        for m in range(terms.opens_index, terms.opens_index + body.months)
-    ]
+    months = [_month(body, terms, taken, m, tariff, discounts)
+              for m in range(terms.opens_index, terms.opens_index + body.months)]
     committed = covered * terms.seat_cost_idr
     return QuoteOut(
         accepted=True, reason=None, message=None, region=body.region,
@@ -84,6 +84,21 @@ def _out(body: PledgeIn, terms: PledgeTerms | Rejection, taken: list[Group], wai
         by_welfare_decile=_counts((str(b[3]) if b[3] else "unknown" for b in taken),
                                   (*(str(d) for d in range(1, 11)), "unknown")),
         waiting_considered=waiting, caught_up=caught_up,
+        expected_repriced_idr=sum(m.committed_idr - m.billed_idr for m in months),
+    )
+
+
+def _month(body: PledgeIn, terms: PledgeTerms, taken: list[Group], month: int, tariff: Tariff,
+           discounts: bool) -> QuoteMonthOut:
+    """One month of the term: committed at the accepted price, billed as the matcher would bill each
+    covered worker (``models.tariff.sponsored_line``)."""
+    lines = [sponsored_line(tariff, body.package, month, Occupation(b[1]), terms.monthly_premium_idr,
+                            discounts=discounts) for b in taken]
+    return QuoteMonthOut(
+        period=period_name(month), premium_idr=terms.monthly_premium_idr,
+        tariff_idr=tariff.sponsored_premium(body.package, first_day(month)),
+        committed_idr=len(taken) * terms.monthly_premium_idr, billed_idr=sum(amount for amount, _ in lines),
+        discounted_workers=sum(discount is not None for _, discount in lines),
     )
 
 
@@ -98,7 +113,7 @@ def quote(
     if isinstance(terms, Rejection):
         return _out(body, terms, [], len(waiting), now_index, tariff, caught_up)
     taken = [bucket for _, bucket in take(waiting, event.targeting, terms.seats)]
-    return _out(body, terms, taken, len(waiting), now_index, tariff, caught_up)
+    return _out(body, terms, taken, len(waiting), now_index, tariff, caught_up, policy.apply_tariff_discounts)
 
 
 def take(waiting: list[tuple[Entry, Group]], targeting: Targeting, seats: int) -> list[tuple[Entry, Group]]:

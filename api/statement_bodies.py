@@ -30,6 +30,9 @@ class StatementFiguresOut(BaseModel):
     arrears_idr: int = Field(description="Premiums that fell into arrears in the range.")
     written_off_idr: int = Field(description="Premiums written off (lapses) in the range.")
     released_idr: int = Field(description="Committed money released back to the remainder in the range.")
+    repriced_idr: int = Field(default=0, description="Committed money given back to the pledge's remainder "
+                              "in the range because months were billed below their committed price (a "
+                              "tariff discount, PP 50/2025): still the pledge's money, not a refund.")
     returned_idr: int = Field(description="Remainder refunded to the payer in the range.")
     remaining_idr: int = Field(description="At the range's end: pledged - paid - returned.")
     runway_months: int = Field(description="At the range's end: month closes until the committed money is "

@@ -13,7 +13,10 @@ same for a replay) is on or after ``from_date`` and on or before
 reads. Then:
 
 - money: the sum of ``amount_idr`` of the pledge's ``funding.movement``
-  events in the range, by kind (a legacy ``premium_paid`` counts as paid);
+  events in the range, by kind (a legacy ``premium_paid`` counts as paid;
+  ``repriced`` is committed money given back to the pledge's remainder when
+  a month was billed below its committed price, a tariff discount: money
+  still in the pledge, not a refund; ``returned`` is what left it);
 - remaining and runway: the ledger after the latest movement dated on or
   before ``to_date`` (the day's last in ``funding.v1``'s order, which is the
   pledge's own: one region, one partition); 0 before the first;
@@ -47,7 +50,7 @@ __all__ = ["KINDS", "Statement", "StatementBooks", "StatementFigures", "kind_fie
 
 KINDS: tuple[FundingKind, ...] = (
     FundingKind.PLEDGED, FundingKind.COMMITTED, FundingKind.BILLED, FundingKind.PAID, FundingKind.ARREARS,
-    FundingKind.WRITTEN_OFF, FundingKind.RELEASED, FundingKind.RETURNED,
+    FundingKind.WRITTEN_OFF, FundingKind.RELEASED, FundingKind.REPRICED, FundingKind.RETURNED,
 )
 """The movement kinds a statement sums, in the order it shows them."""
 _SLOT = {k: i for i, k in enumerate(KINDS)} | {FundingKind.PREMIUM_PAID: KINDS.index(FundingKind.PAID)}

@@ -353,8 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--policy", required=True, metavar="FILE",
                         help="a policy JSON file (the format of `jaring policy show`)")
     replay.add_argument("--tariff", metavar="FILE",
-                        help="price the new run's seats with this tariff file "
-                        "(the format of models/data/bpu-tariff.json)")
+                        help="price the new run's seats, and bill its months, with this tariff file "
+                        "(the format of models/data/bpu-tariff.json; its schedules and discounts)")
     replay.add_argument("--csv", metavar="OUT",
                         help="also write one row per differing worker (pseudonym, groups, outcomes): "
                         "an operator's file")

@@ -6,8 +6,10 @@ people already in the programme. The region log is the one order the matcher
 saw, and the core is pure, so the answer is exact: the log run through the
 core under the current policy (``jaring.audit.replay``, the replay check the
 tests use to prove the workers emitted exactly the core's outputs) and under
-the new one (and, if given, another tariff file: a new schedule's prices),
-folded to each worker's state at the end of the log and each
+the new one (and, if given, another tariff file: a new schedule's prices,
+which also bills running terms' months from the schedule's start, and its
+discounts; a policy with ``apply_tariff_discounts`` false models the
+tariff without them), folded to each worker's state at the end of the log and each
 pledge's ledger, and compared.
 
 A worker's state at the end is ``covered`` (a seat committed, confirmed or
@@ -45,6 +47,7 @@ from models.events import (
     CoverageLapsed,
     CoverageRenewed,
     Event,
+    FundingKind,
     FundingMovement,
     PledgeAccepted,
     PledgeRejected,
@@ -126,6 +129,9 @@ class Money:
     billed_idr: int = 0
     remainder_idr: int = 0
     returned_idr: int = 0
+    repriced_idr: int = 0
+    """Committed money the tariff's discounts gave back to the remainder (``repriced`` movements, summed):
+    what ``apply_tariff_discounts`` or another ``--tariff`` changes for pledges already running."""
 
 
 @dataclass
@@ -182,9 +188,12 @@ def fold(events: Iterable[Event]) -> Result:
         elif isinstance(event, FundingMovement):
             key = pledge_key(event.sponsor_id, event.pledge_id)
             b = event.balances
-            seats = result.money[key].seats if key in result.money else 0
+            known = result.money.get(key)
+            seats, repriced = (known.seats, known.repriced_idr) if known is not None else (0, 0)
+            if event.kind is FundingKind.REPRICED:
+                repriced += event.amount_idr
             result.money[key] = Money("accepted", seats, b.committed_idr, b.billed_idr, b.remainder_idr,
-                                      b.returned_idr)
+                                      b.returned_idr, repriced)
     return result
 
 
@@ -250,7 +259,8 @@ def _rupiah(money: Money | None) -> str:
     if money.status != "accepted":
         return money.status
     return (f"{money.seats} seats, committed {money.committed_idr:,}, billed {money.billed_idr:,}, "
-            f"remainder {money.remainder_idr:,}, returned {money.returned_idr:,}")
+            f"remainder {money.remainder_idr:,}, returned {money.returned_idr:,}, "
+            f"repriced {money.repriced_idr:,}")
 
 
 def render(diff: PolicyDiff, region: str, policy_name: str) -> str:

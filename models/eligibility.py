@@ -127,6 +127,11 @@ class CityPolicy(BaseModel):
     (JKM's death benefit needs 3 months of membership, its scholarship benefit 3 years). Off: they
     wait again with their original priority and compete with the waiting list; a pledge that takes
     one of them renews them (no gap), one that does not leaves them waiting."""
+    apply_tariff_discounts: bool = True
+    """Bill each month with the tariff's discounts (PP 50/2025: ``models/data/bpu-tariff.json``) for
+    the worker's occupation. Sponsors' money is CSR money, neither APBN nor APBD, so the
+    budget-paid exclusion never applies. Off: months are billed at the undiscounted tariff in force
+    (a city modelling "what if no discount" with ``jaring replay``)."""
     priority: PriorityWeights = PriorityWeights()
 
     @model_validator(mode="after")

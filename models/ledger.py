@@ -5,7 +5,8 @@ A pledge's ledger, in integer rupiah, records what was paid, not what was decide
 - ``pledged_idr``: the amount accepted;
 - ``committed_idr``: bound to seats (committed or active terms, and ended ones'
   billed months); a cancelled or lapsed term's not-yet-billed money is released
-  back out of it;
+  back out of it, and a month billed below its committed price (a tariff
+  discount, a cheaper schedule) gives the difference back (``reprice``);
 - ``billed_idr``: bill lines issued for the pledge's active terms, one month each;
 - ``paid_idr``: lines a payment paid;
 - ``arrears_idr``: lines unpaid after their due date;
@@ -111,6 +112,13 @@ class Ledger:
     def release(self, amount: int) -> None:
         """Unbind a cancelled or lapsed term's not-yet-billed money (committed -> remainder)."""
         self._refuse("ledger_overrelease", amount, self.not_yet_billed_idr, "release")
+        self.committed_idr -= amount
+
+    def reprice(self, amount: int) -> None:
+        """A month billed below its committed price gives the difference back (committed -> remainder).
+
+        Bounded by what is not yet billed: the month's committed price was, until this close."""
+        self._refuse("ledger_overreprice", amount, self.not_yet_billed_idr, "reprice")
         self.committed_idr -= amount
 
     def bill(self, amount: int) -> None:

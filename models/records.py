@@ -214,6 +214,10 @@ class TermRecord(CoverageRecord):
     """An ended term with unpaid bill lines (payable until the arrears window closes)."""
 
     region: str
+    occupation: Occupation | None = None
+    """The worker's occupation when the seat was committed: its lines' discount (``models.tariff``),
+    kept because the worker may apply again with another. None in records written before issue 19:
+    the worker's."""
 
 
 class BillRecord(_Record):

@@ -11,11 +11,12 @@ The table is data with an effective-from date, not a formula, because
 regulators change amounts, tiers and dates independently: it lives in
 ``models/data/bpu-tariff.json``, each amount with the sources it was read
 from (an amount without one is unsourced, and ``Tier.sourced`` says so), and
-a new regulation is a new schedule there; old pledges keep the price they
-were accepted at. ``load_tariff`` refuses a file whose rows break the rule
-the sources state (JKK 1%, JHT 2% of the row's income), are out of order,
-or cite a source the file does not describe: a transcription slip fails at
-import, not on a bill.
+a new regulation is a new schedule there; a pledge's seats keep the price
+they were committed at, and each month is billed at the schedule in force
+then, never above that committed price (``models.matcher.billing``).
+``load_tariff`` refuses a file whose rows break the rule the sources state
+(JKK 1%, JHT 2% of the row's income), are out of order, or cite a source the
+file does not describe: a transcription slip fails at import, not on a bill.
 
 Sponsored workers are put on the lowest tier (docs/domain.md, Money), so matching
 only ever reads the first row: Rp 16,800 a month for JKK+JKM, Rp 36,800 with
@@ -27,8 +28,11 @@ before pricing self-paying members.
 Discounts (``Discount``): PP 50/2025 halves JKK and JKM for BPU members in
 given months, for given occupations, unless a state or regional budget
 (APBN/APBD) pays. They are dated rules with their sources and how sure each
-part is; ``Tariff.sponsored_premium_for`` applies them. The matcher does not
-(yet): it prices seats with ``sponsored_premium``, the undiscounted amount.
+part is; ``Tariff.sponsored_month`` applies them. The matcher commits a seat
+at ``sponsored_premium`` (undiscounted, in force when the pledge opens) and
+bills each month at ``sponsored_month`` (in force that month, the worker's
+discount): the difference goes back to the pledge's remainder
+(``models.matcher.billing``).
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ __all__ = [
     "TariffFileError",
     "Tier",
     "load_tariff",
+    "sponsored_line",
 ]
 
 
@@ -190,9 +195,35 @@ class Tariff:
         Discounts do not add up: the first that applies is the cut (PP 50/2025
         has one rate, 50%, for whoever it covers).
         """
+        return self.sponsored_month(package, period, occupation, budget_paid=budget_paid)[0]
+
+    def sponsored_month(
+        self, package: Package, period: int, occupation: Occupation, *, budget_paid: bool,
+        discounts: bool = True,
+    ) -> tuple[int, Discount | None]:
+        """Month ``period``'s premium of a sponsored worker of ``occupation`` and the discount applied
+        (None: none applies, or ``discounts`` is off: a city modelling the tariff without them).
+
+        The schedule is the one in force on the month's first day."""
         tier = self.schedule_on(first_day(period)).tiers[0]
-        discount = self.discount_for(period, occupation, budget_paid)
-        return tier.premium(package) - (discount.cut(tier) if discount is not None else 0)
+        discount = self.discount_for(period, occupation, budget_paid) if discounts else None
+        return tier.premium(package) - (discount.cut(tier) if discount is not None else 0), discount
+
+
+def sponsored_line(
+    tariff: Tariff, package: Package, period: int, occupation: Occupation, committed_idr: int, *,
+    discounts: bool = True,
+) -> tuple[int, Discount | None]:
+    """A sponsored worker's bill line for month ``period`` on a seat committed at ``committed_idr`` a
+    month, and the discount applied: the tariff in force that month, never above the committed price.
+
+    The rule the matcher bills by and a quote forecasts with (``models.matcher.billing``). Sponsors'
+    money is CSR money, neither APBN nor APBD: the budget-paid exclusion never applies. A dearer
+    schedule mid-term is billed at the committed price (the README's limitation)."""
+    price, discount = tariff.sponsored_month(
+        package, period, occupation, budget_paid=False, discounts=discounts
+    )
+    return min(price, committed_idr), discount
 
 
 TARIFF_FILE = "bpu-tariff.json"

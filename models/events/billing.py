@@ -50,6 +50,10 @@ class BillLine(OutputBase):
     sponsor_id: Identifier
     months: int
     amount_idr: Rupiah
+    """The tariff in force that month for the worker (its discount applied), never above the seat's
+    committed monthly price; lines of one bill may differ."""
+    discount: str | None = None
+    """The discount applied to this line (``models/data/bpu-tariff.json``'s name), or None."""
 
 
 class BillIssued(OutputBase):

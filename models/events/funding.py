@@ -35,6 +35,11 @@ class FundingKind(StrEnum):
     RELEASED = "released"
     """Money no longer bound to a seat: free seats at expiry (no balance moves), or a cancelled or
     lapsed term's not-yet-billed money (committed -> remainder)."""
+    REPRICED = "repriced"
+    """A month close billed lines below their committed price (a tariff discount, a cheaper schedule):
+    the difference goes back, committed -> remainder, one per pledge and close (cause
+    ``{pledge key}:{period}``). Money back in the pledge, not a refund: returned with the remainder
+    at expiry (at once if the pledge has expired)."""
     RETURNED = "returned"
     """The uncommitted remainder handed back to the payer."""
     PREMIUM_PAID = "premium_paid"

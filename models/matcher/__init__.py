@@ -45,7 +45,20 @@ Matching rules:
   no sponsor learns anything about another's ids or can take one first.
 - Seats: ``floor(amount / (monthly premium x months))``, capped by
   ``max_workers``; the monthly premium is the sponsored (lowest) tier in
-  force on the first day of the month the pledge opens.
+  force on the first day of the month the pledge opens, undiscounted: what
+  a seat commits never depends on who fills it.
+- Tariffs over a term (issue 19, ``billing``): each month is billed at the
+  tariff in force that month for the worker (the schedule in force on the
+  month's first day, less the discount for the occupation the seat was
+  committed with; sponsors' money is CSR money, not APBN/APBD;
+  ``CityPolicy.apply_tariff_discounts`` off: undiscounted), never above
+  the committed price (a dearer schedule mid-term bills the committed
+  price: a limitation). A month billed below its committed price gives the
+  difference back to the pledge's remainder in the same close (``repriced``,
+  one movement per pledge): returned at expiry, at once if the pledge has
+  expired, or used by a renewal; an exhausted pledge it gives a full seat
+  again reopens at the close's end (step 10). Months not yet billed are
+  released at the committed price.
 - One NIK is one worker: a second application while waiting or covered is
   rejected ``duplicate_worker`` and changes nothing. Workers are never
   forgotten, so the same NIK stays one worker for the region's lifetime.
@@ -101,8 +114,9 @@ A month close (tick), in this order:
 3. lapses: terms past the arrears window lapse; ended terms' lines past it
    are written off;
 4. billing: every active term gets one line for the month, in start order
-   (``bill.line``), then each payer's ``bill.issued`` and each pledge's
-   ``billed`` movement; a term whose last month this was expires;
+   (``bill.line``, at the month's tariff), then each pledge's ``billed``
+   and ``repriced`` movements and each payer's ``bill.issued``; a term
+   whose last month this was expires;
 5. pledges whose ``valid_until`` falls in the closed month expire: free
    seats are released and the uncommitted remainder is returned;
 6. scheduled pledges whose ``valid_from`` month is next open;
@@ -114,7 +128,9 @@ A month close (tick), in this order:
    (JKM's full benefit needs 3 months of unbroken membership);
 8. pledges opened in step 6 fill from the waiting list;
 9. workers whose seat was cancelled (1) or lapsed (3), highest priority
-   first, take an open pledge that admits them, else wait.
+   first, take an open pledge that admits them, else wait;
+10. exhausted pledges whose repriced money (4) pays for a free seat again
+   reopen and fill from the waiting list, after the renewals.
 
 Terms: an active term is billed at each of the next ``months`` closes; after
 the last it expires. So 1,500 workers covered for 12 months and 12 ticks

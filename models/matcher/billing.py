@@ -17,6 +17,24 @@ excess owed back; a bill paid already is ``over`` with nothing applied),
 it owed back), ``duplicate`` (its payment id was reconciled before: nothing
 applied, nothing owed, not received). Lines written off by a lapse are not
 owed, so money for them is excess.
+
+What a line costs (``_line``, issue 19). A seat is committed at the
+pledge's undiscounted lowest tier (``Term.monthly_premium_idr``: a sponsor's
+seat count never depends on who fills it, and a quote stays exact); each
+month is billed at the tariff in force that month for the term's worker:
+the schedule in force on the month's first day, less the discount for their
+occupation (PP 50/2025; sponsors' money is CSR money, not APBN/APBD, so the
+budget-paid exclusion does not apply; ``CityPolicy.apply_tariff_discounts``
+off bills undiscounted). A month billed below its committed price gives the
+difference back to the pledge's remainder in the same close, one
+``repriced`` movement per pledge (returned at once if the pledge has
+expired; an exhausted pledge it gives a full seat again reopens at the end
+of the close). A month priced above its committed price (a dearer schedule
+mid-term) is billed at the committed price: committed money is the sponsor's
+cap, and no schedule in the file does it (a limitation, in the README).
+Arrears, write-offs and payments take each line at its own amount, so a
+bill's lines may differ; unbilled months are released at the committed
+price.
 """
 
 from __future__ import annotations
@@ -29,6 +47,7 @@ from models.matcher.emit import due_date
 from models.matcher.entities import Bill, Payer, Payment, Pledge, Refund, Term
 from models.matcher.state import RegionState, bill_id, payment_key
 from models.periods import period_name
+from models.tariff import sponsored_line
 
 __all__ = ["Accounts"]
 
@@ -57,6 +76,17 @@ class Accounts(RegionState):
         else:
             self._changed_workers[t.worker] = None
 
+    def _line(self, t: Term, period: int) -> tuple[int, str | None]:
+        """``t``'s bill line for month ``period``: its amount and the discount's name, if one applied
+        (the module docstring). Pure in the tariff, the policy and the term: a restored matcher
+        prices every line as the one that billed it."""
+        key = (t.package, period, t.occupation, t.monthly_premium_idr)
+        line = self._lines.get(key)
+        if line is None:
+            amount, discount = sponsored_line(self.tariff, *key, discounts=self.policy.apply_tariff_discounts)
+            line = self._lines[key] = (amount, None if discount is None else discount.name)
+        return line
+
     # ------------------------------------------------------------ a month close
 
     def _fall_due(self, month: int, terms: Iterable[Term]) -> None:
@@ -64,16 +94,20 @@ class Accounts(RegionState):
         per pledge, in the order the walk met them."""
         arrears: dict[str, int] = {}
         for t in terms:
-            arrears[t.pledge_key] = arrears.get(t.pledge_key, 0) + t.monthly_premium_idr
+            arrears[t.pledge_key] = arrears.get(t.pledge_key, 0) + self._line(t, month - 1)[0]
         for key, amount in arrears.items():
+            if not amount:
+                continue  # lines discounted to nothing owe nothing
             p = self._pledges[key]
             p.ledger.fall_due(amount)
             self._movement(p, FundingKind.ARREARS, amount, f"{key}:{period_name(month)}")
 
     def _write_off(self, t: Term, periods: list[int], month: int) -> int:
         """Write ``t``'s unpaid lines for ``periods`` off (past the arrears window); returns the amount."""
-        amount = t.monthly_premium_idr
+        total = 0
         for q in periods:
+            amount = self._line(t, q)[0]
+            total += amount
             b = bill_id(self.region, t.payer_id, q)
             self._bills[b].written_off_idr += amount
             self._changed_bills[b] = None
@@ -82,47 +116,65 @@ class Accounts(RegionState):
             if not lines:
                 del self._unpaid[b]
         t.unpaid_periods = [q for q in t.unpaid_periods if q not in periods]
-        total = amount * len(periods)
         p = self._pledges[t.pledge_key]
-        p.ledger.write_off(total)
-        cause = f"{t.coverage_id}:{period_name(month)}"
-        self._movement(p, FundingKind.WRITTEN_OFF, total, cause, t.coverage_id)
+        if total:
+            p.ledger.write_off(total)
+            cause = f"{t.coverage_id}:{period_name(month)}"
+            self._movement(p, FundingKind.WRITTEN_OFF, total, cause, t.coverage_id)
         self._term_changed(t)
         return total
 
-    def _bill(self, month: int, terms: Iterable[Term]) -> list[Term]:
+    def _bill(self, month: int, terms: Iterable[Term]) -> tuple[list[Term], list[Pledge]]:
         """Bill ``terms`` (active, in start order, walked once) one line each for ``month``, then each
-        payer's bill and each pledge's movement; returns the terms whose last month this was.
+        payer's bill and each pledge's movements; returns the terms whose last month this was, and
+        the exhausted pledges a repricing gave a full seat again (reopened at the close's end).
 
-        Held meanwhile: a bill per payer and a sum per pledge, never the lines."""
+        Held meanwhile: a bill per payer and sums per pledge, never the lines."""
         bills: dict[str, Bill] = {}
         ending: list[Term] = []
         billed: dict[str, int] = {}
+        repriced: dict[str, int] = {}
         due = due_date(month, self.policy.bill_due_day)
         for t in terms:
+            amount, discount = self._line(t, month)
             b_id = bill_id(self.region, t.payer_id, month)
             bill = bills.get(b_id)
             if bill is None:
                 bill = bills[b_id] = Bill(b_id, t.payer_id, month, 0, 0, 0, 0, due)
             bill.lines += 1
-            bill.total_idr += t.monthly_premium_idr
-            self._out.bill_line(b_id, bill.lines, t)
+            bill.total_idr += amount
+            self._out.bill_line(b_id, bill.lines, t, amount, discount)
             t.months_billed += 1
             t.unpaid_periods.append(month)
             self._unpaid.setdefault(b_id, {})[t.coverage_id] = t
-            billed[t.pledge_key] = billed.get(t.pledge_key, 0) + t.monthly_premium_idr
+            billed[t.pledge_key] = billed.get(t.pledge_key, 0) + amount
+            if amount < t.monthly_premium_idr:
+                repriced[t.pledge_key] = repriced.get(t.pledge_key, 0) + t.monthly_premium_idr - amount
             if t.months_billed == t.months:
                 ending.append(t)
                 self._changed_workers[t.worker] = None  # the only terms a close rewrites
+        regained: list[Pledge] = []
+        name = period_name(month)
         for key, amount in billed.items():
             p = self._pledges[key]
-            p.ledger.bill(amount)
-            self._movement(p, FundingKind.BILLED, amount, f"{key}:{period_name(month)}")
+            if amount:  # nothing to bill when every line was discounted to nothing
+                p.ledger.bill(amount)
+                self._movement(p, FundingKind.BILLED, amount, f"{key}:{name}")
+            back = repriced.get(key, 0)
+            if not back:
+                continue
+            p.ledger.reprice(back)
+            self._movement(p, FundingKind.REPRICED, back, f"{key}:{name}")
+            if p.status == "expired":  # nothing left to fill: returned at once, as a freed seat's money
+                returned = p.ledger.return_remainder()
+                self._movement(p, FundingKind.RETURNED, returned, f"{key}:{name}")
+            elif p.status == "exhausted" and p.free_seats():
+                regained.append(p)
         for b_id in sorted(bills, key=lambda b: bills[b].payer_id):
             self._bills[b_id] = bills[b_id]
             self._changed_bills[b_id] = None
             self._out.bill_issued(bills[b_id])
-        return ending
+        return ending, regained
 
     # ------------------------------------------------------------ payments
 
@@ -158,10 +210,11 @@ class Accounts(RegionState):
         paying: list[Term] = []
         applied = 0
         for t in lines.values():
-            if applied + t.monthly_premium_idr > event.amount_idr:
+            amount = self._line(t, bill.period)[0]
+            if applied + amount > event.amount_idr:
                 break
             paying.append(t)
-            applied += t.monthly_premium_idr
+            applied += amount
         self._pay_lines(bill, paying, event.payment_id)
         outcome: ReconcileOutcome
         cause: RefundCause | None
@@ -194,8 +247,9 @@ class Accounts(RegionState):
         for t in terms:
             del lines[t.coverage_id]
             t.unpaid_periods.remove(bill.period)
-            bill.paid_idr += t.monthly_premium_idr
-            paid[t.pledge_key] = paid.get(t.pledge_key, 0) + t.monthly_premium_idr
+            amount = self._line(t, bill.period)[0]
+            bill.paid_idr += amount
+            paid[t.pledge_key] = paid.get(t.pledge_key, 0) + amount
             if t.state == "ended":  # an active term's record is not rewritten: the cursor says it
                 self._term_changed(t)
         bill.paid_through_seq = terms[-1].seq  # lines go in seq order: the last paid is the highest
@@ -203,6 +257,8 @@ class Accounts(RegionState):
             del self._unpaid[bill.bill_id]
         self._changed_bills[bill.bill_id] = None
         for key, amount in paid.items():
+            if not amount:
+                continue
             p = self._pledges[key]
             p.ledger.pay(amount, in_arrears=amount if late else 0)
             self._movement(p, FundingKind.PAID, amount, f"{key}:{payment_id}")

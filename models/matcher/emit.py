@@ -375,13 +375,13 @@ class Outbox:
 
     # ------------------------------------------------------------ bills, payments, refunds
 
-    def bill_line(self, bill_id: str, line_no: int, t: Term) -> None:
+    def bill_line(self, bill_id: str, line_no: int, t: Term, amount: int, discount: str | None) -> None:
         assert t.membership_number is not None
         self._add(_BillLine(
             event_id=f"bill.line:{bill_id}:{t.coverage_id}", **self.stamp,
             bill_id=bill_id, line_no=line_no, payer_id=t.payer_id, coverage_id=t.coverage_id, worker=t.worker,
             membership_number=t.membership_number, pledge_id=t.pledge_id, sponsor_id=t.sponsor_id, months=1,
-            amount_idr=t.monthly_premium_idr,
+            amount_idr=amount, discount=discount,
         ))
 
     def bill_issued(self, b: Bill) -> None:

@@ -54,7 +54,11 @@ class Term:
     months: int
     months_billed: int
     monthly_premium_idr: int
+    """The committed price of one month: the pledge's undiscounted lowest tier (what a seat binds);
+    a month is billed at the tariff in force then (``RegionState._line``), never above this."""
     package: Package
+    occupation: Occupation
+    """The worker's occupation when the seat was committed: which discount a month's line gets."""
     membership_since: int | None
     membership_number: str | None
     start_date: date | None
@@ -68,8 +72,8 @@ class Term:
 
     @classmethod
     def committed(
-        cls, p: Pledge, worker: str, term_no: int, seq: int, month: int, deadline_months: int, *,
-        was_waiting: bool, months: int | None = None,
+        cls, p: Pledge, worker: str, occupation: Occupation, term_no: int, seq: int, month: int,
+        deadline_months: int, *, was_waiting: bool, months: int | None = None,
     ) -> Term:
         """A seat committed in month ``month``; its id is ``{pledge key}:{worker}:{term_no}``.
 
@@ -91,6 +95,7 @@ class Term:
             months_billed=0,
             monthly_premium_idr=p.monthly_premium_idr,
             package=p.package,
+            occupation=occupation,
             membership_since=None,
             membership_number=None,
             start_date=None,

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from models.ledger import Ledger
 from models.matcher.entities import Bill, Payer, Payment, Pledge, Refund, Term, Worker
+from models.occupations import Occupation
 from models.periods import period_index, period_name
 from models.records import (
     BillRecord,
@@ -103,8 +104,9 @@ _WORKER = _shared(
 _PERIODS = (
     "committed_period", "registration_due_period", "start_period", "membership_since", "unpaid_periods",
 )
-_TERM = _shared(Term, CoverageRecord, _PERIODS)
-_ENDED = _shared(Term, TermRecord, (*_PERIODS, "region"))
+_TERM = _shared(Term, CoverageRecord, (*_PERIODS, "occupation"))
+"""A current term's occupation is its worker's (a worker applies again only with no current term)."""
+_ENDED = _shared(Term, TermRecord, (*_PERIODS, "region", "occupation"))
 _BILL = _shared(Bill, BillRecord, ("region", "period"))
 _PAYMENT = _shared(Payment, PaymentRecord, ("region",))
 _REFUND = _shared(Refund, RefundRecord, ("region",))
@@ -155,8 +157,9 @@ def coverage_record(t: Term) -> CoverageRecord:
     return CoverageRecord(**_TERM.of(t), **_term_periods(t))
 
 
-def term_from_record(r: CoverageRecord) -> Term:
-    t = Term(**_TERM.of(r), **_term_indexes(r))
+def term_from_record(r: CoverageRecord, occupation: Occupation) -> Term:
+    """``occupation``: the worker's, or the one an ended term's record kept (``TermRecord``)."""
+    t = Term(**_TERM.of(r), **_term_indexes(r), occupation=occupation)
     # a regency's terms share a few sponsors, pledges and payers: one string each, not one per term
     t.sponsor_id, t.pledge_id, t.payer_id = intern(t.sponsor_id), intern(t.pledge_id), intern(t.payer_id)
     return t  # its pledge_key is interned by Term itself
@@ -164,7 +167,7 @@ def term_from_record(r: CoverageRecord) -> Term:
 
 def term_record(t: Term, region: str) -> TermRecord:
     """An ended term still owing lines, as persisted on its own."""
-    return TermRecord(**_ENDED.of(t), **_term_periods(t), region=region)
+    return TermRecord(**_ENDED.of(t), **_term_periods(t), region=region, occupation=t.occupation)
 
 
 def bill_record(b: Bill, region: str) -> BillRecord:
@@ -217,7 +220,7 @@ def worker_from_record(r: WorkerRecord) -> Worker:
         **fields,
         last_end_period=_index(r.last_end_period),
         membership_since=_index(r.membership_since),
-        coverage=None if r.coverage is None else term_from_record(r.coverage),
+        coverage=None if r.coverage is None else term_from_record(r.coverage, r.occupation),
         birth_month=_index(r.birth_month),
     )
 

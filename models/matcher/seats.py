@@ -67,6 +67,10 @@ class Seats(Accounts):
             return
         if p.status == "scheduled":
             return
+        self._refill(p)
+
+    def _refill(self, p: Pledge) -> None:
+        """Money came back to an open or exhausted pledge: fill its free seats, or reopen it."""
         self._fill(p)
         if p.status == "exhausted" and p.free_seats():
             p.status = "open"
@@ -87,8 +91,8 @@ class Seats(Accounts):
         w.terms += 1
         w.registration_rejected = False
         t = w.coverage = Term.committed(
-            p, w.worker, w.terms, self._seq, self._closed + 1, self.policy.registration_deadline_months,
-            was_waiting=was_waiting, months=months,
+            p, w.worker, w.occupation, w.terms, self._seq, self._closed + 1,
+            self.policy.registration_deadline_months, was_waiting=was_waiting, months=months,
         )
         cost = t.months * t.monthly_premium_idr  # p.seat_cost_idr unless ``months`` is given
         self._committed[t.coverage_id] = w
@@ -105,8 +109,8 @@ class Seats(Accounts):
         self._seq += 1
         w.terms += 1
         t = w.coverage = Term.committed(
-            p, w.worker, w.terms, self._seq, self._current(), self.policy.registration_deadline_months,
-            was_waiting=False,
+            p, w.worker, w.occupation, w.terms, self._seq, self._current(),
+            self.policy.registration_deadline_months, was_waiting=False,
         )
         t.membership_number, t.start_date = old.membership_number, old.start_date
         p.seats_filled += 1

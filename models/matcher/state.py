@@ -36,6 +36,7 @@ from models.matcher.persistence import (
     worker_record,
 )
 from models.matcher.waiting_list import WaitingList
+from models.occupations import Occupation
 from models.periods import period_index, period_name
 from models.records import (
     BillRecord,
@@ -47,7 +48,7 @@ from models.records import (
     TermRecord,
     WorkerRecord,
 )
-from models.tariff import BPU_TARIFF, Tariff
+from models.tariff import BPU_TARIFF, Package, Tariff
 
 __all__ = ["MIN_KEY_BYTES", "RegionState", "WorkerStatus", "bill_id"]
 
@@ -100,6 +101,9 @@ class RegionState:
         self._payments: dict[str, Payment] = {}
         self._refunds: dict[str, Refund] = {}
         self._payers: dict[str, Payer] = {}
+        self._lines: dict[tuple[Package, int, Occupation, int], tuple[int, str | None]] = {}
+        """Bill line prices by (package, month, occupation, committed price): a close prices a
+        handful of kinds of line, not each line again (``Accounts._line``)."""
         # per-step scratch: what changed
         self._out = Outbox(region)
         self._changed_workers: dict[str, None] = {}
@@ -288,7 +292,8 @@ class RegionState:
             m._committed[w.coverage.coverage_id] = w
         for w in sorted(active, key=lambda w: w.coverage.seq if w.coverage else 0):
             m._active[w.worker] = w
-        for t in sorted((term_from_record(r) for r in terms), key=lambda t: t.seq):
+        ended = (term_from_record(r, r.occupation or m._workers[r.worker].occupation) for r in terms)
+        for t in sorted(ended, key=lambda t: t.seq):
             if t.unpaid_periods:
                 m._ended[t.coverage_id] = t
         for p in sorted((pledge_from_record(r) for r in pledges), key=lambda p: p.accepted_seq):

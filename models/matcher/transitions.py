@@ -309,7 +309,8 @@ class RegionMatcher(Exits):
                 self._write_off(t, old, month)
         for t in lapsing:
             displaced.append(self._lapse(t, month))
-        expiring = [self._workers[t.worker] for t in self._bill(month, self._active_terms())]
+        ending, regained = self._bill(month, self._active_terms())
+        expiring = [self._workers[t.worker] for t in ending]
         for p in list(self._pledges.values()):
             if p.status != "expired" and p.until <= month:
                 self._expire(p)
@@ -332,6 +333,9 @@ class RegionMatcher(Exits):
         displaced.sort(key=Worker.entry)
         for w in displaced:
             self._seat_again(w)
+        for p in regained:  # a repricing gave an exhausted pledge a full seat: last, after renewals
+            if p.status == "exhausted":
+                self._refill(p)
 
     def _active_terms(self) -> Iterator[Term]:
         """Active terms in start order, walked (a close never copies them into a list)."""

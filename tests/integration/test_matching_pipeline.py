@@ -21,6 +21,7 @@ from jaring.scenario import applications, kendari, pledges
 from models.codec import decode, loads
 from models.events import BillLine, CoverageCommitted, CoverageExpired, PaymentReconciled
 from models.matcher import RegionMatcher
+from models.occupations import Occupation
 from models.topics import APPLICATIONS, REGION_LOG
 from tests.conftest import WorkerFactory
 
@@ -90,16 +91,27 @@ async def test_kendari_covers_all_1500_in_priority_order_then_bills_twelve_month
     assert len([e for e in final.events if isinstance(e, BillLine)]) == 18_000
 
     # The worker's own views tell the same story, month by month, without a name in sight.
+    # Seats commit Rp 16,800 a month; 2026's months are billed at the tariff in force (PP 50/2025
+    # halves JKK+JKM): an ojek driver's twelve at Rp 8,400, anyone else's January to March at
+    # Rp 16,800 and April to December at Rp 8,400. What the discount saves goes back to each pledge.
+    def year(c: CoverageCommitted) -> int:
+        return 12 * 8_400 if c.occupation is Occupation.OJEK_DRIVER else 3 * 16_800 + 9 * 8_400
+    ojek = sum(c.occupation is Occupation.OJEK_DRIVER for c in commitments)
+    billed = {pid: sum(year(c) for c in commitments if c.pledge_id == pid) for pid in {c.pledge_id
+                                                                                       for c in commitments}}
+    december = 1500 * 8_400
     series = get_json(worker, "/v1/regions/74.71/series")["points"]
     assert [p["period"] for p in series] == [f"2026-{m:02d}" for m in range(1, 13)]
-    assert series[0]["pledged_idr"] == series[0]["committed_idr"] == 302_400_000
+    assert series[0]["pledged_idr"] == 302_400_000
+    assert series[0]["committed_idr"] == 302_400_000 - ojek * 8_400  # January's discount given back
     assert series[0]["covered"] == 1500
-    assert series[-1]["billed_idr"] == 302_400_000
-    assert series[-1]["paid_idr"] == 11 * 25_200_000 and series[-1]["due_idr"] == 25_200_000
+    assert series[-1]["billed_idr"] == sum(billed.values())
+    assert series[-1]["paid_idr"] == sum(billed.values()) - december and series[-1]["due_idr"] == december
     assert series[-1]["covered"] == 0 and series[-1]["waiting"] == 1500
     ledgers = get_json(worker, "/v1/regions/74.71/pledges")["pledges"]
     assert [(p["seats_filled"], p["billed_idr"], p["paid_idr"], p["arrears_idr"], p["remainder_idr"])
-            for p in ledgers] == [(500, 100_800_000, 11 * 8_400_000, 0, 0)] * 3
+            for p in ledgers] == [(500, billed[p["pledge_id"]], billed[p["pledge_id"]] - 500 * 8_400, 0,
+                                   100_800_000 - billed[p["pledge_id"]]) for p in ledgers]
     assert get_status(worker, "/v1/regions/99.99/series") == 404
     assert get_status(worker, "/v1/regions/kendari/series") == 400
     assert get_status(worker, "/table/region-state/") == 404  # Faust's table dump stays off

@@ -405,7 +405,9 @@ async def test_a_payer_desk_answers_bpjs_and_pays_bills_and_the_engine_reconcile
     events = await out.until(has(CoverageLapsed))
     [lapsed] = of(events, CoverageLapsed)
     assert (lapsed.coverage_id, lapsed.payer_id, lapsed.unpaid_months) == (bank_seat.coverage_id, BANK, 4)
-    assert lapsed.written_off_idr == 4 * PREMIUM
+    # January to March at 16,800; April at 8,400: PP 50/2025 halves JKK+JKM for every occupation
+    # from April 2026 (a street vendor's lines before that are not discounted).
+    assert lapsed.written_off_idr == 3 * PREMIUM + PREMIUM // 2
     assert not of(events, CoverageLapsed, payer_id=DEALER)  # one month unpaid (April) is only arrears
 
     # ---- Refunds: the city settles the short payment's remainder; an over-large settlement is refused.

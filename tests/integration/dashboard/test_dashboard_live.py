@@ -35,7 +35,9 @@ from infra.settings import Settings
 from jaring.bpjs import Simulator
 from jaring.demo import DEMO_HABITS, Answered, answer, close_months, engine_caught_up, feed, outputs_until
 from jaring.scenario import applications, month_ticks, pledges
-from models.events import PaymentReported, RefundSettled
+from models.events import CoverageCommitted, PaymentReported, RefundSettled
+from models.matcher import RegionMatcher
+from models.occupations import Occupation
 from models.topics import route
 from tests.conftest import DashboardFactory, WorkerFactory
 
@@ -87,6 +89,17 @@ async def _no_count_under(page: Page, min_cell: int) -> None:
     assert cells, "no counts on the page"
     numbers = [int(c.replace(".", "")) for c in cells if c != "·"]
     assert all(n == 0 or n >= min_cell for n in numbers), sorted(numbers)
+
+
+def _bills(settings: Settings, events: list[Any]) -> dict[str, dict[int, int]]:
+    """Each payer's bill total for months 1..6 of 2026, from the seats the pure core commits (the
+    workers emit exactly its outputs): a line is Rp 16,800, halved for an ojek driver from January and
+    for everyone from April (PP 50/2025)."""
+    core = RegionMatcher("74.71", settings.pseudonym_key.get_secret_value().encode())
+    seats = [o for e in events for o in core.handle(e).outputs if isinstance(o, CoverageCommitted)]
+    return {payer: {m: sum(PREMIUM // 2 if s.occupation is Occupation.OJEK_DRIVER or m >= 4 else PREMIUM
+                           for s in seats if s.payer_id == payer) for m in range(1, 7)}
+            for payer in ("payer-0", "payer-1", "payer-2")}
 
 
 def _stray_payment_and_its_refund(ticks: list[Any]) -> list[Any]:
@@ -158,13 +171,18 @@ async def test_the_page_reaches_the_scenario_totals_live_without_reload(
     await _stat(page, "lapsed", SEATS[2])
     await _stat(page, "covered", SEATS[0] + SEATS[1])
     await _stat(page, "waiting", 1_500 - SEATS[0] - SEATS[1])  # the lapsed wait again: no seat is free
-    await _money(page, "paid_idr", (5 * SEATS[0] + 3 * SEATS[1]) * PREMIUM)
-    await _money(page, "due_idr", (SEATS[0] + SEATS[1]) * PREMIUM)
-    await _money(page, "arrears_idr", 2 * SEATS[1] * PREMIUM)
-    await _money(page, "written_off_idr", 4 * SEATS[2] * PREMIUM)
+    # Each month is billed at the tariff in force (PP 50/2025): a payer's bill for month m is its
+    # workers' lines (``bills``), ojek drivers at Rp 8,400 from January, everyone from April.
+    bills = _bills(settings, [*apps, *again, *sponsors])
+    arrears = bills["payer-1"][4] + bills["payer-1"][5]
+    await _money(page, "paid_idr", sum(bills["payer-0"][m] for m in range(1, 6))
+                 + sum(bills["payer-1"][m] for m in range(1, 4)))
+    await _money(page, "due_idr", bills["payer-0"][6] + bills["payer-1"][6])
+    await _money(page, "arrears_idr", arrears)
+    await _money(page, "written_off_idr", sum(bills["payer-2"][m] for m in range(1, 5)))
     await _money(page, "refunds_owed_idr", STRAY)
     await _money(page, "refunded_idr", SETTLED)
-    assert await page.text_content('[data-arrears="pledge-1"]') == _rupiah_id(2 * SEATS[1] * PREMIUM)
+    assert await page.text_content('[data-arrears="pledge-1"]') == _rupiah_id(arrears)
     assert await page.locator("#chart-states polyline").count() == 6  # one line per money state
     # the pledge table names each pledge's payer: whom the arrears alert's runbook says to call
     assert "payer-1" in (await page.text_content("#sponsors") or "")
@@ -208,7 +226,7 @@ async def test_the_page_reaches_the_scenario_totals_live_without_reload(
     await phone.goto(dashboard.ready_url.removesuffix("healthz") + "?lang=en")
     await phone.wait_for_selector('[data-stat="covered"]')
     assert await phone.text_content('[data-stat="covered"]') == "1,100"  # English digits on request
-    assert await phone.text_content('[data-money="arrears_idr"]') == f"Rp {2 * SEATS[1] * PREMIUM:,}"
+    assert await phone.text_content('[data-money="arrears_idr"]') == f"Rp {arrears:,}"
     assert "In arrears" in (await phone.text_content("#money-states") or "")
     assert await phone.evaluate("document.documentElement.scrollWidth") <= 390  # nothing overflows sideways
     english = await phone.locator("#bars-district .row-label").all_text_contents()

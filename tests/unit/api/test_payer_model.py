@@ -47,6 +47,7 @@ from tests.unit.factories import (
     settled,
     tick,
 )
+from tests.unit.models.test_matcher_tariff import two_workers
 
 LINE = 16_800
 SEAT6 = LINE * 6
@@ -438,3 +439,20 @@ def test_bills_part_paid_when_frozen_keep_their_paid_lines(rng: random.Random, k
             and ((isinstance(e, PaymentReconciled) and e.lines_paid)
                  or (isinstance(e, FundingMovement) and e.kind is FundingKind.WRITTEN_OFF))]
     assert windowed.held()["steps"] == len(late) < full.held()["steps"]
+
+
+def test_a_lapse_writes_off_lines_of_different_amounts_whole() -> None:
+    """An ojek driver's lines from December 2025 to March 2026 are Rp 16,800 then three of Rp 8,400
+    (PP 50/2025); nothing is paid, so the April close lapses the terms: every line reads written off,
+    each bill's written-off money is the engine's."""
+    m, _, _ = two_workers()
+    events: list[Event] = [o for month in ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04")
+                           for o in m.handle(tick(month)).outputs]
+    assert len([e for e in events if isinstance(e, CoverageLapsed)]) == 2
+    books = fold(events)
+    bills = books.bills_of("dealer-kendari")
+    assert [b.period for b in bills] == ["2025-12", "2026-01", "2026-02", "2026-03"]
+    for bill in bills:
+        assert {ln.state for ln in lines_of(books, "dealer-kendari", bill)} == {"written_off"}, bill.period
+    engine = {b.bill_id: b.written_off_idr for b in m.snapshot().bills}
+    assert {b.bill_id: b.written_off_idr for b in bills} == engine

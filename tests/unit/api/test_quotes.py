@@ -22,7 +22,15 @@ from api.desk_model import DeskModel
 from api.intake import pledge_event
 from api.quotes import quote, take
 from models.eligibility import KENDARI
-from models.events import ApplicationWaiting, CoverageCommitted, Event, Targeting
+from models.events import (
+    ApplicationWaiting,
+    BillLine,
+    CoverageCommitted,
+    Event,
+    FundingKind,
+    FundingMovement,
+    Targeting,
+)
 from models.matcher import RegionMatcher
 from models.nik import Sex
 from models.occupations import Occupation
@@ -33,6 +41,7 @@ from tests.unit.factories import (
     T0,
     application,
     confirm_all,
+    pay_all,
     pledge,
     registration_rejected,
     tick,
@@ -184,3 +193,37 @@ def test_equal_keys_go_to_the_earlier_submission_as_in_the_engine() -> None:
     assert waiting[0][0][0] == waiting[1][0][0]  # the same key
     assert [e[2] for e, _ in waiting] == ["app-b", "app-a"]
     assert [e[3] for e, _ in waiting] == m.waiting()
+
+
+def test_a_quote_s_months_are_billed_as_the_engine_then_bills_them() -> None:
+    """In December 2025 an ojek driver and a tailor wait; a 6-month pledge for both is quoted, then
+    submitted. PP 50/2025 halves JKK+JKM for the driver from January and for both from April: each
+    quoted month's ``billed_idr`` is what the engine's bill lines for it add up to, and the expected
+    return is the engine's ``repriced`` movements."""
+    dec = datetime(2025, 12, 3, 1, tzinfo=UTC)
+    m, book = RegionMatcher(REGION, KEY), DeskModel(KEY, KENDARI.priority)
+    feed(m, book, [application(event_id=f"evt-{o.value}", application_id=f"app-{o.value}", serial=n + 1,
+                               occupation=o, event_time=dec, submitted_at=dec)
+                   for n, o in enumerate((Occupation.OJEK_DRIVER, Occupation.TAILOR))])
+    wanted = PledgeIn.model_validate_json(json.dumps({
+        "region": REGION, "amount_idr": 2 * 16_800 * 6, "months": 6, "package": Package.JKK_JKM.value,
+        "targeting": {}, "valid_from": "2025-12-01", "valid_until": "2026-12-31"}))
+    answer = quote(wanted, sponsor_id="dealer-kendari", waiting=book.waiting_list(REGION), policy=KENDARI,
+                   tariff=BPU_TARIFF, now=dec)
+    assert [(mo.period, mo.committed_idr, mo.billed_idr, mo.discounted_workers) for mo in answer.months] == [
+        ("2025-12", 33_600, 33_600, 0), ("2026-01", 33_600, 25_200, 1), ("2026-02", 33_600, 25_200, 1),
+        ("2026-03", 33_600, 25_200, 1), ("2026-04", 33_600, 16_800, 2), ("2026-05", 33_600, 16_800, 2)]
+    assert answer.expected_repriced_idr == 3 * 8_400 + 2 * 16_800
+    out = feed(m, book, [pledge_event(wanted, sponsor_id="dealer-kendari", idempotency_key="k", now=dec)])
+    out += feed(m, book, confirm_all(m))
+    billed: dict[str, int] = {}
+    for month in (mo.period for mo in answer.months):
+        closed = feed(m, book, [tick(month)])
+        billed[month] = sum(o.amount_idr for o in closed if isinstance(o, BillLine))
+        out += closed + feed(m, book, pay_all(m))
+    assert billed == {mo.period: mo.billed_idr for mo in answer.months}
+    repriced = [o for o in out if isinstance(o, FundingMovement) and o.kind is FundingKind.REPRICED]
+    assert sum(o.amount_idr for o in repriced) == answer.expected_repriced_idr
+    off = quote(wanted, sponsor_id="s", waiting=[], policy=KENDARI.model_copy(
+        update={"apply_tariff_discounts": False}), tariff=BPU_TARIFF, now=dec)
+    assert off.expected_repriced_idr == 0 and {mo.billed_idr for mo in off.months} == {0}

@@ -19,6 +19,7 @@ from models.events.funding import FundingKind
 from models.matcher import RegionMatcher
 from tests.unit.api.test_desk_model import _routed, region_logs
 from tests.unit.factories import KEY, REGION, T0, application, confirmed, pledge, tick
+from tests.unit.models.test_matcher_tariff import paid_close, two_workers
 
 _DAYS = st.integers(-5, 120).map(lambda n: T0.date() + timedelta(days=n))
 
@@ -151,3 +152,23 @@ def test_a_worker_counts_once_by_their_latest_seat_and_legacy_premiums_count_as_
         assert f.workers_covered == len({e.worker for e in seated}) == 6 and f.seats_filled == 7
         assert f.groups["district"].cells == want.cells and f.groups["district"].merged == list(want.merged)
         assert f.money["paid_idr"] == 7
+
+
+def test_money_a_discount_gives_back_is_repriced_not_returned() -> None:
+    """Months billed below their committed price (PP 50/2025) give money back to the pledge's
+    remainder: the statement shows it as ``repriced``; it is still the pledge's, so nothing is
+    ``returned`` and the remaining money is pledged - paid."""
+    m, _, _ = two_workers()
+    events: list[Any] = []
+    for month in ("2025-12", "2026-01", "2026-02"):
+        events += paid_close(m, month)
+    books = StatementBooks()
+    for e in events:
+        books.apply(e)
+    f = books.statement("dealer-kendari", date(2025, 12, 1), date(2026, 3, 31)).total
+    moves = [e for e in events if isinstance(e, FundingMovement)]
+    assert f.money["repriced_idr"] == sum(e.amount_idr for e in moves if e.kind is FundingKind.REPRICED)
+    assert f.money["repriced_idr"] == 2 * 8_400  # January and February: the ojek driver's half
+    assert f.money["returned_idr"] == 0
+    last = moves[-1].balances
+    assert (last.remainder_idr, last.returned_idr) == (2 * 8_400, 0)  # back in the pledge, not refunded

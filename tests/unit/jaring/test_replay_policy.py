@@ -16,11 +16,11 @@ from jaring.replay_policy import PolicyFileError, compare, parse_policy, render,
 from models.codec import encode
 from models.eligibility import KENDARI, CityPolicy
 from models.events import ApplicationSubmitted, PledgeSubmitted
-from models.nik import Sex
+from models.nik import Sex, pseudonym
 from models.occupations import Occupation
 from models.priority import PriorityWeights
 from models.tariff import TARIFF_FILE, load_tariff
-from tests.unit.factories import KEY, REGION, T0, application, pledge, tick
+from tests.unit.factories import KEY, REGION, T0, application, confirmed, pledge, tick
 
 POVERTY_BLIND = KENDARI.model_copy(update={"priority": PriorityWeights(points_per_decile=0)})
 """Hazard decides instead of poverty: the fishers go before the poorer tailors."""
@@ -139,3 +139,29 @@ def test_a_bad_policy_file_names_the_field() -> None:
         parse_policy(b'{"bogus": 1}', "p.json")
     assert parse_policy(KENDARI.model_dump_json(), "shown.json") == KENDARI
     assert isinstance(parse_policy(b"{}", "empty.json"), CityPolicy)
+
+
+def test_switching_the_discounts_off_shows_the_money_they_gave_back() -> None:
+    """An ojek driver covered from December 2025, three months closed: PP 50/2025 halves January's and
+    February's JKK+JKM. Under a policy without discounts (or a tariff file without them) nobody moves,
+    and the pledge's money shows what the discount gave back to its remainder."""
+    dec = T0.replace(year=2025, month=12, day=3)
+    ojek = application(event_id="evt-ojek", application_id="app-ojek", serial=1, event_time=dec,
+                       submitted_at=dec, occupation=Occupation.OJEK_DRIVER)
+    seat = pledge(event_id="evt-one", pledge_id="one", event_time=dec, amount_idr=16_800 * 6, months=6,
+                  valid_from=dec.date().replace(day=1), valid_until=dec.date().replace(year=2026, month=12))
+    cid = f"dealer-kendari:one:{pseudonym(ojek.nik, KEY)}:1"
+    log = as_log([ojek, seat, confirmed(cid, event_id="ok", event_time=dec), tick("2025-12"), tick("2026-01"),
+                  tick("2026-02")])
+    before = run(log, REGION, KEY, KENDARI)
+    off = parse_policy(json.dumps({"apply_tariff_discounts": False}), "no-discount.json")
+    data = json.loads((resources.files("models") / "data" / TARIFF_FILE).read_text(encoding="utf-8"))
+    data["discounts"] = []
+    for after in (run(log, REGION, KEY, off), run(log, REGION, KEY, KENDARI, load_tariff(json.dumps(data)))):
+        diff = compare(before, after)
+        assert diff.changes == []
+        now, then = diff.money["dealer-kendari:one"]
+        assert now is not None and then is not None
+        assert (now.repriced_idr, then.repriced_idr) == (2 * 8_400, 0)
+        assert (now.billed_idr, then.billed_idr) == (16_800 + 2 * 8_400, 3 * 16_800)
+        assert "repriced 16,800" in render(diff, REGION, "no-discount.json")

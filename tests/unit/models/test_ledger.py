@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.errors import LedgerError
 from models.ledger import Dashboard, Ledger, SeriesPoint, fold
@@ -73,6 +76,7 @@ def test_money_moves_committed_billed_due_arrears_paid_written_off_and_every_ide
         (lambda g: g.write_off(101), "ledger_overwrite"),  # only arrears are written off
         (lambda g: g.release(301), "ledger_overrelease"),  # billed money is never released
         (lambda g: g.fall_due(201), "ledger_overdue"),
+        (lambda g: g.reprice(301), "ledger_overreprice"),  # only money not yet billed goes back
     ],
 )
 def test_a_move_beyond_its_balance_is_refused(move: Any, code: str) -> None:
@@ -83,6 +87,47 @@ def test_a_move_beyond_its_balance_is_refused(move: Any, code: str) -> None:
     with pytest.raises(LedgerError, match=f"^{code}"):
         move(ledger)
     ledger.check()
+
+
+def test_a_month_billed_below_its_committed_price_gives_the_difference_back_to_the_remainder() -> None:
+    """Two seats committed at 16,800 x 3; a close bills 8,400 + 16,800 (a discount on one line)."""
+    ledger = opened(100_800)
+    ledger.commit(100_800)
+    ledger.bill(25_200)
+    ledger.reprice(8_400)
+    assert (ledger.committed_idr, ledger.billed_idr, ledger.not_yet_billed_idr) == (92_400, 25_200, 67_200)
+    assert (ledger.remainder_idr, ledger.available_idr) == (8_400, 8_400)  # the pledge's again
+    ledger.check()
+
+
+_MOVES = st.lists(st.tuples(
+    st.sampled_from(("commit", "bill", "reprice", "release", "fall_due", "pay", "write_off", "return")),
+    st.integers(1, 400), st.integers(0, 400)), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MOVES)
+def test_any_sequence_of_moves_keeps_every_identity_and_a_refused_move_changes_nothing(
+    moves: list[tuple[str, int, int]],
+) -> None:
+    ledger = opened(1_000)
+    for name, amount, arrears in moves:
+        before = replace(ledger)
+        try:
+            if name == "pay":
+                ledger.pay(amount, in_arrears=min(arrears, amount))
+            elif name == "return":
+                ledger.return_remainder()
+            else:
+                getattr(ledger, name)(amount)
+        except LedgerError:
+            assert ledger == before
+        ledger.check()
+        b = ledger.balances(0)
+        assert b.pledged_idr == b.committed_idr + b.remainder_idr
+        assert b.committed_idr == b.billed_idr + b.not_yet_billed_idr
+        assert b.billed_idr == b.paid_idr + b.outstanding_idr + b.written_off_idr
+        assert min(b.not_yet_billed_idr, b.due_idr, b.arrears_idr, b.remainder_idr - b.returned_idr) >= 0
 
 
 def test_returning_hands_back_the_uncommitted_remainder_and_blocks_commits() -> None:

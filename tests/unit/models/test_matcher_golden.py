@@ -70,10 +70,14 @@ DISTRICTS = tuple(f"74.71.{n:02d}" for n in range(1, 12))
 OCCUPATIONS = tuple(Occupation)
 POLICY = CityPolicy(max_pledge_idr=40_000_000, max_pledge_seats=40)
 
-KENDARI_DIGEST = "c6e6d5d879e25359e3be19aef5a734ae7442c0273f1987b03c18015277eae79b"
-ADVERSARIAL_DIGEST = "b6033343c2289020bca7a5c37b26c99c3e2638027ff54f8b4e0809e1d26e279a"
-KENDARI_OUTPUTS = "85f19ecae21277649872a0b9944f85eb700d6e8ec351b0f9209b44b90adc2099"
-ADVERSARIAL_OUTPUTS = "5a8cc639222610beed5f378f891f06c73a25424a2e98e53009b39f914d2c0e0e"
+KENDARI_DIGEST = "463d8bb8c883a0be51b54ba175a60e183620a49fea479d9c84db25aca58f5436"
+ADVERSARIAL_DIGEST = "dfe8e098089c33d0802e80f3a4944ca329f4279b256659e450d295f521b114d2"
+KENDARI_OUTPUTS = "41841504ec814c58153b4c7c54cfcb8020a3cbe0f6c67bb7e7597b7ef5b1f26b"
+ADVERSARIAL_OUTPUTS = "f4b62cc1cbb1d6d066ca394fb433f3f526c4364d4ba5b7146c6fa396c34e67c7"
+PRE_TARIFF_KENDARI_OUTPUTS = "85f19ecae21277649872a0b9944f85eb700d6e8ec351b0f9209b44b90adc2099"
+PRE_TARIFF_ADVERSARIAL_OUTPUTS = "5a8cc639222610beed5f378f891f06c73a25424a2e98e53009b39f914d2c0e0e"
+"""The outputs pinned before issue 19: what the logs give with ``apply_tariff_discounts`` off, once
+each bill line's ``"discount":null`` is cut (``test_with_the_discounts_off_...``)."""
 """The outputs' bytes alone. Kendari's are unchanged since issue 16's payer-keyed payments. The
 adversarial log's changed once in issue 17, by design: handled-input markers are kept for
 ``replay_window_closes`` (6) closes, and the log replays some inputs later than that (63 closes):
@@ -85,7 +89,15 @@ outputs with those two fields cut out hash to the digests before (checked when r
 (renewals) added, and nothing else: ``coverage.renewed`` carries its ``renewal`` breakdown (the
 adversarial log renews; Kendari's outputs are unchanged), and a worker record keeps the birth month
 (the renewal's age check), which moves both state digests; with that field and the breakdown cut
-out, all four digests are those before (checked when re-taken)."""
+out, all four digests are those before (checked when re-taken). Issue 19 (each month billed at the
+tariff in force, PP 50/2025's discount) moved all four: both logs bill months of 2026. Checked when
+re-taken: with the discounts off, the outputs are the ones before but for ``"discount":null`` on each
+bill line (pinned below, ``PRE_TARIFF_*``); with them on, cutting the money outputs (bill lines,
+bills, funding movements, payment reconciliations, payer movements), the amounts the logs draw from
+bills and refunds (payments, refund settlements and their answers), ``coverage.lapsed``'s
+``written_off_idr`` and ``pledge.expired``'s ``returned_idr``, the rest is the same, in order (Kendari
+63 funding movements more, the ``repriced`` ones; the adversarial log 181, ``repriced`` and
+``returned``); the state digests also carry an ended term's ``occupation`` (``TermRecord``)."""
 
 
 def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:
@@ -95,7 +107,7 @@ def _nik(i: int, district: str, sex: Sex) -> tuple[str, date]:
     return nik, birth
 
 
-def adversarial(seed: int, count: int) -> Iterator[InputEvent]:
+def adversarial(seed: int, count: int, policy: CityPolicy = POLICY) -> Iterator[InputEvent]:
     """Applications (duplicates, replays, bad NIKs, ineligible), pledges (targeted, scheduled,
     refused, duplicate ids, replays, two sponsors sharing ids), ticks (skipping months, stale),
     and the answers a BPJS branch and payers give to what the matcher said (registrations
@@ -104,7 +116,7 @@ def adversarial(seed: int, count: int) -> Iterator[InputEvent]:
 
     Answers are drawn from a second matcher fed the same log as it is written."""
     rng = random.Random(seed)
-    shadow = RegionMatcher(REGION, KEY, POLICY)
+    shadow = RegionMatcher(REGION, KEY, policy)
     answered: list[str] = []
     paid: list[str] = []
     clock = datetime(2025, 1, 6, 3, 0, tzinfo=UTC)
@@ -320,15 +332,18 @@ def _restored(table: dict[tuple[str, str], Any], policy: CityPolicy) -> RegionMa
     )
 
 
-def output_digest(events: list[InputEvent], *, restore_every: int = 0, policy: CityPolicy = POLICY) -> str:
-    """SHA-256 over every output's bytes, in order (restored as ``digest`` does)."""
+def output_digest(
+    events: list[InputEvent], *, restore_every: int = 0, policy: CityPolicy = POLICY, cut: bytes = b"",
+) -> str:
+    """SHA-256 over every output's bytes, in order (restored as ``digest`` does); ``cut``: bytes taken
+    out of each output first."""
     h = hashlib.sha256()
     m = RegionMatcher(REGION, KEY, policy)
     table: dict[tuple[str, str], Any] = {}
     for n, event in enumerate(events, 1):
         step = m.handle(event)
         for out in step.outputs:
-            h.update(encode(out) + b"\n")
+            h.update(encode(out).replace(cut, b"") + b"\n" if cut else encode(out) + b"\n")
         for kind, keys, record_of in (
             ("w", step.workers, m.worker_record), ("p", step.pledges, m.pledge_record),
             ("t", step.terms, m.term_record), ("b", step.bills, m.bill_record),
@@ -356,11 +371,11 @@ def adversarial_log() -> list[InputEvent]:
     return list(adversarial(15, 3000))
 
 
-def kendari_log() -> list[InputEvent]:
+def kendari_log(policy: CityPolicy | None = None) -> list[InputEvent]:
     """The programme with BPJS confirming every registration and every payer paying on time but
     ``payer-2``, two months late (``jaring.bpjs``)."""
     s = kendari(workers=300)
-    m = RegionMatcher(REGION, KEY, CityPolicy())
+    m = RegionMatcher(REGION, KEY, policy or CityPolicy())
     simulator = Simulator(Habits(late={"payer-2": 2}))
     return drive([*s.applications, *s.pledges, *s.ticks], lambda e: m.handle(e).outputs, simulator)
 
@@ -384,6 +399,17 @@ def test_the_outputs_alone_are_those_pinned_before_the_records_changed(
 ) -> None:
     assert output_digest(kendari_log(), policy=CityPolicy()) == KENDARI_OUTPUTS
     assert output_digest(adversarial_log) == ADVERSARIAL_OUTPUTS
+
+
+def test_with_the_discounts_off_the_outputs_are_those_before_issue_19() -> None:
+    """The switch off bills every month at its committed price, as before issue 19: nothing else in
+    issue 19 may move an output (each log's answers are drawn under the same policy)."""
+    kendari_off = CityPolicy(apply_tariff_discounts=False)
+    assert output_digest(kendari_log(kendari_off), policy=kendari_off, cut=b',"discount":null') == (
+        PRE_TARIFF_KENDARI_OUTPUTS)
+    off = POLICY.model_copy(update={"apply_tariff_discounts": False})
+    assert output_digest(list(adversarial(15, 3000, off)), policy=off, cut=b',"discount":null') == (
+        PRE_TARIFF_ADVERSARIAL_OUTPUTS)
 
 
 @pytest.mark.parametrize("every", [1, 7, 50])

@@ -32,12 +32,14 @@ from models.events import (
     ApplicationRejected,
     ApplicationSubmitted,
     ApplicationWaiting,
+    BillLine,
     CoverageActivated,
     CoverageCommitted,
     CoverageEnded,
     CoverageExpired,
     CoverageLapsed,
     CoverageRenewed,
+    FundingKind,
     FundingMovement,
     LifeEventKind,
     LifeEventRecorded,
@@ -74,7 +76,11 @@ from tests.unit.factories import (
 
 DISTRICTS = ("74.71.01", "74.71.02")
 OCCUPATIONS = (Occupation.FISHER, Occupation.TAILOR, Occupation.OJEK_DRIVER)
-START = period_index("2025-01")
+START = period_index("2025-10")
+"""Three months before PP 50/2025's discount for ojek drivers, six before everyone's: the draws
+bill months at full price, at half price for some workers, and at half price for all."""
+OJEK_DISCOUNT = (period_index("2026-01"), period_index("2027-03"))
+OTHERS_DISCOUNT = (period_index("2026-04"), period_index("2026-12"))
 SPONSORS = ("dealer-kendari", "bank-sultra")
 POLICY = CityPolicy(max_pledge_idr=1_500_000, max_pledge_seats=3)
 PAYERS = ("dealer-kendari", "bank-sultra", "payer-x")
@@ -93,6 +99,15 @@ def admits(p: PledgeRecord, w: WorkerRecord) -> bool:
     if p.max_welfare_decile is not None:
         return w.welfare_decile is not None and w.welfare_decile <= p.max_welfare_decile
     return True
+
+
+def line_idr(committed: int, period: int, occupation: Occupation) -> int:
+    """A month's bill line, restated independently of the matcher: JKK+JKM (Rp 16,800 on the lowest
+    tier) halved in the discount's months for the worker's occupation; never above the committed
+    price."""
+    ojek = occupation is Occupation.OJEK_DRIVER and OJEK_DISCOUNT[0] <= period <= OJEK_DISCOUNT[1]
+    everyone = OTHERS_DISCOUNT[0] <= period <= OTHERS_DISCOUNT[1]
+    return committed - (8_400 if ojek or everyone else 0)
 
 
 def order(w: WorkerRecord) -> tuple[int, int, str, str]:
@@ -123,6 +138,8 @@ class MatcherMachine(RuleBasedStateMachine):
         """Coverage ids of terms whose cover started (activated or renewed)."""
         self.exited: set[str] = set()
         """Workers a life event ended: never seated, renewed or waiting again unless they re-apply."""
+        self.repriced: dict[tuple[str, str], int] = {}
+        """Per pledge (sponsor, pledge id): the ``repriced`` movements' sum, committed money given back."""
 
     # ------------------------------------------------------------ driving
 
@@ -148,7 +165,32 @@ class MatcherMachine(RuleBasedStateMachine):
         self.check_step(event, out, replay)
         return out
 
+    def check_prices(self, out: list[Any]) -> None:
+        """Each bill line is the month's tariff for its worker; each pledge's ``repriced`` movement is
+        what its lines were billed below their committed price, in the same close."""
+        if not any(isinstance(o, BillLine) for o in out):
+            assert not any(isinstance(o, FundingMovement) and o.kind == FundingKind.REPRICED for o in out)
+            return
+        snap = self.m.snapshot()
+        pledges = {(p.sponsor_id, p.pledge_id): p for p in snap.pledges}
+        workers = {w.worker: w for w in snap.workers}
+        back: dict[tuple[str, str], int] = {}
+        for o in out:
+            if isinstance(o, BillLine):
+                committed = pledges[(o.sponsor_id, o.pledge_id)].monthly_premium_idr
+                occupation = workers[o.worker].occupation
+                assert o.amount_idr == line_idr(committed, period_index(o.period), occupation)
+                assert (o.discount is not None) == (o.amount_idr < committed)
+                key = (o.sponsor_id, o.pledge_id)
+                back[key] = back.get(key, 0) + committed - o.amount_idr
+            if isinstance(o, FundingMovement) and o.kind == FundingKind.REPRICED:
+                key = (o.sponsor_id, o.pledge_id)
+                assert back.pop(key) == o.amount_idr
+                self.repriced[key] = self.repriced.get(key, 0) + o.amount_idr
+        assert not any(back.values()), f"lines billed below their price without a repricing: {back}"
+
     def check_step(self, event: Any, out: list[Any], replay: bool) -> None:
+        self.check_prices(out)
         for o in out:
             if isinstance(o, FundingMovement):
                 b = o.balances
@@ -508,7 +550,8 @@ class MatcherMachine(RuleBasedStateMachine):
     def money_is_never_overspent(self) -> None:
         for p in self.m.snapshot().pledges:
             assert p.seats_filled <= p.seats
-            assert p.seats_filled * p.seat_cost_idr <= p.committed_idr <= p.pledged_idr
+            given_back = self.repriced.get((p.sponsor_id, p.pledge_id), 0)
+            assert p.seats_filled * p.seat_cost_idr - given_back <= p.committed_idr <= p.pledged_idr
             assert p.paid_idr + p.written_off_idr + p.arrears_idr <= p.billed_idr <= p.committed_idr
             assert min(p.paid_idr, p.arrears_idr, p.written_off_idr) >= 0
             assert p.returned_idr <= p.pledged_idr - p.committed_idr
@@ -529,16 +572,19 @@ class MatcherMachine(RuleBasedStateMachine):
         assert sum(b.paid_idr for b in snap.bills) == sum(p.paid_idr for p in snap.pledges)
         assert sum(b.written_off_idr for b in snap.bills) == sum(p.written_off_idr for p in snap.pledges)
         assert sum(b.total_idr for b in snap.bills) == sum(p.billed_idr for p in snap.pledges)
-        terms = [*(w.coverage for w in snap.workers if w.coverage is not None), *snap.terms]
+        terms = [*((w.coverage, w.occupation) for w in snap.workers if w.coverage is not None),
+                 *((t, t.occupation) for t in snap.terms)]
         unpaid: dict[str, int] = {}
-        for t in terms:
+        for t, occupation in terms:
+            assert occupation is not None
             for q in t.unpaid_periods:
                 bill = f"bill:{REGION}:{t.payer_id}:{q}"
-                unpaid[bill] = unpaid.get(bill, 0) + t.monthly_premium_idr
+                line = line_idr(t.monthly_premium_idr, period_index(q), occupation)
+                unpaid[bill] = unpaid.get(bill, 0) + line
         assert unpaid == {b.bill_id: b.total_idr - b.paid_idr - b.written_off_idr for b in snap.bills
                           if b.total_idr - b.paid_idr - b.written_off_idr}
         current = self.m.current_period
-        for t in terms:
+        for t, _ in terms:
             assert all(current is not None and q < current for q in t.unpaid_periods)
 
     @invariant()
