@@ -59,6 +59,8 @@ class ReportMoneyOut(BaseModel):
     arrears_idr: int
     written_off_idr: int
     released_idr: int
+    repriced_idr: int = Field(description="Committed money given back to the pledges' remainders because a "
+                              "month was billed below the seat's price (the tariff in force, a discount).")
     returned_idr: int = Field(description="Remainder returned to payers at pledges' expiry.")
     remaining_idr: int = Field(description="At the month's end: pledged - paid - returned.")
     uncommitted_idr: int = Field(description="At the month's end: pledged - committed.")
