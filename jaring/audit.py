@@ -15,8 +15,9 @@ byte-identical, or the engine was not deterministic), then checks:
   cancelled, lapsed or given up by a life event), and its ledger balances after every movement:
   pledged = committed + remainder, committed = billed + not yet billed,
   billed = paid + outstanding + written off, outstanding = due + arrears,
-  returned <= remainder; the billed, paid and written-off movements add up
-  to the final balances;
+  returned <= remainder; the movements add up to the final balances
+  (pledged, billed, paid, written off, returned, and committed less released
+  and repriced);
 - every payer's account balances after every movement (received = applied +
   refunds owed, refunded <= refunds owed) and its movements add up to it;
 - every bill's lines add up to its ``bill.issued``; every reconciled payment
@@ -255,12 +256,19 @@ def _check_pledges(result: Audit) -> None:
         sums[key][e.kind] += e.amount_idr
         last[key] = e
     for pledge, movement in last.items():
-        b = movement.balances
-        for kind, balance in ((FundingKind.BILLED, b.billed_idr), (FundingKind.PAID, b.paid_idr),
-                              (FundingKind.WRITTEN_OFF, b.written_off_idr)):
-            if sums[pledge][kind] != balance:
+        b, moved = movement.balances, sums[pledge]
+        bound = moved[FundingKind.COMMITTED] - moved[FundingKind.RELEASED] - moved[FundingKind.REPRICED]
+        for kind, total, balance in (
+            (FundingKind.PLEDGED, moved[FundingKind.PLEDGED], b.pledged_idr),
+            ("committed - released - repriced", bound, b.committed_idr),
+            (FundingKind.BILLED, moved[FundingKind.BILLED], b.billed_idr),
+            (FundingKind.PAID, moved[FundingKind.PAID], b.paid_idr),
+            (FundingKind.WRITTEN_OFF, moved[FundingKind.WRITTEN_OFF], b.written_off_idr),
+            (FundingKind.RETURNED, moved[FundingKind.RETURNED], b.returned_idr),
+        ):
+            if total != balance:
                 result.violations.append(
-                    f"pledge {pledge}: {kind} movements add to {sums[pledge][kind]}, its ledger {balance}"
+                    f"pledge {pledge}: {kind} movements add to {total}, its ledger {balance}"
                 )
 
 

@@ -164,3 +164,12 @@ def test_a_term_ended_outside_its_months_is_a_violation() -> None:
     ended = LIVES[at].model_copy(update={"end_period": "2030-01"})
     result = audit(records([*LIVES[:at], ended, *LIVES[at + 1 :]]))
     assert any("ended outside its term" in v for v in result.violations), result.violations
+
+
+def test_a_missing_repriced_movement_leaves_committed_not_adding_up() -> None:
+    at = next(
+        i for i, e in enumerate(LIVES) if isinstance(e, FundingMovement) and e.kind is FundingKind.REPRICED
+    )
+    result = audit(records([*LIVES[:at], *LIVES[at + 1 :]]))
+    wanted = "committed - released - repriced movements add to"
+    assert any(wanted in v for v in result.violations), result.violations
