@@ -130,6 +130,7 @@ async def test_a_person_covered_in_one_regency_moves_to_another_once_and_a_decea
     [started] = _of(CoverageActivated, events, worker=mover, region=B)
     assert (started.start_period, started.membership_since) == ("2026-03", "2026-01")
     assert started.start_period > ended.end_period  # type: ignore[operator]
+    assert final.ok, final.violations  # the auditor's own check: no worker's terms overlap, any regency
     assert len(_of(CoverageActivated, events, worker=mover)) == 2  # January in A, March in B
     # the same NIK again in B: B's own dedupe; the deceased person: refused by the index, never seen by B
     [again] = _of(ApplicationRejected, events, application_id=f"app-{B}-5")
