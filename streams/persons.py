@@ -22,19 +22,20 @@ import asyncio
 from functools import partial
 from typing import Any, cast
 
-from models.codec import WRONG_KEY, decode, dumps, encode, loads
+from models.codec import WRONG_KEY, WRONG_TOPIC, decode, dumps, encode, loads
 from models.errors import JaringError
-from models.events import ApplicationSubmitted, PersonReleased
+from models.events import ApplicationSubmitted, Event, PersonMoved, PersonReleased
+from models.nik import pseudonym
 from models.persons import Action, AskRelease, Forward, Person, Say, claim, release
 from models.topics import PERSON_CLAIMS, PERSONS
 from streams import catalogue
-from streams.engine import app, metrics
+from streams.engine import app, metrics, settings
 from streams.matching import EXIT_BATCH_UNFINISHED, fail_stop
 from streams.outputs import reject, send
 
 __all__ = ["index", "person_index"]
 
-person_index = app.Table("person-index", default=None, partitions=app.conf.topic_partitions, value_type=bytes)
+person_index = app.Table("person-index", default=None, partitions=settings.topic_partitions, value_type=bytes)
 """Pseudonym -> ``Person`` as JSON bytes."""
 
 _topics = app.topic(
@@ -43,6 +44,7 @@ _topics = app.topic(
 )
 _claims = catalogue.full_name(PERSON_CLAIMS.name)
 _region_log = catalogue.region_log.get_topic_name()
+_pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
 
 
 @app.agent(_topics, concurrency=1)
@@ -55,17 +57,34 @@ async def index(stream: Any) -> None:
         except JaringError as error:  # only the engine writes these topics: a bug or a forger
             await _dead_letter(message, raw, error)
             continue
+        if isinstance(decoded, PersonMoved) and message.topic != _claims:
+            continue  # the index's own record
+        wrong = _misplaced(decoded, worker, message.topic == _claims)
+        if wrong is not None:
+            await _dead_letter(message, raw, wrong)
+            continue
+        assert isinstance(decoded, ApplicationSubmitted | PersonReleased)
         before = _load(person_index.get(worker))
-        if message.topic == _claims and isinstance(decoded, ApplicationSubmitted):
+        if isinstance(decoded, ApplicationSubmitted):
             state, actions = claim(before, worker, decoded, message.timestamp)
-        elif isinstance(decoded, PersonReleased) and decoded.worker == worker:
-            state, actions = release(before, decoded)
         else:
-            continue  # person.moved: the index's own record
+            state, actions = release(before, decoded)
         metrics.events.labels("persons").inc()
         await _act(actions, raw, message)
         if state != before and state is not None:
             person_index[worker] = dumps(state.model_dump(mode="json"))
+
+
+def _misplaced(event: Event, worker: str, on_claims: bool) -> JaringError | None:
+    """Why a record is not where it belongs: an application on the claims, a release on ``persons.v1``,
+    each keyed by its person's pseudonym."""
+    if on_claims and isinstance(event, ApplicationSubmitted):
+        named = pseudonym(event.nik, _pseudonym_key)
+    elif not on_claims and isinstance(event, PersonReleased):
+        named = event.worker
+    else:
+        return JaringError(WRONG_TOPIC, f"{event.type} does not belong on this topic")
+    return None if named == worker else JaringError(WRONG_KEY, "the key is not its person's pseudonym")
 
 
 def _worker(key: bytes | None) -> str:
