@@ -30,7 +30,9 @@ application passes it first (``streams.persons``, keyed by pseudonym):
 Pure and deterministic: the same state and input give the same state and
 actions, ids derived from the application's, so the shell may replay an
 input after a crash: its actions repeat with the same ids (consumers drop
-them) and its state write is the same.
+them) and its state write is the same; an answer replayed after the state
+it led to was written does nothing (the shell writes that state only once
+the answer's actions are on the broker).
 """
 
 from __future__ import annotations
@@ -99,8 +101,9 @@ class Person(Model):
     move_id: str | None = None
     """The pending move (``moving``), else the last one completed: a replayed answer repeats its actions."""
     held: str | None = None
-    """The application moving (its JSON: it holds the NIK, as the region log does), kept after the move
-    so that a replayed answer forwards it again."""
+    """The application moving (its JSON: it holds the NIK and the name, as the region log does), only
+    while the move is answered: the state that drops it is written only once what the answer caused is
+    on the broker (``streams.persons``), so a replayed answer has nothing left to do."""
     held_timestamp: float = 0.0
     """Its record's timestamp: match latency is measured from it."""
     carried: Carried | None = None
@@ -168,27 +171,27 @@ def release(state: Person | None, answer: PersonReleased) -> tuple[Person | None
         return state, []
     held = decode(state.held)
     assert isinstance(held, ApplicationSubmitted)
-    pending = state.status == "moving"
-    if answer.outcome == "released" and (pending or state.status == "active"):
+    if state.status != "moving":
+        return state, []
+    if answer.outcome == "released":
         carried = Carried(
             from_region=answer.region, membership_since=answer.membership_since,
             covered_through=answer.covered_through, months_of_membership=answer.months_of_membership,
         )
         moved = state.model_copy(update={"status": "active", "region": held.regency, "moving_to": None,
-                                         "carried": carried})
+                                         "carried": carried, "held": None, "held_timestamp": 0.0})
         forwarded = held.model_copy(update={"carried": carried})
         return moved, [Forward(forwarded, state.held_timestamp, unchanged=False), Say(_moved(held, answer))]
-    if answer.outcome == "deceased" and (pending or state.status == "deceased"):
-        dead = state.model_copy(update={"status": "deceased", "region": answer.region, "moving_to": None})
+    if answer.outcome == "deceased":
+        dead = state.model_copy(update={"status": "deceased", "region": answer.region, "moving_to": None,
+                                        "held": None, "held_timestamp": 0.0})
         return dead, [Say(_refused(held, answer.worker, Reason.PERSON_DECEASED,
                                    "this person was reported deceased; nothing changed"))]
-    stayed = state.status == "active" and state.region == answer.region
-    if answer.outcome == "refused" and (pending or stayed):
-        stays = state.model_copy(update={"status": "active", "moving_to": None})
-        return stays, [Say(_refused(held, answer.worker, Reason.PERSON_MOVE_REFUSED,
-                                    f"{answer.region} could not end this person's part for the move "
-                                    f"(its month is {answer.period}); apply again next month"))]
-    return state, []
+    stays = state.model_copy(update={"status": "active", "moving_to": None, "held": None,
+                                     "held_timestamp": 0.0})
+    return stays, [Say(_refused(held, answer.worker, Reason.PERSON_MOVE_REFUSED,
+                                f"{answer.region} could not end this person's part for the move "
+                                f"(its month is {answer.period}); apply again next month"))]
 
 
 def _move_out(home: str, worker: str, app: ApplicationSubmitted) -> LifeEventReported:

@@ -12,6 +12,9 @@ Actions are sent before the state is written, both through the producer
 that the offset commit flushes first (``streams.repairs.producer``): a
 crash before the commit replays the record, and the pure core repeats the
 same actions under the same ids (the matchers and consumers drop repeats).
+The one state that cannot repeat them, a move answered (the held
+application, with its NIK and name, is dropped from the table), is written
+only once the broker has acknowledged what the answer caused.
 An application going on unchanged is its own bytes, with its own timestamp,
 as the router copied it before: latency is still measured from intake.
 """
@@ -70,7 +73,9 @@ async def index(stream: Any) -> None:
         else:
             state, actions = release(before, decoded)
         metrics.events.labels("persons").inc()
-        await _act(actions, raw, message)
+        deliveries = await _act(actions, raw, message)
+        if before is not None and before.held is not None and (state is None or state.held is None):
+            await _delivered(deliveries, message)  # the state that forgets the application comes after
         if state != before and state is not None:
             person_index[worker] = dumps(state.model_dump(mode="json"))
 
@@ -97,7 +102,7 @@ def _load(value: bytes | None) -> Person | None:
     return None if value is None else Person.model_validate(loads(value), strict=False)
 
 
-async def _act(actions: list[Action], raw: bytes, message: Any) -> None:
+async def _act(actions: list[Action], raw: bytes, message: Any) -> list[asyncio.Future[Any]]:
     """Send each action where it goes; a send the broker refuses stops the worker before the commit."""
     producer = app.producer
     deliveries: list[asyncio.Future[Any]] = []
@@ -116,6 +121,15 @@ async def _act(actions: list[Action], raw: bytes, message: Any) -> None:
             deliveries.extend(await send([action.event]))
     for delivery in deliveries:
         delivery.add_done_callback(partial(_sent, message))
+    return deliveries
+
+
+async def _delivered(deliveries: list[asyncio.Future[Any]], message: Any) -> None:
+    """Wait until the broker has every record a move's answer caused (rare: once per move)."""
+    try:
+        await asyncio.gather(*deliveries)
+    except Exception as failure:
+        fail_stop(EXIT_BATCH_UNFINISHED, f"person_index_unwritten: {_at(message)}: {failure!r}")
 
 
 def _sent(message: Any, delivery: asyncio.Future[Any]) -> None:

@@ -84,8 +84,10 @@ def test_a_move_asks_the_home_region_holds_the_application_and_forwards_it_with_
                                     carried.months_of_membership) == (A, "2025-01", "2025-02", 2)
     assert isinstance(said, Say) and isinstance(said.event, PersonMoved)
     assert (said.event.region, said.event.from_region, said.event.worker) == (B, A, WORKER)
-    # the answer delivered again repeats the same actions (same ids); a later application in B carries on
-    assert release(moved, answer(ask, "released", "2025-01", "2025-02", 2)) == (moved, actions)
+    # the answer delivered again does nothing (the shell wrote this state once its actions were on the
+    # broker); the application, no longer held, is not kept; a later application in B carries the clocks
+    assert release(moved, answer(ask, "released", "2025-01", "2025-02", 2)) == (moved, [])
+    assert moved.held is None
     _, [later] = claim(moved, WORKER, app_in(B, 4), 4.0)
     assert isinstance(later, Forward) and later.application.carried == carried
 
@@ -194,19 +196,22 @@ def test_one_region_at_most_holds_the_person_moves_pass_through_a_release_and_re
         elif op == "dies":
             regions.dead |= regions.holding
             continue
-        else:  # the last input delivered again (a crash before its commit): the same state and actions
-            if last is None:
+        else:  # the last input delivered again (a crash before its commit): a claim repeats its actions,
+            if last is None:  # an answer does nothing (its state is written once its actions are sent)
                 continue
             event, stamp = last
             before = state
             if isinstance(event, ApplicationSubmitted):
                 state, repeated = claim(state, WORKER, event, stamp)
+                assert (state, repeated) == (before, actions)
             else:
                 state, repeated = release(state, event)
-            assert (state, repeated) == (before, actions)
+                assert (state, repeated) == (before, [])
             regions.asks = [a for a in regions.asks if a not in repeated]  # the same request, asked once
             regions.take(repeated)
             continue
         regions.take(actions)
         if state is not None and state.status == "active":
             assert regions.holding <= {state.region}
+        if state is not None:  # the application (NIK, name) is kept only while its move is answered
+            assert (state.held is not None) == (state.status == "moving")
