@@ -4,13 +4,15 @@ Two partitions, two workers: regency A (74.71) and regency B (74.72) are on
 different partitions, so each worker matches one of them, and the person
 index's handshake (``streams.persons``) crosses workers: A's matcher ends the
 term and answers ``person.released``, the index hands the application to B
-with the carried clocks. Small inputs: four applications, two pledges, two
-month closes.
+with the carried clocks. Both workers are SIGKILLed and restarted between
+the first application and the move: the index must come back from its
+changelog. Small inputs: four applications, two pledges, two month closes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,13 @@ async def test_a_person_covered_in_one_regency_moves_to_another_once_and_a_decea
     await feed(settings, [life_event(dead, "deceased", "2026-02", region=A, event_id="evt-died",
                                      event_time=MARCH, reported_on=date(2026, 3, 1))])
     await outputs_until(settings, _has(CoverageEnded, 1, worker=dead), timeout=60)
+    # the index is on Kafka, not in a process: both workers SIGKILLed after their last commit, restarted
+    await engine_caught_up(settings, timeout=60)
+    for worker in workers:
+        worker.kill()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda w: w.start(), workers))
+    await until_group_settles(settings, 2)
 
     # March: both apply in B; a forged history from outside is dead-lettered
     forged = _in(B, "7471011506850009", 9, MARCH, carried=Carried(
