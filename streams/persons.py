@@ -78,6 +78,7 @@ async def index(stream: Any) -> None:
             await _delivered(deliveries, message)  # the state that forgets the application comes after
         if state != before and state is not None:
             person_index[worker] = dumps(state.model_dump(mode="json"))
+        metrics.observe_outputs((a.event for a in actions if isinstance(a, Say)), latency_s=None)
 
 
 def _misplaced(event: Event, worker: str, on_claims: bool) -> JaringError | None:

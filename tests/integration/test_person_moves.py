@@ -154,5 +154,7 @@ async def test_a_person_covered_in_one_regency_moves_to_another_once_and_a_decea
     assert sorted((e.source_topic.split(".")[-2], e.reason) for e in _of(DeadLetter, events)) == [
         ("applications", "carried_from_outside"), ("person-claims", "not_json"),
         ("person-claims", "wrong_key")]
-    # two workers, each matching one regency
+    # two workers, each matching one regency; the index's refusals are counted like the matchers'
     assert all(worker_metric(w, "jaring_events_processed_total", agent="matcher") > 0 for w in workers)
+    assert sum(worker_metric(w, "jaring_application_rejections_total", reason="person_deceased")
+               for w in workers) == 1
