@@ -22,6 +22,7 @@ as the router copied it before: latency is still measured from intake.
 from __future__ import annotations
 
 import asyncio
+import re
 from functools import partial
 from typing import Any, cast
 
@@ -50,35 +51,48 @@ _region_log = catalogue.region_log.get_topic_name()
 _pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
 
 
+_PSEUDONYM = re.compile(rb"w_[0-9a-f]{24}")
+
+
 @app.agent(_topics, concurrency=1)
 async def index(stream: Any) -> None:
     async for event in stream.events():
-        message, raw, key = event.message, event.value, event.key
         try:
-            decoded = decode(raw)
-            worker = _worker(key)
-        except JaringError as error:  # only the engine writes these topics: a bug or a forger
-            await _dead_letter(message, raw, error)
-            continue
-        if isinstance(decoded, PersonMoved) and message.topic != _claims:
-            continue  # the index's own record
-        wrong = _misplaced(decoded, worker, message.topic == _claims)
-        if wrong is not None:
-            await _dead_letter(message, raw, wrong)
-            continue
-        assert isinstance(decoded, ApplicationSubmitted | PersonReleased)
-        before = _load(person_index.get(worker))
-        if isinstance(decoded, ApplicationSubmitted):
-            state, actions = claim(before, worker, decoded, message.timestamp)
-        else:
-            state, actions = release(before, decoded)
-        metrics.events.labels("persons").inc()
-        deliveries = await _act(actions, raw, message)
-        if before is not None and before.held is not None and (state is None or state.held is None):
-            await _delivered(deliveries, message)  # the state that forgets the application comes after
-        if state != before and state is not None:
-            person_index[worker] = dumps(state.model_dump(mode="json"))
-        metrics.observe_outputs((a.event for a in actions if isinstance(a, Say)), latency_s=None)
+            await _handle(event)
+        except Exception as error:
+            # Faust would restart the agent and let the offset pass the record; a restart replays it.
+            fail_stop(EXIT_BATCH_UNFINISHED, f"person_index_failed: {_at(event.message)}: "
+                                             f"{type(error).__name__}: {error}")
+
+
+async def _handle(event: Any) -> None:
+    """One record of the claims or of the regions' answers."""
+    message, raw, key = event.message, event.value, event.key
+    try:
+        decoded = decode(raw)
+        worker = _worker(key)
+    except JaringError as error:  # only the engine writes these topics: a bug or a forger
+        await _dead_letter(message, raw, error)
+        return
+    if isinstance(decoded, PersonMoved) and message.topic != _claims:
+        return  # the index's own record
+    wrong = _misplaced(decoded, worker, message.topic == _claims)
+    if wrong is not None:
+        await _dead_letter(message, raw, wrong)
+        return
+    assert isinstance(decoded, ApplicationSubmitted | PersonReleased)
+    before = _load(person_index.get(worker))
+    if isinstance(decoded, ApplicationSubmitted):
+        state, actions = claim(before, worker, decoded, message.timestamp)
+    else:
+        state, actions = release(before, decoded)
+    metrics.events.labels("persons").inc()
+    deliveries = await _act(actions, raw, message)
+    if before is not None and before.held is not None and (state is None or state.held is None):
+        await _delivered(deliveries, message)  # the state that forgets the application comes after
+    if state != before and state is not None:
+        person_index[worker] = dumps(state.model_dump(mode="json"))
+    metrics.observe_outputs((a.event for a in actions if isinstance(a, Say)), latency_s=None)
 
 
 def _misplaced(event: Event, worker: str, on_claims: bool) -> JaringError | None:
@@ -94,7 +108,7 @@ def _misplaced(event: Event, worker: str, on_claims: bool) -> JaringError | None
 
 
 def _worker(key: bytes | None) -> str:
-    if key is None or not key.startswith(b"w_"):
+    if key is None or _PSEUDONYM.fullmatch(key) is None:
         raise JaringError(WRONG_KEY, "a person record is keyed by the worker's pseudonym")
     return key.decode()
 
