@@ -42,7 +42,7 @@ from models.events import (
     WebhookEvent,
     pledge_key,
 )
-from models.topics import OUTPUTS, TOPICS, Role, route
+from models.topics import OUTPUTS, PERSONS, TOPICS, Role, route
 
 __all__ = [
     "DEMO_HABITS", "ENGINE_READS", "OUTPUT_TOPICS", "Answered", "answer", "close_months", "engine_caught_up",
@@ -54,8 +54,9 @@ DEMO_HABITS = Habits(late={"payer-1": 2}, never=frozenset({"payer-2"}))
 
 OUTPUT_TOPICS = tuple(t.name for t in OUTPUTS)
 """Every topic the workers write for others, dead letters included."""
-ENGINE_READS = tuple(t.name for t in TOPICS if t.role in (Role.INPUT, Role.INTERNAL))
-"""Every topic the workers consume: the inputs (router) and the region log (matcher)."""
+ENGINE_READS = tuple(t.name for t in TOPICS if t.role in (Role.INPUT, Role.INTERNAL) or t is PERSONS)
+"""Every topic the workers consume: the inputs (router), the region log (matcher), the person claims and
+the regions' answers to moves (the person index)."""
 
 
 async def feed(settings: Settings, events: Sequence[Input]) -> None:

@@ -127,6 +127,11 @@ class Reason(StrEnum):
     WORKER_EXITED = "worker_exited"
     LIFE_EVENT_PERIOD_AHEAD = "life_event_period_ahead"
     LIFE_EVENT_STALE = "life_event_stale"
+    # one person, one worker across regions (models.persons): applications the person index refuses
+    PERSON_DECEASED = "person_deceased"
+    PERSON_MOVING = "person_moving"
+    PERSON_MOVE_REFUSED = "person_move_refused"
+    COVERED_ELSEWHERE = "covered_elsewhere"
 
 
 class UnroutableError(JaringError):

@@ -37,14 +37,19 @@ topic                      key     role      carries
 ``access-log.v1``          payer   record    ``access.recorded``: who downloaded personal data
 ``webhooks.v1``            sponsor record    ``webhook.registered`` / ``removed`` / ``replay_requested``
 ``webhook-deliveries.v1``  sponsor record    ``webhook.attempted`` / ``replayed``: the delivery log
+``person-claims.v1``       person  internal  copies of applications, for the person index
+``persons.v1``             person  output    ``person.released`` (a region's answer to a move),
+                                             ``person.moved``
 =========================  ======  ========  ==============================================
 
 The key of a region-keyed topic is the regency code (``"74.71"``); of
 ``pledge-status.v1`` the pledge's ``pledge_key`` (a sponsor's pledge keeps
 its statuses in one partition, in order); of ``access-log.v1`` the payer
 whose data was handed out (a payer's downloads in order); of the webhook
-topics the sponsor (a sponsor's requests and deliveries in order); dead
-letters have none (their record may not have had a readable region).
+topics the sponsor (a sponsor's requests and deliveries in order); of the
+person topics the worker's pseudonym (one person's claims and releases in
+order, on one partition of the person index); dead letters have none (their
+record may not have had a readable region).
 """
 
 from __future__ import annotations
@@ -84,6 +89,8 @@ from models.events import (
     PayerMovement,
     PaymentReconciled,
     PaymentReported,
+    PersonMoved,
+    PersonReleased,
     PledgeAccepted,
     PledgeExhausted,
     PledgeExpired,
@@ -118,6 +125,8 @@ __all__ = [
     "LIFE_EVENTS",
     "OUTPUTS",
     "PAYMENTS",
+    "PERSONS",
+    "PERSON_CLAIMS",
     "PLEDGES",
     "PLEDGE_STATUS",
     "REGION_LOG",
@@ -158,6 +167,9 @@ class Key(StrEnum):
     """The ``payer_id`` the event is about."""
     SPONSOR = "sponsor"
     """The ``sponsor_id`` the event is about."""
+    PERSON = "person"
+    """The worker's pseudonym (``models.nik.pseudonym``): one person across regions; an application's is
+    its NIK's, which the router computes (``streams.router``)."""
     NONE = "none"
 
 
@@ -210,11 +222,13 @@ WEBHOOK_DELIVERIES = Topic(
     "webhook-deliveries.v1", Role.RECORD, Key.SPONSOR, (WebhookAttempted, WebhookReplayed),
     config=(("retention.ms", str(30 * 86_400_000)),),  # a month of delivery log (and of parked bodies)
 )
+PERSON_CLAIMS = Topic("person-claims.v1", Role.INTERNAL, Key.PERSON, (ApplicationSubmitted,))
+PERSONS = Topic("persons.v1", Role.OUTPUT, Key.PERSON, (PersonReleased, PersonMoved))
 
 TOPICS: tuple[Topic, ...] = (
     APPLICATIONS, PLEDGES, CLOCK, REGISTRATIONS, PAYMENTS, LIFE_EVENTS, REGION_LOG,
     APPLICATION_STATUS, COVERAGE, PLEDGE_STATUS, FUNDING, BILLING, DEADLETTER, ACCESS_LOG,
-    WEBHOOKS, WEBHOOK_DELIVERIES,
+    WEBHOOKS, WEBHOOK_DELIVERIES, PERSON_CLAIMS, PERSONS,
 )
 """Every topic, in the order the worker declares them."""
 INPUTS = tuple(t for t in TOPICS if t.role is Role.INPUT)
@@ -259,6 +273,10 @@ def _by_sponsor(
     return event.sponsor_id.encode()
 
 
+def _by_person(event: PersonReleased | PersonMoved) -> bytes:
+    return event.worker.encode()
+
+
 def _unkeyed(event: DeadLetter) -> None:
     return None
 
@@ -268,6 +286,7 @@ _KEYS: dict[Key, Callable[[Any], bytes | None]] = {
     Key.PLEDGE: _by_pledge,
     Key.PAYER: _by_payer,
     Key.SPONSOR: _by_sponsor,
+    Key.PERSON: _by_person,
     Key.NONE: _unkeyed,
 }
 

@@ -4,7 +4,9 @@ Applications, pledges and ticks arrive on three topics whose relative order
 Kafka does not define. Matching must see one order per region, the same on
 every replay, or a replay after a crash could pair a pledge with a different
 worker than the first attempt did. The router appends each valid input to
-the region log, keyed by the region the event itself names; the matcher
+the region log, keyed by the region the event itself names (an application
+first passes the person index, ``streams.persons``, keyed by its NIK's
+pseudonym: one person is one worker across regions); the matcher
 reads only that log, so "same input log, same output" holds for the log it
 reads. An input must arrive keyed by that same region (``wrong_key``
 otherwise): Kafka orders a partition alone, and a record keyed otherwise
@@ -28,8 +30,10 @@ from typing import Any, cast
 
 from models.codec import RECORD_TOO_LARGE, decode_input, fits
 from models.errors import JaringError
-from models.events import Input, region_of
-from models.topics import INPUTS, inputs_on
+from models.events import ApplicationSubmitted, Input, region_of
+from models.nik import pseudonym
+from models.persons import CARRIED_FROM_OUTSIDE
+from models.topics import INPUTS, PERSON_CLAIMS, inputs_on
 from streams import catalogue
 from streams.engine import app, metrics, settings
 from streams.matching import EXIT_BATCH_UNFINISHED, fail_stop
@@ -48,6 +52,8 @@ inputs = app.topic(
 
 
 region_log = catalogue.region_log.get_topic_name()
+person_claims = catalogue.full_name(PERSON_CLAIMS.name)
+_pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
 
 
 @app.agent(inputs, concurrency=1)
@@ -62,10 +68,13 @@ async def route(stream: Any) -> None:
             await _dead_letter(message, raw, error)
             continue
         # The input's own timestamp travels on: match latency is measured from it.
-        region = region_of(decoded).encode()
+        if isinstance(decoded, ApplicationSubmitted):  # to the person index first, by the person's key
+            topic, key = person_claims, pseudonym(decoded.nik, _pseudonym_key).encode()
+        else:
+            topic, key = region_log, region_of(decoded).encode()
         try:
             delivery = await producer.send(
-                region_log, region, raw, partition=None, timestamp=message.timestamp, headers=None
+                topic, key, raw, partition=None, timestamp=message.timestamp, headers=None
             )
         except Exception as failure:
             fail_stop(EXIT_BATCH_UNFINISHED, f"region_log_unwritten: {_at(message)}: {failure!r}")
@@ -81,7 +90,11 @@ def _readable(raw: bytes | None, key: bytes | None, topic: str) -> Input:
             f"(JARING_MAX_MESSAGE_BYTES={settings.max_message_bytes}); an event is a few hundred "
             "bytes: send it without large extra fields",
         )
-    return decode_input(raw, key, _EXPECTED[topic], topic)
+    decoded = decode_input(raw, key, _EXPECTED[topic], topic)
+    if isinstance(decoded, ApplicationSubmitted) and decoded.carried is not None:
+        raise JaringError(CARRIED_FROM_OUTSIDE, "carried is set by the engine alone, when a person moves "
+                                                "between regions; send the application without it")
+    return decoded
 
 
 async def _dead_letter(message: Any, raw: bytes | None, error: JaringError) -> None:

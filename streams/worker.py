@@ -11,7 +11,7 @@ import sys
 from typing import NoReturn
 
 # Importing a module registers its agents, tables, timers and pages on the app.
-from streams import matching, probe, router, views  # noqa: F401
+from streams import matching, persons, probe, router, views  # noqa: F401
 from streams.engine import app, settings
 
 __all__ = ["app", "main", "settings"]

@@ -32,6 +32,7 @@ says about applications, coverage and pledges), ``payments`` (registration
 answers, payments and refund transfers read), ``billing`` (bills,
 reconciliation and refunds emitted), ``funding`` (ledger and payer account
 movements), ``life`` (life events reported, and what they did),
+``persons`` (one person across regions: a move's release and its record),
 ``access`` (the API's record of personal data handed out), ``webhooks`` (a
 sponsor's webhook and its delivery log), ``dead_letter``. Import from this
 package: ``from models.events import CoverageActivated``. Which topic each
@@ -113,6 +114,7 @@ from models.events.payments import (
     RegistrationConfirmed,
     RegistrationRejected,
 )
+from models.events.persons import Carried, PersonMoved, PersonReleased, ReleaseOutcome
 from models.events.webhooks import (
     DeliveryOutcome,
     WebhookAttempted,
@@ -132,6 +134,7 @@ __all__ = [
     "ApplicationWaiting",
     "BillIssued",
     "BillLine",
+    "Carried",
     "Channel",
     "CoverageActivated",
     "CoverageCancelled",
@@ -165,6 +168,8 @@ __all__ = [
     "PaymentReconciled",
     "PaymentReported",
     "PaymentSource",
+    "PersonMoved",
+    "PersonReleased",
     "PledgeAccepted",
     "PledgeExhausted",
     "PledgeExpired",
@@ -180,6 +185,7 @@ __all__ = [
     "RegistrationConfirmed",
     "RegistrationRejected",
     "RegistrationUnmatched",
+    "ReleaseOutcome",
     "RenewalBreakdown",
     "SeatOutcome",
     "Targeting",

@@ -18,6 +18,7 @@ from pydantic import Field
 from models.events.base import EventBase, Identifier, Model, Rupiah, UtcDatetime
 from models.events.life import LifeEventReported
 from models.events.payments import PaymentReported, RefundSettled, RegistrationConfirmed, RegistrationRejected
+from models.events.persons import Carried
 from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import Period
@@ -72,6 +73,9 @@ class ApplicationSubmitted(EventBase):
     """Already an active BPJS Ketenagakerjaan member (self-declared or checked at intake)."""
     channel: Channel
     submitted_at: UtcDatetime
+    carried: Carried | None = None
+    """The benefit clocks of a person moving from another region: set only by the engine's person index
+    (``models.persons``); the router dead-letters an application that arrives with it."""
 
 
 class Targeting(Model):

@@ -26,6 +26,7 @@ from models.events.billing import (
 )
 from models.events.funding import FundingMovement, PayerMovement
 from models.events.life import CoverageEnded, LifeEventRecorded, LifeEventRejected
+from models.events.persons import PersonMoved, PersonReleased
 from models.nik import Sex
 from models.occupations import Occupation
 from models.periods import Period
@@ -338,5 +339,7 @@ OutputEvent = (
     | LifeEventRecorded
     | LifeEventRejected
     | CoverageEnded
+    | PersonReleased
+    | PersonMoved
 )
 """What ``RegionMatcher.handle`` returns."""

@@ -62,8 +62,13 @@ Matching rules:
 - One NIK is one worker: a second application while waiting or covered is
   rejected ``duplicate_worker`` and changes nothing. Workers are never
   forgotten, so the same NIK stays one worker for the region's lifetime.
-  Dedupe is per region: the same NIK applying in two regencies is two
-  workers (the stream layer needs a global pseudonym table to prevent it).
+  Dedupe here is per region; across regencies the person index
+  (``models.persons``) sends a region an application only once the
+  person's previous region let them go (the engine's ``moved_out``,
+  answered ``person.released``), carrying their benefit clocks
+  (``ApplicationSubmitted.carried``): membership continues by the lapse
+  rule, and an application whose carried last covered month is not before
+  this region's current month is rejected ``covered_elsewhere``.
 - Replays: an input whose ``event_id`` was already handled produces nothing.
   Accepted inputs are recognised by their record (worker, pledge, clock);
   rejected ones by a seen marker.

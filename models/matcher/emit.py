@@ -42,6 +42,7 @@ from models.events import (
     PayerMovement,
     PaymentReconciled,
     PaymentReported,
+    PersonReleased,
     PledgeAccepted,
     PledgeExhausted,
     PledgeExpired,
@@ -53,6 +54,7 @@ from models.events import (
     RefundOwed,
     RefundRejected,
     RegistrationUnmatched,
+    ReleaseOutcome,
     RenewalBreakdown,
     SeatOutcome,
 )
@@ -363,6 +365,20 @@ class Outbox:
             event_id=f"life_event.rejected:{event.event_id}", **self.stamp,
             worker=worker, application_id=event.application_id, kind=event.kind, reason=str(reason),
             message=message,
+        ))
+
+    def person_released(self, event: LifeEventReported, outcome: ReleaseOutcome, since: int | None,
+                        through: int | None) -> None:
+        """The answer to the engine's move request (``models.persons``): rare, so validated as built."""
+        assert event.worker is not None  # the engine names the worker by pseudonym
+        if since is not None and (through is None or since > through):
+            since = None  # a term that started here and ended with no month covered: no clock to carry
+        months = 0 if since is None or through is None else through - since + 1
+        self._add(PersonReleased(
+            event_id=f"person.released:{event.event_id}", **self.stamp,
+            worker=event.worker, move_id=event.event_id, outcome=outcome,
+            membership_since=None if since is None else period_name(since),
+            covered_through=None if through is None else period_name(through), months_of_membership=months,
         ))
 
     def registration_unmatched(self, event_id: str, coverage_id: str, answer: str, reason: str,

@@ -37,6 +37,14 @@ for a city):
   off past the arrears window as any ended term's are.
 - A replay of an applied life event, however late, does nothing: its id is
   kept on the worker (``Worker.life_event_ids``).
+- The engine's own ``moved_out`` (a person applying in another region,
+  ``models.persons``) is answered ``person.released`` whatever happened:
+  ``released`` when the worker is no longer waiting or covered here (just
+  withdrawn or ended, long gone, or never a worker here), with their
+  benefit clocks (``membership_since``, the last month covered here);
+  ``deceased`` for a worker who died; ``refused`` when the report was
+  rejected and the worker stays (the move's month ahead of this region's,
+  or the report stale).
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ from models.events import EXIT_KINDS, FundingKind, LifeEventKind, LifeEventRepor
 from models.matcher.entities import Pledge, Term, Worker
 from models.matcher.seats import Seats
 from models.periods import period_index, period_name, period_of
+from models.persons import is_move
 
 __all__ = ["Exits"]
 
@@ -63,6 +72,29 @@ class Exits(Seats):
 
     def _life_event(self, event: LifeEventReported) -> bool:
         """Apply a life event; True when it was rejected (remember its id: it left no record)."""
+        w = self._find(event)
+        if w is not None and event.event_id in w.life_event_ids:
+            return False  # a replay of a life event applied already
+        rejected = self._life_event_once(event)
+        if is_move(event.event_id) and event.worker is not None:
+            self._answer_move(event)
+        return rejected
+
+    def _answer_move(self, event: LifeEventReported) -> None:
+        """``person.released`` for the engine's move request (the module docstring)."""
+        w = self._find(event)
+        if w is None:
+            self._out.person_released(event, "released", None, None)
+        elif w.exited == LifeEventKind.DECEASED:
+            self._out.person_released(event, "deceased", None, None)
+        elif w.exited is None:
+            self._out.person_released(event, "refused", None, None)
+        else:
+            t = w.coverage  # still active: its last month is billed at the current month's close
+            through = t.end_period if t is not None and t.state == "active" else w.last_end_period
+            self._out.person_released(event, "released", w.membership_since, through)
+
+    def _life_event_once(self, event: LifeEventReported) -> bool:
         w = self._find(event)
         out = self._out
         named = event.worker or f"application {event.application_id}"

@@ -197,12 +197,25 @@ class RegionMatcher(Exits):
             )
             return True
         assert worker is not None
+        carried = app.carried
+        if carried is not None and carried.covered_through is not None and (
+                period_index(carried.covered_through) >= self._current()):
+            self._out.application_rejected(
+                app, worker, Reason.COVERED_ELSEWHERE,
+                f"this person is covered in {carried.from_region} through {carried.covered_through}; "
+                f"apply again in {self.region} from the month after",
+            )
+            return True
         w = Worker.applied(app, worker, self._weights)
         if existing is not None:  # a fresh attempt after BPJS rejected the registration, or after leaving
             w.terms, w.last_end_period, w.membership_since, w.life_event_ids = (
                 existing.terms, existing.last_end_period, existing.membership_since, existing.life_event_ids)
             w.earlier_application_event_ids = (
                 *existing.earlier_application_event_ids, existing.application_event_id)
+        if carried is not None:  # a move (models.persons): the clocks of the region they left, the latest
+            since, through = carried.membership_since, carried.covered_through
+            w.membership_since = None if since is None else period_index(since)
+            w.last_end_period = None if through is None else period_index(through)
         self._workers[worker] = w
         self._changed_workers[worker] = None
         pledge = self._best_pledge(w)

@@ -108,8 +108,8 @@ def test_topics_create_makes_every_topic_over_scram_and_refuses_a_partition_mism
 
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    # every topic of models.topics, the readiness probe's two, and the engine's two table changelogs
-    assert len(lines) == len(TOPICS) + 4 and all(line.startswith("created ") for line in lines), first.stdout
+    # every topic of models.topics, the readiness probe's two, and the engine's three table changelogs
+    assert len(lines) == len(TOPICS) + 5 and all(line.startswith("created ") for line in lines), first.stdout
     assert f"created  {settings.namespace}-engine-region-state-changelog  partitions=4 " in first.stdout
     assert again.returncode == 0 and again.stdout.count("exists ") == len(lines), again.stdout
     assert mismatch.returncode == 1

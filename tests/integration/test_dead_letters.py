@@ -30,6 +30,7 @@ import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.partitioner import murmur2
 from aiokafka.structs import RecordMetadata
 
 from infra.settings import Settings
@@ -37,10 +38,11 @@ from infra.topic_io import read_until
 from jaring.audit import replay
 from jaring.demo import engine_caught_up, outputs_until
 from jaring.processes import WorkerProcess
-from jaring.scenario import applications
+from jaring.scenario import applications, pledges
 from models.codec import decode, dumps, encode, loads
 from models.events import ApplicationWaiting, DeadLetter
-from models.topics import APPLICATIONS, DEADLETTER, REGION_LOG
+from models.nik import pseudonym
+from models.topics import APPLICATIONS, DEADLETTER, PERSON_CLAIMS, PLEDGES, REGION_LOG
 from tests.conftest import WorkerFactory
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -259,22 +261,41 @@ async def test_a_dead_letter_the_broker_refuses_stops_the_worker_until_the_cause
     assert f"dead-lettered {position}: not_json" in worker.log_path.read_text()
 
 
+@pytest.mark.parametrize("copier", ["router", "person index"])
 async def test_a_region_log_copy_the_broker_refuses_stops_the_worker_until_the_cause_is_fixed(
-    settings: Settings, worker_factory: WorkerFactory
+    settings: Settings, worker_factory: WorkerFactory, copier: str
 ) -> None:
+    """The router copies a pledge to the region log; an application is copied by the person index."""
     worker = _started(settings, worker_factory)
-    topic, region_log = settings.topic(APPLICATIONS.name), settings.topic(REGION_LOG.name)
-    await _set_max_message_bytes(settings, region_log, "200")  # below any application's size
+    region_log = settings.topic(REGION_LOG.name)
+    await _set_max_message_bytes(settings, region_log, "200")  # below any input's size
     (application,) = applications(1, seed=23)
-    (meta,) = await _produce(settings, topic, [(REGION, encode(application))])
+    if copier == "router":
+        (offer,) = pledges([1], start=application.event_time)
+        topic, value, message = settings.topic(PLEDGES.name), encode(offer), "region_log_unwritten"
+    else:  # the router's copy to the person index lands; the index's to the region log does not
+        topic, value = settings.topic(APPLICATIONS.name), encode(application)
+        message = "person_index_unwritten"
+    (meta,) = await _produce(settings, topic, [(REGION, value)])
+    partition, offset = meta.partition, meta.offset
+    if copier == "person index":  # the index's record: the first on its pseudonym's partition
+        topic = settings.topic(PERSON_CLAIMS.name)
+        key = pseudonym(application.nik, settings.pseudonym_key.get_secret_value().encode()).encode()
+        partition, offset = (murmur2(key) & 0x7FFFFFFF) % settings.topic_partitions, 0
 
     assert _wait_for_exit(worker) == EXIT_BATCH_UNFINISHED
-    assert f"region_log_unwritten: {topic}[{meta.partition}]@{meta.offset}" in worker.log_path.read_text()
-    assert await _committed(settings, TopicPartition(topic, meta.partition)) <= meta.offset
+    assert f"{message}: {topic}[{partition}]@{offset}" in worker.log_path.read_text()
+    assert await _committed(settings, TopicPartition(topic, partition)) <= offset
 
     await _set_max_message_bytes(settings, region_log, KAFKA_DEFAULT_MAX_MESSAGE_BYTES)
     worker.process = None
     worker.start()
+    if copier == "router":
+        accepted = await outputs_until(settings,
+                                       lambda r: _alive(worker) and r.result.counts["pledge.accepted"] > 0)
+        assert [e.event_id for e in accepted.events if e.type == "pledge.accepted"] == [
+            f"pledge.accepted:{offer.sponsor_id}:{offer.pledge_id}"]
+        return
     matched = await outputs_until(settings, lambda r: _alive(worker) and r.accounted >= 1)
     assert [e.application_id for e in matched.events if isinstance(e, ApplicationWaiting)] == [
         application.application_id

@@ -46,9 +46,9 @@ from models.topics import COVERAGE, PLEDGES, TOPICS
 from tests.conftest import WorkerFactory
 from tests.unit.factories import application
 
-EVERY_TOPIC = len(TOPICS) + 4
+EVERY_TOPIC = len(TOPICS) + 5
 """What `jaring topics create` makes: every topic of models.topics, the readiness probe's two, and the
-engine's two table changelogs."""
+engine's three table changelogs (region state, probe, person index)."""
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

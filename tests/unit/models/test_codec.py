@@ -10,12 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models import codec
+from models import codec, persons
 from models.errors import DecodeError
 from models.events import (
     AccessRecorded,
     Event,
     MonthTick,
+    PersonReleased,
     Targeting,
     WebhookAttempted,
     WebhookRegistered,
@@ -24,7 +25,7 @@ from models.events import (
     WebhookReplayRequested,
 )
 from models.matcher import RegionMatcher
-from models.nik import Sex
+from models.nik import Sex, pseudonym
 from models.occupations import Occupation
 from tests.unit.factories import (
     KEY,
@@ -75,6 +76,19 @@ def one_of_each_type() -> list[Any]:
     covered = m.covered()[0]
     feed(life_event(covered, "accident_claim", "2025-02"), life_event(covered, "deceased", "2025-02"),
          life_event(None, "moved_out", "2025-02", application_id="nobody"))
+    # one person applying in another regency (``models.persons``): the index asks this region to let them
+    # go, the region answers ``person.released``, the index moves them
+    mover = application(serial=55)
+    feed(mover)
+    worker = pseudonym(mover.nik, KEY)
+    home, _ = persons.claim(None, worker, mover, 0.0)
+    elsewhere = mover.model_copy(update={"event_id": "evt-elsewhere", "regency": "74.72",
+                                         "district": "74.72.01"})
+    moving, [ask] = persons.claim(home, worker, elsewhere, 0.0)
+    assert isinstance(ask, persons.AskRelease)
+    feed(ask.event)
+    [answer] = [e for e in events if isinstance(e, PersonReleased)]
+    events.extend(a.event for a in persons.release(moving, answer)[1] if isinstance(a, persons.Say))
     events.append(
         codec.dead_letter(
             source_topic="jaring.applications.v1",

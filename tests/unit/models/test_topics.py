@@ -91,6 +91,8 @@ def test_outputs_go_where_the_documented_table_says() -> None:
         ev.LifeEventRecorded: "application-status.v1",
         ev.LifeEventRejected: "application-status.v1",
         ev.CoverageEnded: "coverage.v1",
+        ev.PersonReleased: "persons.v1",
+        ev.PersonMoved: "persons.v1",
     }
     assert topic_of(DeadLetter).name == "deadletter.v1"
     access = topic_of(ev.AccessRecorded)
@@ -104,7 +106,7 @@ def test_outputs_go_where_the_documented_table_says() -> None:
 def test_the_key_each_topic_names_exists_on_every_type_it_carries() -> None:
     needs: dict[Key, tuple[set[str], ...]] = {
         Key.REGION: ({"region"}, {"regency"}), Key.PLEDGE: ({"sponsor_id", "pledge_id"},), Key.NONE: (set(),),
-        Key.PAYER: ({"payer_id"},), Key.SPONSOR: ({"sponsor_id"},),
+        Key.PAYER: ({"payer_id"},), Key.SPONSOR: ({"sponsor_id"},), Key.PERSON: ({"worker"}, {"nik"}),
     }
     for topic in TOPICS:
         for kind in topic.carries:
@@ -126,6 +128,8 @@ def test_every_event_of_a_story_is_keyed_by_region_by_pledge_or_not_at_all() -> 
             assert key == e.payer_id.encode()
         elif isinstance(e, ev.WebhookEvent):
             assert key == e.sponsor_id.encode()
+        elif isinstance(e, ev.PersonReleased | ev.PersonMoved):
+            assert key == e.worker.encode()
         else:
             assert key == e.region.encode()
         assert name == topic_of(type(e)).name
@@ -151,7 +155,7 @@ def test_readers_subscribe_to_the_topics_of_the_types_they_fold() -> None:
     assert [t.name for t in folded] == ["pledges.v1", "coverage.v1", "pledge-status.v1", "funding.v1"]
     assert [t.name for t in OUTPUTS] == [
         "application-status.v1", "coverage.v1", "pledge-status.v1", "funding.v1", "billing.v1",
-        "deadletter.v1",
+        "deadletter.v1", "persons.v1",
     ]
 
 
