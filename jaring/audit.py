@@ -9,7 +9,10 @@ byte-identical, or the engine was not deterministic), then checks:
   ``coverage.ended`` ``end_period``);
 - a term a life event ended ends where ``coverage.ended`` says, within the
   term, and no worker reported deceased holds cover starting after the
-  month of death (the dead may not apply again);
+  month of death (the dead may not apply again), in any regency;
+- every move (``person.moved``) follows its old regency's ``person.released``
+  (outcome ``released``, the same move, the same clocks): a person reaches a
+  second regency only once the first let them go;
 - no pledge (a sponsor's, ``pledge_key``: two sponsors may use one id) ever
   holds more seats than it accepted (seats committed or renewed, less those
   cancelled, lapsed or given up by a life event), and its ledger balances after every movement:
@@ -60,6 +63,8 @@ from models.events import (
     LifeEventRecorded,
     PayerMovement,
     PaymentReconciled,
+    PersonMoved,
+    PersonReleased,
     PledgeAccepted,
     pledge_key,
     region_of,
@@ -130,6 +135,7 @@ class Reader:
                        list(self.result.violations), self.result.values)
         _check_terms(result)
         _check_exits(result)
+        _check_moves(result)
         _check_pledges(result)
         _check_payers(result)
         _check_bills(result)
@@ -215,6 +221,20 @@ def _check_exits(result: Audit) -> None:
         # a seat filled before the death was reported ends keeping no month: not cover
         if start > died[e.worker] and kept.get(e.coverage_id, start) >= start:
             result.violations.append(f"worker {e.worker}: covered from {e.start_period}, after their death")
+
+
+def _check_moves(result: Audit) -> None:
+    released: dict[str, PersonReleased] = {}
+    for e in result.events:  # both on persons.v1, keyed by the pseudonym: a release comes before its move
+        if isinstance(e, PersonReleased):
+            released[e.move_id] = e
+        elif isinstance(e, PersonMoved):
+            r = released.get(e.move_id)
+            clocks = (e.worker, e.from_region, e.membership_since, e.covered_through, e.months_of_membership)
+            if r is None or r.outcome != "released" or clocks != (
+                r.worker, r.region, r.membership_since, r.covered_through, r.months_of_membership
+            ):
+                result.violations.append(f"{e.event_id}: a move its old regency did not release as carried")
 
 
 def _check_pledges(result: Audit) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -35,11 +35,17 @@ from models.events import (
     CoverageLapsed,
     LifeEventRecorded,
     PaymentReconciled,
+    PersonMoved,
 )
+from models.nik import pseudonym
+from models.regions import districts_of
 from tests.chaos.conftest import ChaosPlan
 from tests.conftest import WorkerFactory, assert_same_as_replay
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+BAUBAU = "74.72"
+"""Where some of Kendari's covered workers move to in the worker-kill run."""
 
 
 def report(name: str, faults: int, audit: Audit, replayed: int) -> None:
@@ -79,12 +85,25 @@ async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
     seated = {e.worker for e in so_far if isinstance(e, CoverageCommitted)}
     waiting = sorted({e.worker for e in so_far if isinstance(e, ApplicationWaiting)} - seated)
     reports = life_events([*covered[::50], *waiting[::50]], period="2026-05")
-    await feed(settings, reports)
-    worker.kill()  # once more, while the reports and the month closes are handled
+    # and 1 in 100 other covered workers move to Baubau and apply there in June: the person index
+    # asks Kendari to let them go, and Baubau covers them carrying their benefit clocks
+    key = settings.pseudonym_key.get_secret_value().encode()
+    by_worker = {pseudonym(a.nik, key): a for a in apps}
+    june = datetime(2026, 6, 12, 9, tzinfo=UTC)
+    moves = [
+        by_worker[w].model_copy(update={
+            "event_id": f"{by_worker[w].event_id}-bb", "application_id": f"{by_worker[w].application_id}-bb",
+            "regency": BAUBAU, "district": districts_of(BAUBAU)[0], "event_time": june, "submitted_at": june,
+        })
+        for w in covered[25::100]
+    ]
+    baubau = pledges([len(moves)], start=june, region=BAUBAU, id_prefix="pledge-bb", valid_days=240)
+    await feed(settings, [*reports, *moves, *baubau])
+    worker.kill()  # once more, while the reports, the moves and the month closes are handled
     kills += 1
     worker.start()
-    await close_months(settings, simulator, answered, ticks[5:])
-    final = await outputs_until(settings, lambda _: True, timeout=300, applications=n)
+    await close_months(settings, simulator, answered, [*ticks[5:], *month_ticks("2026-06", 7, region=BAUBAU)])
+    final = await outputs_until(settings, lambda _: True, timeout=300, applications=n + len(moves))
 
     report("worker SIGKILLs", kills, final, await assert_same_as_replay(settings))
     assert final.ok, final.violations
@@ -94,12 +113,18 @@ async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
         assert final.counts[kind] > 0, kind
     assert {e.outcome for e in final.events if isinstance(e, PaymentReconciled)} == {"exact"}
     recorded = [e for e in final.events if isinstance(e, LifeEventRecorded)]
-    assert len(recorded) == len(reports), "every report applied once, none lost to a kill"
+    assert len(recorded) == len(reports) + len(moves), "every report (and move) applied once, none lost"
     ended = [e for e in final.events if isinstance(e, CoverageEnded)]
     assert {e.outcome for e in recorded} == {"withdrawn", "term_ended", "claim_counted"}
     assert "refilled" in {e.seat for e in ended}
+    moved = {e.worker: e for e in final.events if isinstance(e, PersonMoved)}
+    assert sorted(moved) == sorted(pseudonym(a.nik, key) for a in moves)
+    assert {e.worker for e in ended if e.reason == "moved_out"} >= set(moved), "each mover's term ended"
+    in_baubau = {e.worker for e in final.events if isinstance(e, CoverageActivated) and e.region == BAUBAU}
+    assert in_baubau == set(moved), "each mover covered in Baubau, nobody else"
     # nobody who left is covered afterwards (a seat filled before the report came ends keeping no month)
-    exits = {e.worker: e.effective_period for e in recorded if e.outcome != "claim_counted"}
+    exits = {e.worker: e.effective_period for e in recorded
+             if e.outcome != "claim_counted" and e.worker not in moved}
     kept = {e.coverage_id: e.end_period or "" for e in ended}
     assert not [e for e in final.events if isinstance(e, CoverageActivated) and e.worker in exits
                 and exits[e.worker] < e.start_period <= kept.get(e.coverage_id, e.start_period)]

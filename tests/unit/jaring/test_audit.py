@@ -3,6 +3,7 @@ each broken identity of the extended ledger, payer accounts and bills."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from infra.topic_io import Record
@@ -23,6 +24,8 @@ from models.events import (
     LifeEventRecorded,
     OutputEvent,
     PayerMovement,
+    PersonMoved,
+    PersonReleased,
 )
 from models.matcher import RegionMatcher
 from models.topics import route
@@ -173,3 +176,28 @@ def test_a_missing_repriced_movement_leaves_committed_not_adding_up() -> None:
     result = audit(records([*LIVES[:at], *LIVES[at + 1 :]]))
     wanted = "committed - released - repriced movements add to"
     assert any(wanted in v for v in result.violations), result.violations
+
+
+def _move(**changed: Any) -> list[Any]:
+    """Kendari lets a worker go (covered January to May) and the index moves them to Baubau."""
+    at = datetime(2026, 6, 12, tzinfo=UTC)
+    worker = "w_" + "a" * 24
+    clocks = {"membership_since": "2026-01", "covered_through": "2026-05", "months_of_membership": 5}
+    released = PersonReleased(event_id="person.released:m", event_time=at, region="74.71", period="2026-06",
+                              worker=worker, move_id="person.move:m", outcome="released", **clocks)
+    moved = PersonMoved(event_id="person.moved:m", event_time=at, region="74.72", period="2026-06",
+                        worker=worker, application_id="app-bb", from_region="74.71", move_id="person.move:m",
+                        **clocks | changed)
+    return [released, moved]
+
+
+def test_a_move_after_its_release_with_the_same_clocks_passes() -> None:
+    assert audit(records(_move())).ok
+
+
+def test_a_move_nobody_released_or_with_other_clocks_is_a_violation() -> None:
+    released, moved = _move()
+    for broken in ([moved], [released.model_copy(update={"outcome": "refused"}), moved],
+                   _move(months_of_membership=17), [moved, released]):
+        result = audit(records(broken))
+        assert any("did not release as carried" in v for v in result.violations), broken
