@@ -7,6 +7,11 @@ application passes it first (``streams.persons``, keyed by pseudonym):
 
 - unknown person, or an application in their home region: home is that
   region, and the application goes on unchanged to its region log;
+- an application elsewhere that its region will refuse as ineligible (the
+  city's policy, ``models.eligibility``: the regency not served, the age,
+  covered already...) moves nobody: it goes on unchanged and that region
+  refuses it with its reason, so a mistaken or hostile application never
+  ends a cover the person holds;
 - an application in region R while the person's home is A: a move. The
   index asks A to let them go (``life_event.reported``, ``moved_out``,
   reported by the engine under the id ``move_id(application)``, effective
@@ -42,6 +47,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from models.codec import decode, encode
+from models.eligibility import CityPolicy, check_application
 from models.errors import Reason
 from models.events import (
     ApplicationRejected,
@@ -53,6 +59,7 @@ from models.events import (
     PersonReleased,
 )
 from models.events.base import Model
+from models.nik import Nik
 from models.periods import period_name, period_of
 from models.regions import RegencyCode
 
@@ -137,12 +144,20 @@ Action = Forward | AskRelease | Say
 
 
 def claim(
-    state: Person | None, worker: str, app: ApplicationSubmitted, timestamp: float
+    state: Person | None, worker: str, app: ApplicationSubmitted, timestamp: float, policy: CityPolicy
 ) -> tuple[Person | None, list[Action]]:
-    """An application for ``worker`` (its pseudonym): the index's new state and what to do."""
+    """An application for ``worker`` (its pseudonym): the index's new state and what to do.
+
+    ``policy``: the city's, as the matchers apply it. An application its own region will refuse
+    as ineligible moves nobody: it goes on unchanged, for that region to refuse with its reason.
+    """
     region = app.regency
     if state is None:
         return Person(status="active", region=region), [Forward(app, timestamp, unchanged=True)]
+    if state.region != region and state.status == "active" and not isinstance(
+        check_application(app, policy), Nik
+    ):
+        return state, [Forward(app, timestamp, unchanged=True)]
     if state.status == "deceased":
         return state, [Say(_refused(app, worker, Reason.PERSON_DECEASED,
                                     "this person was reported deceased; nothing changed"))]

@@ -49,6 +49,7 @@ _topics = app.topic(
 _claims = catalogue.full_name(PERSON_CLAIMS.name)
 _region_log = catalogue.region_log.get_topic_name()
 _pseudonym_key = settings.pseudonym_key.get_secret_value().encode()
+_policy = settings.city_policy()
 
 
 _PSEUDONYM = re.compile(rb"w_[0-9a-f]{24}")
@@ -83,7 +84,7 @@ async def _handle(event: Any) -> None:
     assert isinstance(decoded, ApplicationSubmitted | PersonReleased)
     before = _load(person_index.get(worker))
     if isinstance(decoded, ApplicationSubmitted):
-        state, actions = claim(before, worker, decoded, message.timestamp)
+        state, actions = claim(before, worker, decoded, message.timestamp, _policy)
     else:
         state, actions = release(before, decoded)
     metrics.events.labels("persons").inc()

@@ -25,7 +25,9 @@ from infra.settings import Settings
 from jaring.audit import Audit
 from jaring.bpjs import Habits, Simulator
 from jaring.demo import Answered, answer, close_months, feed, outputs_until
+from jaring.scenario import KENDARI as KENDARI_CODE
 from jaring.scenario import applications, life_events, month_ticks, pledges
+from models.eligibility import KENDARI
 from models.events import (
     ApplicationSubmitted,
     ApplicationWaiting,
@@ -54,12 +56,15 @@ def report(name: str, faults: int, audit: Audit, replayed: int) -> None:
 
 
 async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
-    settings: Settings, worker_factory: WorkerFactory, plan: ChaosPlan
+    settings: Settings, worker_factory: WorkerFactory, plan: ChaosPlan, tmp_path: Path
 ) -> None:
     n = plan.applications
     apps = applications(n, seed=41, spacing=timedelta(seconds=3))
     offers = pledges([n // 20] * 10, start=apps[0].event_time + timedelta(hours=1), valid_days=240)
-    worker = worker_factory()
+    policy = tmp_path / "policy.json"  # Kendari's rules, serving Baubau too
+    served = {"served_regencies": (KENDARI_CODE, BAUBAU)}
+    policy.write_text(KENDARI.model_copy(update=served).model_dump_json())
+    worker = worker_factory(JARING_POLICY_FILE=str(policy))
     feeding = asyncio.create_task(feed(settings, [*apps, *offers]))
     kills = 0
     for k in range(1, plan.worker_kills + 1):
@@ -105,7 +110,7 @@ async def test_repeated_worker_kills_lose_nothing_and_cover_no_one_twice(
     await close_months(settings, simulator, answered, [*ticks[5:], *month_ticks("2026-06", 7, region=BAUBAU)])
     final = await outputs_until(settings, lambda _: True, timeout=300, applications=n + len(moves))
 
-    report("worker SIGKILLs", kills, final, await assert_same_as_replay(settings))
+    report("worker SIGKILLs", kills, final, await assert_same_as_replay(settings, str(policy)))
     assert final.ok, final.violations
     assert final.counts["coverage.activated"] >= n // 2  # every seat confirmed, lapsed ones refilled
     assert final.counts["coverage.committed"] == final.counts["coverage.activated"]

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models import codec, persons
+from models.eligibility import CityPolicy
 from models.errors import DecodeError
 from models.events import (
     AccessRecorded,
@@ -40,6 +41,8 @@ from tests.unit.factories import (
     settled,
     tick,
 )
+
+SERVES_TWO = CityPolicy(served_regencies=("74.71", "74.72"))
 
 
 def one_of_each_type() -> list[Any]:
@@ -81,10 +84,10 @@ def one_of_each_type() -> list[Any]:
     mover = application(serial=55)
     feed(mover)
     worker = pseudonym(mover.nik, KEY)
-    home, _ = persons.claim(None, worker, mover, 0.0)
+    home, _ = persons.claim(None, worker, mover, 0.0, SERVES_TWO)
     elsewhere = mover.model_copy(update={"event_id": "evt-elsewhere", "regency": "74.72",
                                          "district": "74.72.01"})
-    moving, [ask] = persons.claim(home, worker, elsewhere, 0.0)
+    moving, [ask] = persons.claim(home, worker, elsewhere, 0.0, SERVES_TWO)
     assert isinstance(ask, persons.AskRelease)
     feed(ask.event)
     [answer] = [e for e in events if isinstance(e, PersonReleased)]

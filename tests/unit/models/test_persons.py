@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from models.eligibility import CityPolicy
 from models.events import (
     ApplicationRejected,
     ApplicationSubmitted,
@@ -30,7 +31,7 @@ from models.persons import (
 from tests.unit.factories import KEY, application
 
 A, B, C = "74.71", "74.72", "74.03"
-DISTRICT = {A: "74.71.01", B: "74.72.01", C: "74.03.01"}
+DISTRICT = {A: "74.71.01", B: "74.72.01", C: "74.03.06"}
 T = datetime(2025, 3, 10, tzinfo=UTC)
 
 
@@ -50,30 +51,31 @@ def answer(to: AskRelease, outcome: ReleaseOutcome, since: str | None = None,
 
 
 WORKER = pseudonym("7471011506850001", KEY)
+POLICY = CityPolicy(served_regencies=(A, B, C))
 
 
 def test_a_first_application_sets_the_home_and_goes_on_unchanged() -> None:
     first = app_in(A, 1)
-    state, actions = claim(None, WORKER, first, 12.5)
+    state, actions = claim(None, WORKER, first, 12.5, POLICY)
     assert state == Person(status="active", region=A)
     assert actions == [Forward(first, 12.5, unchanged=True)]
     again = app_in(A, 2)  # the same region: its matcher answers (duplicate_worker or a fresh attempt)
-    assert claim(state, WORKER, again, 13.0) == (state, [Forward(again, 13.0, unchanged=True)])
+    assert claim(state, WORKER, again, 13.0, POLICY) == (state, [Forward(again, 13.0, unchanged=True)])
 
 
 def test_a_move_asks_the_home_region_holds_the_application_and_forwards_it_with_the_history() -> None:
-    home, _ = claim(None, WORKER, app_in(A, 1), 1.0)
+    home, _ = claim(None, WORKER, app_in(A, 1), 1.0, POLICY)
     second = app_in(B, 2)
-    moving, [ask] = claim(home, WORKER, second, 2.0)
+    moving, [ask] = claim(home, WORKER, second, 2.0, POLICY)
     assert isinstance(ask, AskRelease)
     assert moving is not None and (moving.status, moving.region, moving.moving_to) == ("moving", A, B)
     ev = ask.event
     assert (ev.region, ev.worker, ev.kind, ev.event_id) == (A, WORKER, "moved_out", move_id(second.event_id))
     assert ev.effective_period == "2025-02" and is_move(ev.event_id)  # the month before the application's
     # another application while the move is pending is refused; the held one, delivered again, asks again
-    _, [refused] = claim(moving, WORKER, app_in(C, 3), 3.0)
+    _, [refused] = claim(moving, WORKER, app_in(C, 3), 3.0, POLICY)
     assert isinstance(refused, Say) and refused.event.reason == "person_moving"  # type: ignore[union-attr]
-    assert claim(moving, WORKER, second, 2.0) == (moving, [ask])
+    assert claim(moving, WORKER, second, 2.0, POLICY) == (moving, [ask])
     moved, actions = release(moving, answer(ask, "released", "2025-01", "2025-02", 2))
     assert moved is not None and (moved.status, moved.region) == ("active", B)
     [forward, said] = actions
@@ -88,13 +90,13 @@ def test_a_move_asks_the_home_region_holds_the_application_and_forwards_it_with_
     # broker); the application, no longer held, is not kept; a later application in B carries the clocks
     assert release(moved, answer(ask, "released", "2025-01", "2025-02", 2)) == (moved, [])
     assert moved.held is None
-    _, [later] = claim(moved, WORKER, app_in(B, 4), 4.0)
+    _, [later] = claim(moved, WORKER, app_in(B, 4), 4.0, POLICY)
     assert isinstance(later, Forward) and later.application.carried == carried
 
 
 def test_a_deceased_person_is_refused_everywhere_from_then_on() -> None:
-    home, _ = claim(None, WORKER, app_in(A, 1), 1.0)
-    moving, [ask] = claim(home, WORKER, app_in(B, 2), 2.0)
+    home, _ = claim(None, WORKER, app_in(A, 1), 1.0, POLICY)
+    moving, [ask] = claim(home, WORKER, app_in(B, 2), 2.0, POLICY)
     assert isinstance(ask, AskRelease)
     dead, [said] = release(moving, answer(ask, "deceased"))
     assert dead is not None and (dead.status, dead.region) == ("deceased", A)
@@ -102,12 +104,12 @@ def test_a_deceased_person_is_refused_everywhere_from_then_on() -> None:
     assert (said.event.reason, said.event.region, said.event.event_id) == (
         "person_deceased", B, "application.rejected:evt-74.72-2")
     for n, region in enumerate((A, B, C), start=3):
-        assert [type(a) for a in claim(dead, WORKER, app_in(region, n), 1.0)[1]] == [Say]
+        assert [type(a) for a in claim(dead, WORKER, app_in(region, n), 1.0, POLICY)[1]] == [Say]
 
 
 def test_a_refused_move_leaves_the_person_home_and_refuses_the_application() -> None:
-    home, _ = claim(None, WORKER, app_in(A, 1), 1.0)
-    moving, [ask] = claim(home, WORKER, app_in(B, 2), 2.0)
+    home, _ = claim(None, WORKER, app_in(A, 1), 1.0, POLICY)
+    moving, [ask] = claim(home, WORKER, app_in(B, 2), 2.0, POLICY)
     assert isinstance(ask, AskRelease)
     stays, [said] = release(moving, answer(ask, "refused"))
     assert stays is not None and (stays.status, stays.region) == ("active", A)
@@ -115,8 +117,8 @@ def test_a_refused_move_leaves_the_person_home_and_refuses_the_application() -> 
 
 
 def test_an_answer_to_no_pending_move_changes_nothing() -> None:
-    home, _ = claim(None, WORKER, app_in(A, 1), 1.0)
-    moving, [ask] = claim(home, WORKER, app_in(B, 2), 2.0)
+    home, _ = claim(None, WORKER, app_in(A, 1), 1.0, POLICY)
+    moving, [ask] = claim(home, WORKER, app_in(B, 2), 2.0, POLICY)
     assert isinstance(ask, AskRelease)
     forged = ask.event.model_copy(update={"event_id": MOVE_PREFIX + "forged"})
     assert release(moving, answer(AskRelease(forged), "released")) == (moving, [])
@@ -185,7 +187,7 @@ def test_one_region_at_most_holds_the_person_moves_pass_through_a_release_and_re
     for n, (op, region) in enumerate(ops):
         if op == "apply":
             app = app_in(region, n)
-            state, actions = claim(state, WORKER, app, float(n))
+            state, actions = claim(state, WORKER, app, float(n), POLICY)
             last = (app, float(n))
         elif op == "answer":
             got = regions.answer()
@@ -202,7 +204,7 @@ def test_one_region_at_most_holds_the_person_moves_pass_through_a_release_and_re
             event, stamp = last
             before = state
             if isinstance(event, ApplicationSubmitted):
-                state, repeated = claim(state, WORKER, event, stamp)
+                state, repeated = claim(state, WORKER, event, stamp, POLICY)
                 assert (state, repeated) == (before, actions)
             else:
                 state, repeated = release(state, event)
@@ -215,3 +217,13 @@ def test_one_region_at_most_holds_the_person_moves_pass_through_a_release_and_re
             assert regions.holding <= {state.region}
         if state is not None:  # the application (NIK, name) is kept only while its move is answered
             assert (state.held is not None) == (state.status == "moving")
+
+
+def test_an_application_its_region_will_refuse_moves_nobody_and_goes_on_to_be_refused_there() -> None:
+    home, _ = claim(None, WORKER, app_in(A, 1), 1.0, POLICY)
+    too_old = app_in(B, 2).model_copy(update={"birth_date": T.date().replace(year=1950)})
+    unserved = application(regency="74.03", district="74.03.06", nik="7471011506850001", event_id="evt-x")
+    for refused_there in (too_old, unserved):
+        assert claim(home, WORKER, refused_there, 2.0, CityPolicy(served_regencies=(A, B))) == (
+            home, [Forward(refused_there, 2.0, unchanged=True)]
+        )
