@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-__all__ = ["system_tool"]
+__all__ = ["pdf_text", "system_tool"]
 
 
 def system_tool(name: str, *also: str) -> str:
@@ -24,3 +25,17 @@ def system_tool(name: str, *also: str) -> str:
             pytest.fail(reason)
         pytest.skip(reason)
     return found
+
+
+def pdf_text(pdf: bytes, where: Path) -> str:
+    """Render ``pdf``'s first page to PNG (it must draw), then read its text (poppler-utils)."""
+    where.mkdir(parents=True, exist_ok=True)
+    pdf_file = where / "read.pdf"
+    pdf_file.write_bytes(pdf)
+    subprocess.run([system_tool("pdftoppm"), "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf_file),
+                    str(where / "page")], check=True, timeout=60)
+    page = next(where.glob("page*.png"))
+    assert page.read_bytes().startswith(b"\x89PNG") and page.stat().st_size > 1000
+    done = subprocess.run([system_tool("pdftotext"), "-layout", str(pdf_file), "-"], check=True,
+                          capture_output=True, timeout=60)
+    return done.stdout.decode()

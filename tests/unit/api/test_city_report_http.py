@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -27,12 +24,12 @@ from infra.settings import Settings
 from models.events import ApplicationRejected, Event, FundingMovement, InputEvent, LifeEventKind
 from models.events.funding import FundingKind
 from models.fairness import DIMENSIONS
+from tests.system_tools import pdf_text
 from tests.unit.api.test_city_report import story
 from tests.unit.api.test_webhooks_http import NOW, Desk
 from tests.unit.factories import T0, application, pledge
 
 PATH = "/v1/regions/74.71/report"
-_POPPLER = shutil.which("pdftoppm") and shutil.which("pdftotext")
 
 
 @dataclass
@@ -137,28 +134,10 @@ async def test_a_month_not_closed_says_so_and_sponsors_unknown_regions_and_bad_m
     assert r.status_code == 401
 
 
-def _text(pdf: bytes, where: Path) -> str:
-    """Render the first page to PNG (it must draw), then read the PDF's text."""
-    where.mkdir(exist_ok=True)
-    (where / "r.pdf").write_bytes(pdf)
-    pdf_file = str(where / "r.pdf")
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", pdf_file, str(where / "p")],
-                   check=True, timeout=60)
-    page = next(where.glob("p*.png"))
-    assert page.read_bytes().startswith(b"\x89PNG") and page.stat().st_size > 1000
-    done = subprocess.run(["pdftotext", "-layout", pdf_file, "-"], check=True, capture_output=True,
-                          timeout=60)
-    return done.stdout.decode()
-
-
 def _says(text: str, label: str, value: Any) -> bool:
     return re.search(re.escape(label) + r"\s+" + re.escape(str(value)) + r"(\s|$)", text) is not None
 
 
-@pytest.mark.skipif(  # under CI=true a missing poppler is a broken machine: the test fails
-    not _POPPLER and os.environ.get("CI") != "true",
-    reason="poppler-utils missing: run deploy/system-packages.sh",
-)
 async def test_the_pdf_says_the_jsons_figures_in_indonesian_or_english_dated_by_the_month(
     api: Report, tmp_path: Path
 ) -> None:
@@ -167,7 +146,7 @@ async def test_the_pdf_says_the_jsons_figures_in_indonesian_or_english_dated_by_
     f, money = body["figures"], body["money"]
     r = await api.desk.call("GET", PATH, "officer", params={**query, "format": "pdf"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
-    text = _text(r.content, tmp_path / "id")
+    text = pdf_text(r.content, tmp_path / "id")
     assert "Laporan Bulanan Kota" in text and "74.71 (Kota Kendari)" in text and "2025-02" in text
     assert "bulan sudah ditutup" in text and "Monthly City Report" not in text
     for label, name in (
@@ -182,7 +161,7 @@ async def test_the_pdf_says_the_jsons_figures_in_indonesian_or_english_dated_by_
     assert "D:20250228" in r.content.decode("latin-1")  # dated at the month's last day, not the wall clock
 
     r = await api.desk.call("GET", PATH, "officer", params={**query, "format": "pdf", "lang": "en"})
-    text = _text(r.content, tmp_path / "en")
+    text = pdf_text(r.content, tmp_path / "en")
     assert "Monthly City Report" in text and "month closed" in text
     assert _says(text, "Applications received", f["applications_received"])
     assert _says(text, "Billed", f"Rp {money['billed_idr']:,}")
@@ -192,4 +171,4 @@ async def test_the_pdf_says_the_jsons_figures_in_indonesian_or_english_dated_by_
 
     august = {"month": "2025-08", "format": "pdf", "lang": "en"}
     r = await api.desk.call("GET", PATH, "officer", params=august)
-    assert "month not closed yet (figures so far)" in _text(r.content, tmp_path / "open")
+    assert "month not closed yet (figures so far)" in pdf_text(r.content, tmp_path / "open")
