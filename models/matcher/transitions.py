@@ -440,11 +440,15 @@ class RegionMatcher(Exits):
 
     def _renewal_refused(self, w: Worker) -> Reason | None:
         """The renewal check: still of age for a term starting this month (the birth month decides:
-        the age reached by the end of the first month; older records without it renew as before).
-        Region and other cover are life events: a worker reported moved out or employer-covered has
-        left already (``models.matcher.exits``)."""
+        the age reached by the end of the first month; older records without it renew as before),
+        and still in the city's area (a policy that no longer serves the worker's district: a city
+        narrowing its programme stops renewals there, never a running term). A move, a formal job or
+        cover in another regency are life events and moves: such a worker has left already
+        (``models.matcher.exits``, ``models.persons``)."""
         if w.birth_month is not None and (self._current() - w.birth_month) // 12 > self.policy.max_age:
             return Reason.AGE_ABOVE_MAXIMUM
+        if not self.policy.serves(w.district):
+            return Reason.OUTSIDE_SERVED_AREA
         return None
 
     def _compete(self, expiring: list[Worker], opened: list[Pledge]) -> None:

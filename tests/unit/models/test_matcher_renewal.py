@@ -18,6 +18,7 @@ from models.errors import Reason
 from models.events import CoverageCommitted, CoverageExpired, CoverageRenewed
 from models.matcher import RegionMatcher
 from models.nik import pseudonym
+from models.regions import districts_of
 from tests.unit.factories import KEY, REGION, T0, application, confirm_all, pledge, tick
 
 MONTH = 16_800
@@ -98,6 +99,24 @@ def test_a_worker_recorded_without_a_birth_month_renews_as_before() -> None:
     old = RegionMatcher.restore(REGION, KEY, clock=snap.clock, workers=workers, pledges=snap.pledges,
                                 seen=snap.seen)
     assert [o.worker for o in of(CoverageRenewed, run(old, tick("2025-01")))] == [x]
+
+
+def test_a_worker_whose_district_the_city_no_longer_serves_is_not_renewed_there() -> None:
+    m, x, _ = region(CityPolicy(), x_decile=1, y_decile=4)
+    district = m.snapshot().workers[0].district
+    others = tuple(d for d in districts_of(REGION) if d != district)
+    snap = m.snapshot()
+    narrowed = RegionMatcher.restore(
+        REGION, KEY, clock=snap.clock, workers=snap.workers, pledges=snap.pledges, seen=snap.seen,
+        terms=snap.terms, bills=snap.bills, payments=snap.payments, refunds=snap.refunds, payers=snap.payers,
+        policy=CityPolicy(served_districts=others),
+    )
+    out = run(narrowed, tick("2025-01"))
+    [expired] = of(CoverageExpired, out)
+    assert (expired.worker, expired.outcome) == (x, "ended")
+    assert expired.renewal_refused == Reason.OUTSIDE_SERVED_AREA
+    assert not of(CoverageRenewed, out)
+    assert [o.worker for o in of(CoverageRenewed, run(m, tick("2025-01")))] == [x]  # the area unchanged
 
 
 def test_the_replay_check_derives_each_rules_renewals_and_refusals_from_the_log() -> None:
