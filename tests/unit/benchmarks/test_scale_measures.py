@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
-import os
+import subprocess
+import sys
 from pathlib import Path
 
 from benchmarks.scale import changelog_sizes, memory
 
+_BALLAST = """
+import sys
+sys.stdin.readline()
+ballast = bytearray(64 * 2**20)
+ballast[:: 4096] = b"x" * len(ballast[:: 4096])  # touched pages: RSS and the peak grow by them
+print("grown", flush=True)
+sys.stdin.readline()
+"""
 
-def test_memory_reads_this_process_rss_and_its_peak() -> None:
-    before = memory(os.getpid())
-    ballast = bytearray(64 * 2**20)  # touched pages: RSS and the peak grow by them
-    ballast[:: 4096] = b"x" * len(ballast[:: 4096])
-    after = memory(os.getpid())
+
+def test_memory_reads_a_process_rss_and_its_peak() -> None:
+    # A child of its own: in this process, pages an earlier test freed may still be resident and
+    # serve the ballast (CI saw RSS unchanged once), so the growth would not show.
+    with subprocess.Popen([sys.executable, "-c", _BALLAST], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as child:
+        try:
+            assert child.stdin is not None and child.stdout is not None
+            before = memory(child.pid)
+            child.stdin.write("grow\n")
+            child.stdin.flush()
+            assert child.stdout.readline() == "grown\n"
+            after = memory(child.pid)
+        finally:
+            child.kill()
     assert 0 < before["rss_bytes"] <= before["hwm_bytes"]
     assert after["rss_bytes"] >= before["rss_bytes"] + 48 * 2**20
     assert after["hwm_bytes"] >= after["rss_bytes"]
-    del ballast
 
 
 def _partition(log_dir: Path, name: str, sizes: dict[str, int]) -> None:
