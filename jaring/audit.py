@@ -183,11 +183,16 @@ def replay(
     return outputs
 
 
+def _ended_through(result: Audit) -> dict[str, int]:
+    """The last month of cover of each term a life event ended, by coverage id (-1: cover never ran)."""
+    return {e.coverage_id: -1 if e.end_period is None else period_index(e.end_period)
+            for e in result.events if isinstance(e, CoverageEnded)}
+
+
 def _check_terms(result: Audit) -> None:
     terms: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     lapsed = {e.coverage_id: period_index(e.period) for e in result.events if isinstance(e, CoverageLapsed)}
-    ended = {e.coverage_id: -1 if e.end_period is None else period_index(e.end_period)
-             for e in result.events if isinstance(e, CoverageEnded)}  # -1: cover never ran
+    ended = _ended_through(result)
     for e in result.events:
         if isinstance(e, CoverageActivated | CoverageRenewed):
             end = min(period_index(e.end_period), lapsed.get(e.coverage_id, period_index(e.end_period)),
@@ -212,8 +217,7 @@ def _check_exits(result: Audit) -> None:
                 result.violations.append(f"{e.event_id}: {e.coverage_id} ended outside its term")
     died = {e.worker: period_index(e.effective_period) for e in result.events
             if isinstance(e, LifeEventRecorded) and e.kind is LifeEventKind.DECEASED}
-    kept = {e.coverage_id: -1 if e.end_period is None else period_index(e.end_period)
-            for e in result.events if isinstance(e, CoverageEnded)}
+    kept = _ended_through(result)
     for e in result.events:
         if not isinstance(e, CoverageActivated | CoverageRenewed) or e.worker not in died:
             continue

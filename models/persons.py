@@ -65,6 +65,7 @@ from models.regions import RegencyCode
 
 __all__ = [
     "CARRIED_FROM_OUTSIDE",
+    "INDEX_REFUSALS",
     "MOVE_PREFIX",
     "Action",
     "AskRelease",
@@ -72,6 +73,7 @@ __all__ = [
     "Person",
     "Say",
     "claim",
+    "is_index_output",
     "is_move",
     "move_id",
     "release",
@@ -83,6 +85,18 @@ CARRIED_FROM_OUTSIDE = "carried_from_outside"
 """The router's dead-letter code for an application arriving with ``carried`` set: only the engine
 may carry benefit clocks from one region to another."""
 _MAX_ID = 256
+
+
+INDEX_REFUSALS = frozenset({Reason.PERSON_DECEASED, Reason.PERSON_MOVING, Reason.PERSON_MOVE_REFUSED})
+"""The reasons only the index refuses an application with (``claim``, ``release``)."""
+
+
+def is_index_output(event: object) -> bool:
+    """Whether ``event`` is one the index says (``Say``), not a matcher: it comes from the index's topics,
+    so a replay of the region log does not derive it (``jaring.audit``'s checks do)."""
+    return isinstance(event, PersonMoved) or (
+        isinstance(event, ApplicationRejected) and event.reason in INDEX_REFUSALS
+    )
 
 
 def move_id(application_event_id: str) -> str:

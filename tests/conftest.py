@@ -32,8 +32,7 @@ from jaring.demo import engine_caught_up, outputs_until
 from jaring.processes import ServiceProcess, WorkerProcess
 from models.codec import decode
 from models.eligibility import KENDARI, CityPolicy
-from models.errors import Reason
-from models.events import ApplicationRejected, PersonMoved
+from models.persons import is_index_output
 from models.topics import APPLICATIONS, REGION_LOG
 from tests.process_table import Proc, descendants, is_broker_jvm, is_jaring, kill_all, names_path, processes
 
@@ -251,16 +250,6 @@ def dashboard_factory(settings: Settings, tmp_path: Path) -> Iterator[DashboardF
         service.stop()
 
 
-_INDEX_REASONS = frozenset({Reason.PERSON_DECEASED, Reason.PERSON_MOVING, Reason.PERSON_MOVE_REFUSED})
-
-
-def _the_person_index_s(value: bytes) -> bool:
-    event = decode(value)
-    return isinstance(event, PersonMoved) or (
-        isinstance(event, ApplicationRejected) and event.reason in _INDEX_REASONS
-    )
-
-
 async def assert_same_as_replay(settings: Settings, policy_file: str | None = None) -> int:
     """Once the workers have committed every input, their outputs must be the pure core's over the region log.
 
@@ -277,7 +266,7 @@ async def assert_same_as_replay(settings: Settings, policy_file: str | None = No
     policy = KENDARI if policy_file is None else CityPolicy.model_validate_json(Path(policy_file).read_text())
     expected = replay(log, settings.pseudonym_key.get_secret_value().encode(), policy)
     missing = sorted(set(expected) - set(emitted))
-    extra = sorted(i for i in set(emitted) - set(expected) if not _the_person_index_s(emitted[i]))
+    extra = sorted(i for i in set(emitted) - set(expected) if not is_index_output(decode(emitted[i])))
     changed = sorted(i for i in set(expected) & set(emitted) if expected[i] != emitted[i])
     assert not (missing or extra or changed), (
         f"{len(missing)} missing (e.g. {missing[:3]}), {len(extra)} not derived from the log "

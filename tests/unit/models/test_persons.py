@@ -24,6 +24,7 @@ from models.persons import (
     Person,
     Say,
     claim,
+    is_index_output,
     is_move,
     move_id,
     release,
@@ -227,3 +228,16 @@ def test_an_application_its_region_will_refuse_moves_nobody_and_goes_on_to_be_re
         assert claim(home, WORKER, refused_there, 2.0, CityPolicy(served_regencies=(A, B))) == (
             home, [Forward(refused_there, 2.0, unchanged=True)]
         )
+
+
+def test_what_the_index_says_is_told_apart_from_what_a_matcher_says() -> None:
+    home, _ = claim(None, WORKER, app_in(A, 1), 1.0, POLICY)
+    moving, [ask] = claim(home, WORKER, app_in(B, 2), 2.0, POLICY)
+    assert isinstance(ask, AskRelease)
+    _, [busy] = claim(moving, WORKER, app_in(C, 3), 3.0, POLICY)
+    _, [_, moved] = release(moving, answer(ask, "released"))
+    _, [dead] = release(moving, answer(ask, "deceased"))
+    said = [a.event for a in (busy, moved, dead) if isinstance(a, Say)]
+    assert len(said) == 3 and all(is_index_output(e) for e in said)
+    by_a_matcher = ApplicationRejected(**{**busy.event.model_dump(), "reason": "duplicate_worker"})  # type: ignore[union-attr]
+    assert not is_index_output(by_a_matcher)
