@@ -9,7 +9,9 @@ for a city):
   ``life_event_period_ahead``, a report made ``replay_window_closes`` (6)
   or more months before the region's current month ``life_event_stale``
   (so a redelivered report first rejected is never applied later, past the
-  seen markers' window). Each is remembered as handled (seen marker).
+  seen markers' window). A refusal of a known worker (exited, period
+  ahead) keeps the report's id on the worker, so no replay applies it
+  later; the others are remembered as handled (seen marker).
 - ``accident_claim`` ends nothing: it is recorded (``claim_counted``).
 - Every other kind ends the worker's part for good (``Worker.exited``): a
   waiting worker leaves the list (``withdrawn``); a seat awaiting
@@ -80,6 +82,16 @@ class Exits(Seats):
             self._answer_move(event)
         return rejected
 
+    def _refused_for_good(self, w: Worker, event: LifeEventReported) -> bool:
+        """Keep a refused report's id on its worker, not in the seen markers' window: these refusals
+        depend on the region's state (its month, the worker's exit), which a replay past the window
+        would find changed (the month came, the worker applied again), and the stale guard reads
+        the report's own time, which a region whose ticks lag behind does not bound. A replay finds
+        the id and changes nothing, however late."""
+        w.life_event_ids = (*w.life_event_ids, event.event_id)
+        self._changed_workers[w.worker] = None
+        return False
+
     def _answer_move(self, event: LifeEventReported) -> None:
         """``person.released`` for the engine's move request (the module docstring)."""
         w = self._find(event)
@@ -118,12 +130,12 @@ class Exits(Seats):
         if w.exited is not None:
             out.life_event_rejected(event, w.worker, Reason.WORKER_EXITED,
                                     f"this worker already left the programme ({w.exited}); nothing changed")
-            return True
+            return self._refused_for_good(w, event)
         if period_index(event.effective_period) > current:
             out.life_event_rejected(event, w.worker, Reason.LIFE_EVENT_PERIOD_AHEAD,
                                     f"effective_period {event.effective_period} is after {self.region}'s "
                                     f"current month {period_name(current)}; report it once it happened")
-            return True
+            return self._refused_for_good(w, event)
         status = self.status(w.worker)
         assert status is not None and status != "exited"
         w.life_event_ids = (*w.life_event_ids, event.event_id)

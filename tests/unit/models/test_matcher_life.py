@@ -6,7 +6,7 @@ Rp 201,600. The region's first month is January 2025 (the factories' T0).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from models.errors import Reason
@@ -275,7 +275,36 @@ def test_a_report_first_rejected_is_never_applied_when_redelivered_past_the_seen
     early = life_event(worker_of(app), "moved_out", "2025-02")  # February, reported in January
     [first] = of(LifeEventRejected, run(m, early))
     assert first.reason == Reason.LIFE_EVENT_PERIOD_AHEAD
-    run(m, *(tick(f"2025-{n:02d}") for n in range(1, 7)))  # the marker is forgotten; February is past
+    run(m, *(tick(f"2025-{n:02d}") for n in range(1, 7)))  # the markers' window passed; February is past
+    assert run(m, early) == []  # the refusal is kept on the worker, not in the window
+    assert m.status(worker_of(app)) == "waiting"
+
+
+def test_a_report_refused_as_ahead_stays_refused_where_the_regions_ticks_lag_behind_its_time() -> None:
+    """The stale guard reads the report's own time; a region whose clock lags the reports by months
+    (ticks not sent) passes the markers' window before it passes the report's month. Found by the
+    stateful test: the replay ended the worker's cover, ten closes after the first refusal."""
+    m = RegionMatcher(REGION, KEY)
+    app = application()
+    run(m, app)  # the region's clock starts in January 2025
+    reported_in_october = datetime(2025, 10, 1, 1, tzinfo=UTC)
+    early = life_event(worker_of(app), "employer_covered", "2025-07", event_time=reported_in_october)
+    [first] = of(LifeEventRejected, run(m, early))
+    assert first.reason == Reason.LIFE_EVENT_PERIOD_AHEAD  # July, and the region is in January
+    run(m, *(tick(f"2025-{n:02d}") for n in range(1, 11)))  # ten closes: July is past, the report is recent
+    assert run(m, early) == []
+    assert m.status(worker_of(app)) == "waiting"
+
+
+def test_a_report_for_a_worker_unknown_then_is_refused_stale_when_redelivered_past_the_window() -> None:
+    """A refusal with no worker to keep it on stays a seen marker; past the window the stale guard
+    answers it again, under its first id, even after the worker applied."""
+    m = RegionMatcher(REGION, KEY)
+    app = application()
+    early = life_event(worker_of(app), "moved_out", "2025-01")
+    [first] = of(LifeEventRejected, run(m, early))
+    assert first.reason == Reason.WORKER_UNKNOWN
+    run(m, app, *(tick(f"2025-{n:02d}") for n in range(1, 7)))
     [again] = run(m, early)
     assert (again.event_id, again.reason) == (first.event_id, Reason.LIFE_EVENT_STALE)
     assert m.status(worker_of(app)) == "waiting"

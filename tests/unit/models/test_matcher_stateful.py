@@ -133,6 +133,8 @@ class MatcherMachine(RuleBasedStateMachine):
         self.first_seen: dict[str, tuple[int, set[str]]] = {}
         """Event id -> (closes when first handled, the ids of its outputs then)."""
         self.late_repeats = 0
+        self.emitted: set[str] = set()
+        """Every output id so far: a second late replay repeats the first late one's answer."""
         """Outputs re-emitted, same id, by replays past the window (consumers drop them)."""
         self.started: set[str] = set()
         """Coverage ids of terms whose cover started (activated or renewed)."""
@@ -158,10 +160,11 @@ class MatcherMachine(RuleBasedStateMachine):
                 assert o.event_id in first[1] or (
                     o.type == "registration.unmatched" and o.reason == "registration_not_pending"
                 ), f"late replay of {event.event_id} produced {o}"
-                self.late_repeats += o.event_id in first[1]
+                self.late_repeats += o.event_id in self.emitted  # the first answer, or a late one before
         self.log.append(event)
         self.handled.append(event)
         self.outputs += out
+        self.emitted.update(o.event_id for o in out)
         self.check_step(event, out, replay)
         return out
 
