@@ -1,0 +1,165 @@
+"""How much does a month close cost per covered worker, in the core and in the stream layer's encoding?
+
+Builds one region through the real core (``RegionMatcher.handle``, untimed):
+about ``--covered`` applications, pledges whose seats take them all (twenty
+pledges, ten payers, 12-month terms), and a ``registration.confirmed`` for
+every committed seat, so every worker holds an active term. Then times three
+month closes, each run as the stream layer runs a large close
+(``handle(tick, spill=...)``, ``streams.batch.SPILL_AT`` outputs a chunk),
+with every bill paid in full between closes (untimed), so the second and
+third closes are the steady state: lines billed, bills paid, no arrears.
+
+Per close it prints the core's time (wall and CPU) and, apart, the
+"pipeline": what the stream layer does with each output before the producer
+takes it, ``models.topics.route`` and ``models.codec.encode``, timed inside
+the spill. "us/covered" is the core's CPU time per covered worker (the
+figure to compare across runs on a machine other processes share), and
+"outputs/s" the core's outputs per CPU second.
+
+The stream layer's ``gc.freeze()`` after a restore is imitated after the
+build: the region is long-lived state, not garbage.
+
+    python -m benchmarks.close --covered 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.core import KEY, PREMIUM, REGION, Workload
+from models import codec
+from models.events import (
+    BillIssued,
+    CoverageCommitted,
+    MonthTick,
+    OutputEvent,
+    PaymentReported,
+    PledgeSubmitted,
+    RegistrationConfirmed,
+    Targeting,
+)
+from models.matcher import RegionMatcher
+from models.tariff import Package
+from models.topics import route
+from streams.batch import SPILL_AT
+
+PLEDGES = 20
+PAYERS = 10
+
+
+@dataclass
+class Close:
+    period: str
+    outputs: int
+    lines: int
+    wall: float
+    cpu: float
+    pipeline_wall: float
+    pipeline_cpu: float
+
+
+def build(covered: int, seed: int) -> tuple[RegionMatcher, Workload]:
+    """A region whose ``covered`` workers (about) each hold an active term; untimed."""
+    workload = Workload(seed)
+    matcher = RegionMatcher(REGION, KEY)
+    while matcher.waiting_count() < covered:
+        matcher.handle(workload.application())
+    seats = -(-matcher.waiting_count() // PLEDGES)
+    answers: list[RegistrationConfirmed] = []
+    for k in range(PLEDGES):
+        workload.n += 1
+        pledge = PledgeSubmitted(
+            event_id=f"close-pledge{k}", event_time=workload.clock, pledge_id=f"close-pledge{k}",
+            sponsor_id=f"sponsor{k}", payer_id=f"payer{k % PAYERS}", region=REGION,
+            amount_idr=seats * 12 * PREMIUM, months=12, package=Package.JKK_JKM, targeting=Targeting(),
+            valid_from=date(2025, 1, 1), valid_until=date(2027, 12, 31),
+        )
+        for out in matcher.handle(pledge).outputs:
+            if isinstance(out, CoverageCommitted):
+                answers.append(RegistrationConfirmed(
+                    event_id=f"confirm:{out.coverage_id}", event_time=workload.clock, region=REGION,
+                    coverage_id=out.coverage_id, payer_id=out.payer_id,
+                    membership_number=f"{len(answers) + 1:011d}", start_date=workload.clock.date(),
+                ))
+    for answer in answers:
+        matcher.handle(answer)
+    return matcher, workload
+
+
+def close(matcher: RegionMatcher, workload: Workload) -> tuple[Close, list[BillIssued]]:
+    """One month close, timed as the stream layer runs it; returns its figures and its bills."""
+    tick = workload.tick()
+    bills: list[BillIssued] = []
+    counts = {"outputs": 0, "lines": 0}
+    pipeline = [0.0, 0.0]
+
+    def spill(chunk: list[OutputEvent]) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        for out in chunk:
+            route(out)
+            codec.encode(out)
+        pipeline[0] += time.perf_counter() - wall
+        pipeline[1] += time.process_time() - cpu
+        counts["outputs"] += len(chunk)
+        for out in chunk:
+            if out.type == "bill.line":
+                counts["lines"] += 1
+            elif isinstance(out, BillIssued):
+                bills.append(out)
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    step = matcher.handle(tick, spill=spill, spill_at=SPILL_AT)
+    spill(step.outputs)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return Close(tick.period, counts["outputs"], counts["lines"], wall - pipeline[0], cpu - pipeline[1],
+                 pipeline[0], pipeline[1]), bills
+
+
+def pay(matcher: RegionMatcher, workload: Workload, bills: list[BillIssued]) -> None:
+    """Every bill paid in full (untimed), so that the next close bills without arrears."""
+    for bill in bills:
+        workload.clock += timedelta(seconds=1)
+        matcher.handle(PaymentReported(
+            event_id=f"pay:{bill.bill_id}", event_time=workload.clock, region=REGION,
+            payment_id=f"pay-{bill.bill_id.replace(':', '-')}", payer_id=bill.payer_id, bill_id=bill.bill_id,
+            amount_idr=bill.total_idr, paid_on=workload.clock.date(), source="topic",
+        ))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--covered", type=int, default=100_000, help="covered workers in the region")
+    parser.add_argument("--closes", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=74_71)
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    matcher, workload = build(args.covered, args.seed)
+    covered = len(matcher.covered())
+    print(f"Python {sys.version.split()[0]}; {covered:,} covered workers built in "
+          f"{time.perf_counter() - started:.0f} s; gc thresholds {gc.get_threshold()}")
+    gc.collect()
+    gc.freeze()  # as the stream layer does after a restore
+    print(f"{'close':>8} {'outputs':>9} {'lines':>9} {'wall s':>7} {'cpu s':>7} {'us/covered':>11} "
+          f"{'outputs/s':>10} {'pipeline cpu s':>15} {'pipeline us/out':>16}")
+    for _ in range(args.closes):
+        figures, bills = close(matcher, workload)
+        print(f"{figures.period:>8} {figures.outputs:>9,} {figures.lines:>9,} {figures.wall:>7.2f} "
+              f"{figures.cpu:>7.2f} {figures.cpu / covered * 1e6:>11.2f} {figures.outputs / figures.cpu:>10,.0f} "
+              f"{figures.pipeline_cpu:>15.2f} {figures.pipeline_cpu / max(figures.outputs, 1) * 1e6:>16.2f}")
+        pay(matcher, workload, bills)
+    gc.unfreeze()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
