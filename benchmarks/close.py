@@ -40,7 +40,6 @@ from models import codec
 from models.events import (
     BillIssued,
     CoverageCommitted,
-    MonthTick,
     OutputEvent,
     PaymentReported,
     PledgeSubmitted,
@@ -153,9 +152,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{'outputs/s':>10} {'pipeline cpu s':>15} {'pipeline us/out':>16}")
     for _ in range(args.closes):
         figures, bills = close(matcher, workload)
-        print(f"{figures.period:>8} {figures.outputs:>9,} {figures.lines:>9,} {figures.wall:>7.2f} "
-              f"{figures.cpu:>7.2f} {figures.cpu / covered * 1e6:>11.2f} {figures.outputs / figures.cpu:>10,.0f} "
-              f"{figures.pipeline_cpu:>15.2f} {figures.pipeline_cpu / max(figures.outputs, 1) * 1e6:>16.2f}")
+        f = figures
+        print(f"{f.period:>8} {f.outputs:>9,} {f.lines:>9,} {f.wall:>7.2f} {f.cpu:>7.2f} "
+              f"{f.cpu / covered * 1e6:>11.2f} {f.outputs / f.cpu:>10,.0f} "
+              f"{f.pipeline_cpu:>15.2f} {f.pipeline_cpu / max(f.outputs, 1) * 1e6:>16.2f}")
         pay(matcher, workload, bills)
     gc.unfreeze()
     return 0
