@@ -16,10 +16,13 @@ the spill. "us/covered" is the core's CPU time per covered worker (the
 figure to compare across runs on a machine other processes share), and
 "outputs/s" the core's outputs per CPU second.
 
-The stream layer's ``gc.freeze()`` after a restore is imitated after the
-build: the region is long-lived state, not garbage.
+Each close runs as the stream layer runs a large step, with Python's
+cyclic garbage collector off (``streams.batch.collections_paused``);
+``--collect`` leaves it on, to see what that saves (the region is built
+live, as a worker that matched it holds it: nothing frozen).
 
     python -m benchmarks.close --covered 100000
+    python -m benchmarks.close --covered 100000 --collect   # the collector on during each close
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import argparse
 import gc
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -49,7 +53,7 @@ from models.events import (
 from models.matcher import RegionMatcher
 from models.tariff import Package
 from models.topics import route
-from streams.batch import SPILL_AT
+from streams.batch import SPILL_AT, collections_paused
 
 PLEDGES = 20
 PAYERS = 10
@@ -94,7 +98,9 @@ def build(covered: int, seed: int) -> tuple[RegionMatcher, Workload]:
     return matcher, workload
 
 
-def close(matcher: RegionMatcher, workload: Workload) -> tuple[Close, list[BillIssued]]:
+def close(
+    matcher: RegionMatcher, workload: Workload, collect: bool = False
+) -> tuple[Close, list[BillIssued]]:
     """One month close, timed as the stream layer runs it; returns its figures and its bills."""
     tick = workload.tick()
     bills: list[BillIssued] = []
@@ -116,8 +122,9 @@ def close(matcher: RegionMatcher, workload: Workload) -> tuple[Close, list[BillI
                 bills.append(out)
 
     wall, cpu = time.perf_counter(), time.process_time()
-    step = matcher.handle(tick, spill=spill, spill_at=SPILL_AT)
-    spill(step.outputs)
+    with nullcontext() if collect else collections_paused():
+        step = matcher.handle(tick, spill=spill, spill_at=SPILL_AT)
+        spill(step.outputs)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return Close(tick.period, counts["outputs"], counts["lines"], wall - pipeline[0], cpu - pipeline[1],
                  pipeline[0], pipeline[1]), bills
@@ -139,25 +146,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--covered", type=int, default=100_000, help="covered workers in the region")
     parser.add_argument("--closes", type=int, default=3)
     parser.add_argument("--seed", type=int, default=74_71)
+    parser.add_argument("--collect", action="store_true", help="the garbage collector on during each close")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     matcher, workload = build(args.covered, args.seed)
     covered = len(matcher.covered())
     print(f"Python {sys.version.split()[0]}; {covered:,} covered workers built in "
-          f"{time.perf_counter() - started:.0f} s; gc thresholds {gc.get_threshold()}")
-    gc.collect()
-    gc.freeze()  # as the stream layer does after a restore
+          f"{time.perf_counter() - started:.0f} s; garbage collector "
+          f"{'on' if args.collect else 'off'} during each close, thresholds {gc.get_threshold()}")
     print(f"{'close':>8} {'outputs':>9} {'lines':>9} {'wall s':>7} {'cpu s':>7} {'us/covered':>11} "
           f"{'outputs/s':>10} {'pipeline cpu s':>15} {'pipeline us/out':>16}")
     for _ in range(args.closes):
-        figures, bills = close(matcher, workload)
+        figures, bills = close(matcher, workload, args.collect)
         f = figures
         print(f"{f.period:>8} {f.outputs:>9,} {f.lines:>9,} {f.wall:>7.2f} {f.cpu:>7.2f} "
               f"{f.cpu / covered * 1e6:>11.2f} {f.outputs / f.cpu:>10,.0f} "
               f"{f.pipeline_cpu:>15.2f} {f.pipeline_cpu / max(f.outputs, 1) * 1e6:>16.2f}")
         pay(matcher, workload, bills)
-    gc.unfreeze()
     return 0
 
 
