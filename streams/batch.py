@@ -40,12 +40,13 @@ not a million, and the event loop keeps the consumer's heartbeats going.
 The guarantee above is unchanged: every chunk is acknowledged before the
 batch's state is written.
 
-Python's cyclic garbage collector is off while such a step runs (``collections_paused``):
-a close allocates a few objects per covered worker (a line, its dict, its id),
-so a thousand young collections and a full one or two ran during each close,
-and a full one walks the whole region's state, which never is garbage: a
-third of a close's time at 50,000 covered workers (``benchmarks/close.py``),
-growing with the region. Nothing it makes is cyclic garbage (outputs are
+Python's cyclic garbage collector is off while such a step runs
+(``collections_paused``): a close allocates a few objects per covered worker
+(a line, its dict, its id), so about four young collections per 1,000 terms
+and a full one or two ran during a close, and a full one walks the whole
+region's state, which is never garbage: a third to a half of a close's time
+at 20,000 to 50,000 covered workers (``benchmarks/close.py``), growing with
+the region. Nothing it makes is cyclic garbage (outputs are
 freed by their reference counts once delivered), so nothing waits to be
 collected but the loop's own few; collection resumes, with its usual
 thresholds, when the step ends, however it ends.
