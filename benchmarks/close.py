@@ -12,9 +12,11 @@ third closes are the steady state: lines billed, bills paid, no arrears.
 Per close it prints the core's time (wall and CPU) and, apart, the
 "pipeline": what the stream layer does with each output before the producer
 takes it, ``models.topics.route`` and ``models.codec.encode``, timed inside
-the spill. "us/covered" is the core's CPU time per covered worker (the
-figure to compare across runs on a machine other processes share), and
-"outputs/s" the core's outputs per CPU second.
+the spill, and apart "fold": folding it into the region's dashboard
+(``RegionStore.absorb``), as the worker does with each delivered chunk.
+"us/covered" is the core's CPU time per covered worker (the figure to
+compare across runs on a machine other processes share), and "outputs/s"
+the core's outputs per CPU second.
 
 Each close runs as the stream layer runs a large step, with Python's
 cyclic garbage collector off (``streams.batch.collections_paused``);
@@ -41,6 +43,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks.core import KEY, PREMIUM, REGION, Workload
 from models import codec
+from models.eligibility import KENDARI
 from models.events import (
     BillIssued,
     CoverageCommitted,
@@ -54,6 +57,7 @@ from models.matcher import RegionMatcher
 from models.tariff import Package
 from models.topics import route
 from streams.batch import SPILL_AT, collections_paused
+from streams.state import RegionStore
 
 PLEDGES = 20
 PAYERS = 10
@@ -68,6 +72,7 @@ class Close:
     cpu: float
     pipeline_wall: float
     pipeline_cpu: float
+    fold_cpu: float
 
 
 def build(covered: int, seed: int) -> tuple[RegionMatcher, Workload]:
@@ -99,13 +104,13 @@ def build(covered: int, seed: int) -> tuple[RegionMatcher, Workload]:
 
 
 def close(
-    matcher: RegionMatcher, workload: Workload, collect: bool = False
+    matcher: RegionMatcher, workload: Workload, store: RegionStore, collect: bool = False
 ) -> tuple[Close, list[BillIssued]]:
     """One month close, timed as the stream layer runs it; returns its figures and its bills."""
     tick = workload.tick()
     bills: list[BillIssued] = []
     counts = {"outputs": 0, "lines": 0}
-    pipeline = [0.0, 0.0]
+    pipeline = [0.0, 0.0, 0.0, 0.0]  # encoding wall, cpu; folding wall, cpu
 
     def spill(chunk: list[OutputEvent]) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
@@ -114,6 +119,10 @@ def close(
             codec.encode(out)
         pipeline[0] += time.perf_counter() - wall
         pipeline[1] += time.process_time() - cpu
+        wall, cpu = time.perf_counter(), time.process_time()
+        store.absorb(REGION, chunk)
+        pipeline[2] += time.perf_counter() - wall
+        pipeline[3] += time.process_time() - cpu
         counts["outputs"] += len(chunk)
         for out in chunk:
             if out.type == "bill.line":
@@ -126,8 +135,8 @@ def close(
         step = matcher.handle(tick, spill=spill, spill_at=SPILL_AT)
         spill(step.outputs)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    return Close(tick.period, counts["outputs"], counts["lines"], wall - pipeline[0], cpu - pipeline[1],
-                 pipeline[0], pipeline[1]), bills
+    return Close(tick.period, counts["outputs"], counts["lines"], wall - pipeline[0] - pipeline[2],
+                 cpu - pipeline[1] - pipeline[3], pipeline[0], pipeline[1], pipeline[3]), bills
 
 
 def pay(matcher: RegionMatcher, workload: Workload, bills: list[BillIssued]) -> None:
@@ -152,17 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     matcher, workload = build(args.covered, args.seed)
     covered = len(matcher.covered())
+    store = RegionStore({}, KEY, KENDARI)  # its dashboard, folding each close's outputs as the worker does
     print(f"Python {sys.version.split()[0]}; {covered:,} covered workers built in "
           f"{time.perf_counter() - started:.0f} s; garbage collector "
           f"{'on' if args.collect else 'off'} during each close, thresholds {gc.get_threshold()}")
     print(f"{'close':>8} {'outputs':>9} {'lines':>9} {'wall s':>7} {'cpu s':>7} {'us/covered':>11} "
-          f"{'outputs/s':>10} {'pipeline cpu s':>15} {'pipeline us/out':>16}")
+          f"{'outputs/s':>10} {'pipeline cpu s':>15} {'pipeline us/out':>16} {'fold us/out':>12}")
     for _ in range(args.closes):
-        figures, bills = close(matcher, workload, args.collect)
+        figures, bills = close(matcher, workload, store, args.collect)
         f = figures
         print(f"{f.period:>8} {f.outputs:>9,} {f.lines:>9,} {f.wall:>7.2f} {f.cpu:>7.2f} "
               f"{f.cpu / covered * 1e6:>11.2f} {f.outputs / f.cpu:>10,.0f} "
-              f"{f.pipeline_cpu:>15.2f} {f.pipeline_cpu / max(f.outputs, 1) * 1e6:>16.2f}")
+              f"{f.pipeline_cpu:>15.2f} {f.pipeline_cpu / max(f.outputs, 1) * 1e6:>16.2f} "
+              f"{f.fold_cpu / max(f.outputs, 1) * 1e6:>12.2f}")
         pay(matcher, workload, bills)
     return 0
 
