@@ -46,8 +46,9 @@ from models.events import FundingKind, PaymentReported, ReconcileOutcome, Refund
 from models.matcher.emit import due_date
 from models.matcher.entities import Bill, Payer, Payment, Pledge, Refund, Term
 from models.matcher.state import RegionState, bill_id, payment_key
+from models.occupations import Occupation
 from models.periods import period_name
-from models.tariff import sponsored_line
+from models.tariff import Package, sponsored_line
 
 __all__ = ["Accounts"]
 
@@ -129,30 +130,43 @@ class Accounts(RegionState):
         payer's bill and each pledge's movements; returns the terms whose last month this was, and
         the exhausted pledges a repricing gave a full seat again (reopened at the close's end).
 
-        Held meanwhile: a bill per payer and sums per pledge, never the lines."""
+        Held meanwhile: a bill per payer and sums per pledge, never the lines. What is per payer (the
+        bill, its id, its unpaid index) and per price (``_line``) is looked up once, not per term:
+        the walk runs once per covered worker."""
         bills: dict[str, Bill] = {}
+        per_payer: dict[str, tuple[Bill, dict[str, Term]]] = {}
+        prices: dict[tuple[Package, Occupation, int], tuple[int, str | None]] = {}
         ending: list[Term] = []
         billed: dict[str, int] = {}
         repriced: dict[str, int] = {}
         due = due_date(month, self.policy.bill_due_day)
+        bill_line = self._out.bill_line
+        changed_workers = self._changed_workers
         for t in terms:
-            amount, discount = self._line(t, month)
-            b_id = bill_id(self.region, t.payer_id, month)
-            bill = bills.get(b_id)
-            if bill is None:
+            price = (t.package, t.occupation, t.monthly_premium_idr)
+            line = prices.get(price)
+            if line is None:
+                line = prices[price] = self._line(t, month)
+            amount = line[0]
+            payer = per_payer.get(t.payer_id)
+            if payer is None:
+                b_id = bill_id(self.region, t.payer_id, month)
                 bill = bills[b_id] = Bill(b_id, t.payer_id, month, 0, 0, 0, 0, due)
+                payer = per_payer[t.payer_id] = (bill, self._unpaid.setdefault(b_id, {}))
+            bill, unpaid = payer
             bill.lines += 1
             bill.total_idr += amount
-            self._out.bill_line(b_id, bill.lines, t, amount, discount)
+            bill_line(bill.bill_id, bill.lines, t, amount, line[1])
             t.months_billed += 1
             t.unpaid_periods.append(month)
-            self._unpaid.setdefault(b_id, {})[t.coverage_id] = t
-            billed[t.pledge_key] = billed.get(t.pledge_key, 0) + amount
+            unpaid[t.coverage_id] = t
+            key = t.pledge_key
+            billed[key] = billed.get(key, 0) + amount
             if amount < t.monthly_premium_idr:
-                repriced[t.pledge_key] = repriced.get(t.pledge_key, 0) + t.monthly_premium_idr - amount
+                repriced[key] = repriced.get(key, 0) + t.monthly_premium_idr - amount
             if t.months_billed == t.months:
                 ending.append(t)
-                self._changed_workers[t.worker] = None  # the only terms a close rewrites
+                changed_workers[t.worker] = None  # the only terms a close rewrites
         regained: list[Pledge] = []
         name = period_name(month)
         for key, amount in billed.items():

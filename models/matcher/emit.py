@@ -64,7 +64,7 @@ from models.occupations import Occupation
 from models.periods import period_name
 from models.priority import Priority
 from models.tariff import Package
-from models.trusted import trusted
+from models.trusted import adopt, trusted
 
 __all__ = ["EPOCH", "Outbox", "RenewalRule", "Stamp", "due_date"]
 
@@ -79,7 +79,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ApplicationRejected = trusted(ApplicationRejected)
 _ApplicationWaiting = trusted(ApplicationWaiting)
 _BillIssued = trusted(BillIssued)
-_BillLine = trusted(BillLine)
+_BillLineBare = adopt(BillLine, (
+    "event_id", "event_time", "region", "period", "bill_id", "line_no", "payer_id", "coverage_id", "worker",
+    "membership_number", "pledge_id", "sponsor_id", "months", "amount_idr", "discount",
+))
 _CoverageActivated = trusted(CoverageActivated)
 _CoverageCancelled = trusted(CoverageCancelled)
 _CoverageCommitted = trusted(CoverageCommitted)
@@ -392,13 +395,18 @@ class Outbox:
     # ------------------------------------------------------------ bills, payments, refunds
 
     def bill_line(self, bill_id: str, line_no: int, t: Term, amount: int, discount: str | None) -> None:
+        """One line per active term at a close: built bare (``models.trusted.adopt``), the
+        ``BillLine`` field order written out, so a million of them cost what they must."""
         assert t.membership_number is not None
-        self._add(_BillLine(
-            event_id=f"bill.line:{bill_id}:{t.coverage_id}", **self.stamp,
-            bill_id=bill_id, line_no=line_no, payer_id=t.payer_id, coverage_id=t.coverage_id, worker=t.worker,
-            membership_number=t.membership_number, pledge_id=t.pledge_id, sponsor_id=t.sponsor_id, months=1,
-            amount_idr=amount, discount=discount,
-        ))
+        stamp = self.stamp
+        self._add(_BillLineBare({
+            "schema_version": 1, "event_id": f"bill.line:{bill_id}:{t.coverage_id}",
+            "event_time": stamp["event_time"], "region": stamp["region"], "period": stamp["period"],
+            "type": "bill.line", "bill_id": bill_id, "line_no": line_no, "payer_id": t.payer_id,
+            "coverage_id": t.coverage_id, "worker": t.worker, "membership_number": t.membership_number,
+            "pledge_id": t.pledge_id, "sponsor_id": t.sponsor_id, "months": 1, "amount_idr": amount,
+            "discount": discount,
+        }))
 
     def bill_issued(self, b: Bill) -> None:
         self._add(_BillIssued(
