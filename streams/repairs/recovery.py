@@ -32,7 +32,6 @@ set above 0 by any deployment) and a standby's reads do not delay readiness.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, cast
@@ -46,8 +45,6 @@ from faust.types.transports import ConsumerT
 from streams.repairs.restore import Restored, Target, restore
 
 __all__ = ["SeekFirstRecovery", "SeekFirstTableManager", "observe_restores"]
-
-log = logging.getLogger(__name__)
 
 
 class SeekFirstRecovery(Recovery):
@@ -94,11 +91,8 @@ class SeekFirstRecovery(Recovery):
         restored = await restore(app, kwargs, targets, applied=applied, proceed=proceed,
                                  # Faust gives the whole step this long before it stops recovery.
                                  budget_s=conf.broker_request_timeout / 2)
-        if not restored.partitions:
+        if not restored.partitions:  # nothing was read: no restore to time
             return
-        log.info("Bulk restore: %d records (%d bytes) from %d changelog partitions in %.2f s; %s",
-                 restored.records, restored.bytes, restored.partitions, restored.seconds,
-                 "complete" if restored.complete else "Faust's recovery reads the rest")
         observer = getattr(self.tables, "on_restored", None)  # SeekFirstTableManager's
         if observer is not None:
             observer(restored)

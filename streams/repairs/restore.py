@@ -176,11 +176,15 @@ async def restore(
                     del pending[tp]
                     unread.discard(tp)
     except KafkaError as exc:
-        log.warning("Bulk restore stopped on a Kafka error (%s); Faust's recovery reads the rest",
-                    type(exc).__name__)
+        log.warning("Bulk restore stopped on a Kafka error (%s)", type(exc).__name__)
     finally:
+        restored = Restored(records, size, len(kafka_tps), time.monotonic() - started, not unread)
+        # Logged here, cancelled or not: what a read cut short by a rebalance applied stays applied.
+        log.info("Bulk restore: %d records (%d bytes) from %d changelog partitions in %.2f s; %s",
+                 restored.records, restored.bytes, restored.partitions, restored.seconds,
+                 "complete" if restored.complete else "Faust's recovery reads the rest")
         await consumer.stop()
-    return Restored(records, size, len(kafka_tps), time.monotonic() - started, not unread)
+    return restored
 
 
 def _decode(
