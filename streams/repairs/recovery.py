@@ -24,9 +24,10 @@ the highwaters and before it seeks, lets Faust compute where each partition
 starts, then applies everything up to the highwater and moves Faust's read
 offsets to the last record applied. Faust's recovery then finds nothing
 left to read, or reads only what the bulk read left (a rebalance, its time
-budget, a record that does not decode). Standby partitions keep Faust's
-path: Jaring runs no standby replicas (``table_standby_replicas`` is not
-set above 0 by any deployment) and a standby's reads do not delay readiness.
+budget, a record that does not decode). Standby partitions (Faust's default
+of one standby replica, kept by Jaring) keep Faust's path: Faust reads them in
+the background once the actives are restored, so they do not hold back
+readiness.
 """
 
 from __future__ import annotations
