@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from infra.settings import Settings
 from streams.app import create_app
 from streams.metrics import EngineMetrics
+from streams.repairs.recovery import observe_restores
 from streams.repairs.sensor import setup_sensor
 
 __all__ = ["app", "metrics", "registry", "settings"]
@@ -22,3 +23,4 @@ registry = CollectorRegistry()
 # /metrics serves Faust's sensor (faust_*, whatever the namespace) and Jaring's metrics.
 setup_sensor(app, registry)
 metrics = EngineMetrics.create(registry)
+observe_restores(app, metrics.observe_restore)  # jaring_restore_seconds

@@ -48,9 +48,11 @@ from models.events import (
 )
 from models.ledger import MONEY
 from models.topics import PLEDGE_STATUS
+from streams.repairs.restore import Restored
 
 __all__ = [
-    "BATCH_BUCKETS", "DEAD_LETTER_REASONS", "LATENCY_BUCKETS", "RECONCILE_OUTCOMES", "TERM_STATES",
+    "BATCH_BUCKETS", "DEAD_LETTER_REASONS", "LATENCY_BUCKETS", "RECONCILE_OUTCOMES", "RESTORE_BUCKETS",
+    "TERM_STATES",
     "EngineMetrics",
 ]
 
@@ -60,6 +62,10 @@ milliseconds when healthy, seconds when lagging; the alert fires past 5 s at p99
 
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
 """Events per matcher batch: 1 on a quiet stream, up to ``JARING_BATCH_MAX`` when catching up."""
+
+RESTORE_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0)
+"""A restarted worker's bulk read of its tables' changelogs (``streams.repairs.restore``): well
+under a second for a city, tens of seconds for a regency of a million; the goal is under 60 s."""
 
 TERM_STATES = {"registering": "registering", "active": "covered", "lapsed": "lapsed"}
 """``jaring_coverage_terms`` states and the dashboard level each reads (``models.ledger.SeriesPoint``)."""
@@ -103,6 +109,7 @@ class EngineMetrics:
     consumer_lag: Gauge
     life_events: Counter
     life_event_rejections: Counter
+    restore_seconds: Histogram
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> EngineMetrics:
@@ -158,6 +165,12 @@ class EngineMetrics:
                                 "(a JKK claim).", ["kind"]),
             life_event_rejections=counter("jaring_life_event_rejections",
                                           "Life events the engine could not apply, by reason.", ["reason"]),
+            restore_seconds=Histogram(
+                "jaring_restore_seconds",
+                "Each bulk read of the tables' changelogs after a (re)start or rebalance, until it applied "
+                "every record up to the highwaters (streams.repairs.restore); the log says how many.",
+                buckets=RESTORE_BUCKETS, registry=registry,
+            ),
         )
         for stage in ("router", "matcher"):
             for reason in DEAD_LETTER_REASONS:
@@ -209,6 +222,10 @@ class EngineMetrics:
                 self.pledges.labels(status).inc()
                 if isinstance(event, PledgeRejected):
                     self.pledge_rejections.labels(event.reason).inc()
+
+    def observe_restore(self, restored: Restored) -> None:
+        """Time a bulk read of the changelogs (one that had something to read)."""
+        self.restore_seconds.observe(restored.seconds)
 
     def observe_region(
         self, region: str, levels: Mapping[str, int], runways: Mapping[str, int]

@@ -16,20 +16,88 @@ The fix is the order Faust itself uses elsewhere (its PR #217): seek every
 partition to its committed offset while the stream partitions are still
 paused, then resume them, so the first record any agent sees is the one
 after the last commit. Everything else is Faust's method unchanged.
+
+``SeekFirstRecovery`` also reads the active changelog partitions in bulk
+before Faust's own recovery would (``streams.repairs.restore``): its
+``_build_offsets`` for the actives, which Faust calls after it has built
+the highwaters and before it seeks, lets Faust compute where each partition
+starts, then applies everything up to the highwater and moves Faust's read
+offsets to the last record applied. Faust's recovery then finds nothing
+left to read, or reads only what the bulk read left (a rebalance, its time
+budget, a record that does not decode). Standby partitions (Faust's default
+of one standby replica, kept by Jaring) keep Faust's path: Faust reads them in
+the background once the actives are restored, so they do not hold back
+readiness.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, cast
 
 from faust.tables.manager import TableManager
 from faust.tables.recovery import Recovery
+from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth, server_list
+from faust.types import TP
+from faust.types.transports import ConsumerT
 
-__all__ = ["SeekFirstRecovery", "SeekFirstTableManager"]
+from streams.repairs.restore import Restored, Target, restore
+
+__all__ = ["SeekFirstRecovery", "SeekFirstTableManager", "observe_restores"]
 
 
 class SeekFirstRecovery(Recovery):
+    async def _build_offsets(
+        self, consumer: ConsumerT, tps: set[TP], destination: Counter[TP], title: str
+    ) -> None:
+        await super()._build_offsets(consumer, tps, destination, title)
+        if title == "active" and destination is self.active_offsets:
+            await self._restore_in_bulk(tps, destination)
+
+    async def _restore_in_bulk(self, tps: set[TP], offsets: Counter[TP]) -> None:
+        """Read the active changelog partitions to their highwaters and move ``offsets`` past them."""
+        app: Any = self.app
+        if app.in_transaction:  # exactly-once: Faust's path, which reads committed records only
+            return
+        targets = {
+            tp: Target(table, offsets[tp], self.active_highwaters[tp])
+            for tp in tps
+            if (table := self.tp_to_table.get(tp)) is not None
+            # a table that watches each changelog event keeps Faust's path
+            and cast(Any, table)._on_changelog_event is None
+            and self.active_highwaters.get(tp) is not None and offsets.get(tp) is not None
+        }
+        if not targets:
+            return
+        generation = app.consumer_generation_id
+        conf = app.conf
+        transport = app.transport
+        kwargs = {
+            "client_id": conf.broker_client_id,
+            "bootstrap_servers": server_list(transport.url, transport.default_port),
+            "request_timeout_ms": int(conf.broker_request_timeout * 1000.0),
+            "check_crcs": conf.broker_check_crcs,
+            **credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context),
+        }
+
+        def proceed() -> bool:
+            return (not self.signal_recovery_start.is_set() and not self.should_stop
+                    and app.consumer_generation_id == generation)
+
+        def applied(tp: TP, offset: int) -> None:
+            offsets[tp] = offset
+
+        restored = await restore(app, kwargs, targets, applied=applied, proceed=proceed,
+                                 # Faust gives the whole step this long before it stops recovery.
+                                 budget_s=conf.broker_request_timeout / 2)
+        if not restored.partitions:  # nothing was read: no restore to time
+            return
+        observer = getattr(self.tables, "on_restored", None)  # SeekFirstTableManager's
+        if observer is not None:
+            observer(restored)
+
     async def on_recovery_completed(self, generation_id: int = 0) -> None:
         app: Any = self.app
         consumer = app.consumer
@@ -67,8 +135,20 @@ class SeekFirstRecovery(Recovery):
 
 
 class SeekFirstTableManager(TableManager):
+    on_restored: Callable[[Restored], None] | None = None
+    """Told what each bulk read of its recovery applied (the worker's metrics). Faust builds the
+    manager from a setting, without arguments, so the worker sets it after."""
+
     @property
     def recovery(self) -> Recovery:
         if self._recovery is None:
             self._recovery = SeekFirstRecovery(self.app, self, beacon=self.beacon, loop=self.loop)
         return self._recovery
+
+
+def observe_restores(app: Any, observer: Callable[[Restored], None]) -> None:
+    """Have ``observer`` told what each bulk read of ``app``'s table recovery applied."""
+    tables = app.tables
+    if not isinstance(tables, SeekFirstTableManager):
+        raise TypeError(f"the app's TableManager is {type(tables).__name__}, not SeekFirstTableManager")
+    tables.on_restored = observer

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
+from mode.services import ServiceTask
+
 __all__ = ["PINS", "RECORDED", "Pin", "drift", "installed", "source_of"]
 
 DISTRIBUTIONS = {"faust": "faust-streaming", "mode": "mode-streaming", "aiokafka": "aiokafka"}
@@ -64,6 +66,8 @@ def _resolve(target: str) -> Any:
         return found.fget
     if isinstance(found, staticmethod | classmethod):
         return found.__func__
+    if isinstance(found, ServiceTask):  # a @Service.task method: the function it runs
+        return found.fun
     return found
 
 
@@ -96,6 +100,8 @@ def drift(pin: Pin) -> str | None:
 
 
 _RECOVERY_TESTS = "Run tests/unit/streams/repairs/test_recovery.py and tests/integration/test_input_gap.py."
+_RESTORE_TESTS = ("Run tests/integration/test_bulk_restore.py, tests/integration/test_worker_pipeline.py and "
+                  "tests/integration/test_worker_faults.py.")
 _CONSUMER_TESTS = "Run tests/unit/streams/repairs/test_consumer.py and tests/integration/test_input_gap.py."
 _DELIVERY_TESTS = (
     "Run tests/unit/streams/repairs/test_delivery.py; benchmarks/worker_profile.py shows"
@@ -132,6 +138,50 @@ PINS: tuple[Pin, ...] = (
     Pin("faust.tables.manager:TableManager.recovery", "streams/repairs/recovery.py",
         "SeekFirstTableManager.recovery builds SeekFirstRecovery exactly as this property builds Recovery; "
         "keep the arguments the same. " + _RECOVERY_TESTS),
+    # recovery.py with restore.py: the active changelog partitions read in bulk before Faust's recovery.
+    Pin("faust.tables.recovery:Recovery._build_offsets", "streams/repairs/recovery.py",
+        "SeekFirstRecovery._build_offsets calls this, then reads each active partition from the offset it "
+        "left in active_offsets (the last read, -1 for none) to active_highwaters and moves it to the last "
+        "record applied; check both keep that meaning. " + _RESTORE_TESTS),
+    Pin("faust.tables.recovery:Recovery._restart_recovery", "streams/repairs/recovery.py",
+        "The bulk read relies on this order: highwaters, then _build_offsets(..., 'active') (where it runs), "
+        "then _seek_offsets and need_recovery(); each step under _wait with broker_request_timeout (the "
+        "bulk read's budget is half of it). Check the order, the call's arguments and the timeout. "
+        + _RESTORE_TESTS),
+    Pin("faust.tables.recovery:Recovery._wait", "streams/repairs/recovery.py",
+        "A step that outlives its timeout ends recovery (ServiceStopped): why the bulk read stops at half "
+        "broker_request_timeout and leaves the rest to Faust. " + _RESTORE_TESTS),
+    Pin("faust.tables.recovery:Recovery._slurp_changelogs", "streams/repairs/recovery.py",
+        "Faust's own path applies only records past active_offsets[tp], so it reads just what the bulk read "
+        "left; check it still skips offsets at or below it. " + _RESTORE_TESTS),
+    Pin("faust.tables.recovery:Recovery.on_rebalance", "streams/repairs/recovery.py",
+        "It drops the offsets of revoked partitions, keeps the others' and only then sets "
+        "signal_recovery_start, with no await between: the bulk read checks that signal (and the "
+        "generation) before each apply, so it never applies a revoked partition. " + _RESTORE_TESTS),
+    Pin("faust.tables.recovery:Recovery.active_remaining", "streams/repairs/recovery.py",
+        "need_recovery() is false once active_offsets reach active_highwaters, which is how Faust skips "
+        "reading what the bulk read applied. " + _RESTORE_TESTS),
+    Pin("faust.transport.drivers.aiokafka:AIOKafkaConsumerThread._create_client_consumer",
+        "streams/repairs/recovery.py",
+        "The bulk reader connects as this groupless consumer does (servers, client id, request timeout, "
+        "CRC check, credentials); port any new connection argument. " + _RESTORE_TESTS),
+    Pin("faust.transport.drivers.aiokafka:credentials_to_aiokafka_auth", "streams/repairs/recovery.py",
+        "The bulk reader's TLS and SASL arguments come from it, as the worker's consumer's do. "
+        + _RESTORE_TESTS),
+    Pin("faust.transport.drivers.aiokafka:server_list", "streams/repairs/recovery.py",
+        "The bulk reader's bootstrap servers come from it, as the worker's consumer's do. " + _RESTORE_TESTS),
+    Pin("faust.serializers.schemas:Schema.compile", "streams/repairs/restore.py",
+        "_Decoder decodes a changelog record as the decode function compiled here does (loads_key, then "
+        "None for an empty value when allow_empty, else loads_value); port any change. " + _RESTORE_TESTS),
+    Pin("faust.stores.memory:Store.apply_changelog_batch", "streams/repairs/restore.py",
+        "The bulk read hands it light events; check it still reads only event.key, event.value and "
+        "event.message.value (a tombstone deletes) and keeps _key_partition. " + _RESTORE_TESTS),
+    Pin("faust.stores.memory:Store._create_batch_iterator", "streams/repairs/restore.py",
+        "It reads event.key, event.value, event.message.value and event.message.partition of the light "
+        "events (restore._Event, restore._Message); check it reads nothing else. " + _RESTORE_TESTS),
+    Pin("faust.stores.memory:Store.on_recovery_completed", "streams/repairs/restore.py",
+        "It drops keys of partitions no longer active by _key_partition, which the bulk read fills through "
+        "apply_changelog_batch. " + _RESTORE_TESTS),
     # consumer.py: no records of paused partitions; the configured fetch wait.
     Pin("faust.transport.drivers.aiokafka:Consumer._new_consumer_thread", "streams/repairs/consumer.py",
         "_ActiveOnlyConsumer._new_consumer_thread builds _ActiveOnlyThread with the same arguments as this "
@@ -238,6 +288,32 @@ RECORDED: dict[str, tuple[str, str]] = {
         ("6ef567acf072e46da3fccbccc6d662371f634f622c3d510972d5df81f70ae3ac", "0.15.3"),
     "faust.tables.manager:TableManager.recovery":
         ("f0bf5de78b4c3d235c3554010480f407010ccb7c481c68852a985542b952df32", "0.15.3"),
+    "faust.tables.recovery:Recovery._build_offsets":
+        ("27eec86be06cb51f66dfd2572be2f9b41acd22c3570239bb5c554bd94e59a1d6", "0.15.3"),
+    "faust.tables.recovery:Recovery._restart_recovery":
+        ("6bd8a8558a2dffe4c60b8150f23d721baa6b3d658367f911a3ad2187e20efc6f", "0.15.3"),
+    "faust.tables.recovery:Recovery._wait":
+        ("ec7429b70176f8c688545780fdd6751714a1fa2ed247a9c0236adf9c99f16a53", "0.15.3"),
+    "faust.tables.recovery:Recovery._slurp_changelogs":
+        ("7825c7e50f766d5ab0fd246b63420ea0dfcd732d005f1057cc9da656ff5d3967", "0.15.3"),
+    "faust.tables.recovery:Recovery.on_rebalance":
+        ("aa4d997a1795ceae3880f98311b46935d9ae1a183a699b9a283bb4306bc8641f", "0.15.3"),
+    "faust.tables.recovery:Recovery.active_remaining":
+        ("0dcc38568ad5018b311c00ac7ceebc257d909591267bc47fdb5cd40aad418c50", "0.15.3"),
+    "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread._create_client_consumer":
+        ("0f3b782052556af9ad60f9a0144b6c61d4c89f27cb780bef2989e40f3cfb5889", "0.15.3"),
+    "faust.transport.drivers.aiokafka:credentials_to_aiokafka_auth":
+        ("364c9c9c68523c509239799c4ece511022cc10e32c06e53a204716861c9553f7", "0.15.3"),
+    "faust.transport.drivers.aiokafka:server_list":
+        ("5a13d9708b3ced16569c1626e636254af9a8f7420feb23099ad26c991e01f342", "0.15.3"),
+    "faust.serializers.schemas:Schema.compile":
+        ("d46eec5ce3195b2c6752cb860a10946cee66ddf6a955f2ea44ac1568c0ecb9ad", "0.15.3"),
+    "faust.stores.memory:Store.apply_changelog_batch":
+        ("71863e3cd727aac2001c4f19a393c637275eab36056c9a2d395ed1c7528e7647", "0.15.3"),
+    "faust.stores.memory:Store._create_batch_iterator":
+        ("b082c8bcc040382347025bd5b08d31700b2e6b1d2c0232f1de551f1b5495d1ed", "0.15.3"),
+    "faust.stores.memory:Store.on_recovery_completed":
+        ("a00bef343e139602606996e88809e62731a9113691ae678095266a52e0e0b013", "0.15.3"),
     "faust.transport.drivers.aiokafka:Consumer._new_consumer_thread":
         ("0870ec53dea75083995e3565c0f0a25a1c63ecceaeb238e92e2585e3623af5a9", "0.15.3"),
     "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread._create_worker_consumer":
