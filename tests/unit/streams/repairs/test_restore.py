@@ -72,3 +72,26 @@ async def test_the_decoder_raises_where_fausts_compiled_decode_does() -> None:
         decode(message)
     event = decode(_Message(TP(TOPIC, 0), 1, b'"a"', None))
     assert isinstance(event, _Event) and event.key == "a" and event.value is None
+
+
+async def test_jarings_tables_decode_directly_and_exactly_as_fausts_chain_does() -> None:
+    """Region state and the person index (JSON string keys, raw bytes values) skip Faust's codec
+    lookups; every key and value, tombstones, non-string and broken keys included, comes out as
+    Faust's own chain makes it."""
+    app = faust.App("restore-test", broker="kafka://127.0.0.1:9", loop=asyncio.get_running_loop())
+    state = app.Table("state", default=None, partitions=2, value_type=bytes)
+    direct, chain = _Decoder(app, state), _Decoder(app, state)
+    chain.direct = False
+    assert direct.direct and not _Decoder(*table()).direct  # the probe table's JSON values: Faust's chain
+    tp = TP("restore-test-state-changelog", 0)
+    keys = [b'"74.71|w|w_0123456789abcdef01234567"', b'"74.71|c"', b'"caf\\u00e9 \\"q\\""',
+            '"Sulawesi é"'.encode(), b"5", b"[1, 2]", b'{"a": 1}', b"null"]
+    values = [b'{"seq":3,"covered":true}', b"", None, b"\xff not json"]
+    for offset, (key, value) in enumerate((k, v) for k in keys for v in values):
+        message = _Message(tp, offset, key, value)
+        fast, slow = direct(message), chain(message)
+        assert (fast.key, fast.value) == (slow.key, slow.value)
+        assert type(fast.key) is type(slow.key) and type(fast.value) is type(slow.value)
+    for broken in (b"not json", b'"unterminated'):
+        with pytest.raises(DecodeError):
+            direct(_Message(tp, 99, broken, b"{}"))
