@@ -206,11 +206,12 @@ async def until_group_settles(settings: Settings, members: int, timeout: float =
         await admin.close()
 
 
-async def committed_inputs(settings: Settings) -> int:
-    """How many application records the workers' group has committed, all partitions together.
+async def committed_inputs(settings: Settings, topic_name: str = APPLICATIONS.name) -> int:
+    """How many records of ``topic_name`` (applications by default) the workers' group has committed,
+    all partitions together.
 
     Read after a SIGKILL, it is what the killed worker had finished when it died (nothing
-    commits for it afterwards): less than was sent means the kill landed mid-stream.
+    commits for it afterwards): less than the topic holds means the kill landed mid-stream.
     """
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
@@ -218,7 +219,7 @@ async def committed_inputs(settings: Settings) -> int:
         offsets = await admin.list_consumer_group_offsets(settings.engine_group)
     finally:
         await admin.close()
-    topic = settings.topic(APPLICATIONS.name)
+    topic = settings.topic(topic_name)
     return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic and meta.offset > 0)
 
 
