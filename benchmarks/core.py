@@ -30,9 +30,11 @@ time; "cpu ev/s" is the process's CPU time over the same loop, the figure
 to compare on a machine other processes share (wall time there counts
 their turns too).
 
-The stream layer's ``gc.freeze()`` after a restore is imitated after the
-prefill: the waiting list is long-lived state, not garbage, and the young
-collections Python runs as outputs are made would otherwise walk it.
+The prefill is frozen (``gc.freeze()``): the waiting list is long-lived
+state, not garbage, and collections Python runs as outputs are made would
+otherwise walk it. The worker does not freeze its restored state; it runs
+a large step (a close, a pledge in a large region) with the cyclic
+collector paused instead (``streams.batch.collections_paused``).
 
     python -m benchmarks.core            # 10k, 100k, 1M (a few minutes)
     python -m benchmarks.core --quick    # 10k, 100k, fewer events
@@ -241,7 +243,7 @@ def run_size(
     matcher, workload = prefill(size, seed)
     stream = list(workload.mixed(events, tick_every, pledge_share))
     gc.collect()
-    gc.freeze()  # what the stream layer should do after a restore: old state is not garbage
+    gc.freeze()  # the prefill is long-lived state, not garbage (the module docstring)
     before = matcher.waiting_count()
     outputs = handled = 0
     handle = matcher.handle
