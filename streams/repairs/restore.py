@@ -31,12 +31,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from faust.exceptions import DecodeError
 from faust.serializers.schemas import Schema
 from faust.types import TP, AppT, CollectionT, EventT
+
+from models.codec import loads as json_loads
+from models.errors import DecodeError as JaringDecodeError
 
 __all__ = ["FETCH_MAX_BYTES", "PARTITION_FETCH_BYTES", "Restored", "Target", "restore"]
 
@@ -94,7 +96,7 @@ class _Decoder:
 
     Jaring's region-state and person-index tables (``value_type=bytes``) have
     JSON string keys and raw bytes values. For that schema a record is
-    decoded directly (orjson for the key; the value as it is): Faust's chain
+    decoded directly (``models.codec.loads`` for the key; the value as it is): Faust's chain
     looks its codec up by name and builds its reconstruction per record,
     about 22 µs a record, most of a restore's time. A key that is not a JSON
     string, and every other schema, takes Faust's chain, so the result is
@@ -115,8 +117,8 @@ class _Decoder:
         """The event Faust would build; raises ``DecodeError`` where Faust's conductor would."""
         if self.direct and message.key is not None:
             try:
-                key = orjson.loads(message.key)
-            except orjson.JSONDecodeError:
+                key = json_loads(message.key)
+            except JaringDecodeError:
                 key = None
             if type(key) is str:
                 return _Event(key, message.value, message)
