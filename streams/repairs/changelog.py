@@ -66,4 +66,26 @@ async def send(
     keys, values = collection.key_serializer, collection.value_serializer
     prepared = [(name, topic.prepare_key(key, keys)[0], topic.prepare_value(value, values)[0])
                 for key, value in records]
+    _mark_partitions(collection, source.partition, records)
     return await producer.send_batched(prepared, partition=source.partition)
+
+
+def _mark_partitions(collection: Collection, partition: int, records: Sequence[tuple[str, Any]]) -> None:
+    """Note each written key's partition in the memory store, as its changelog recovery does.
+
+    Faust's memory store drops, when a rebalance has settled, the keys of the
+    partitions this worker no longer holds, but only keys whose partition it
+    noted, and it notes them only while reading a changelog back. A key the
+    worker wrote itself would outlive its partition's move: should the
+    partition come back after the new owner deleted that key and compaction
+    removed the tombstone, the stale record would return into the rebuilt
+    region.
+    """
+    marks = getattr(collection.data, "_key_partition", None)
+    if marks is None:  # not the memory store
+        return
+    for key, value in records:
+        if value is None:
+            marks.pop(key, None)
+        else:
+            marks[key] = partition

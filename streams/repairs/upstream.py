@@ -247,6 +247,10 @@ PINS: tuple[Pin, ...] = (
     Pin("faust.tables.base:Collection.apply_changelog_batch", "streams/repairs/changelog.py",
         "Recovery reads the records changelog.send wrote back through this; check it still decodes them with "
         "the table's serializers. " + _CHANGELOG_TESTS),
+    Pin("faust.stores.memory:Store.__post_init__", "streams/repairs/changelog.py",
+        "changelog.send notes each written key's partition in Store._key_partition, made here, which "
+        "Store.on_recovery_completed reads to drop the keys of partitions moved away; check both still "
+        "keep and read it. Run tests/unit/streams/repairs/test_changelog.py and " + _CHANGELOG_TESTS),
     # sensor.py: Faust's Prometheus sensor without per-message bookkeeping.
     Pin("faust.sensors.prometheus:PrometheusMonitor", "streams/repairs/sensor.py",
         "LeanPrometheusMonitor skips its per-message hooks and replaces on_send_error; check what a changed "
@@ -314,6 +318,8 @@ RECORDED: dict[str, tuple[str, str]] = {
         ("b082c8bcc040382347025bd5b08d31700b2e6b1d2c0232f1de551f1b5495d1ed", "0.15.3"),
     "faust.stores.memory:Store.on_recovery_completed":
         ("a00bef343e139602606996e88809e62731a9113691ae678095266a52e0e0b013", "0.15.3"),
+    "faust.stores.memory:Store.__post_init__":
+        ("e59c82f3785458b2c6bb8179a01b57270be3edf167615a3f6508f102b173baa2", "0.15.3"),
     "faust.transport.drivers.aiokafka:Consumer._new_consumer_thread":
         ("0870ec53dea75083995e3565c0f0a25a1c63ecceaeb238e92e2585e3623af5a9", "0.15.3"),
     "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread._create_worker_consumer":
