@@ -93,11 +93,7 @@ def build(covered: int, seed: int) -> tuple[RegionMatcher, Workload]:
         )
         for out in matcher.handle(pledge).outputs:
             if isinstance(out, CoverageCommitted):
-                answers.append(RegistrationConfirmed(
-                    event_id=f"confirm:{out.coverage_id}", event_time=workload.clock, region=REGION,
-                    coverage_id=out.coverage_id, payer_id=out.payer_id,
-                    membership_number=f"{len(answers) + 1:011d}", start_date=workload.clock.date(),
-                ))
+                answers.append(workload.confirmation(out))
     for answer in answers:
         matcher.handle(answer)
     return matcher, workload

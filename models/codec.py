@@ -129,11 +129,12 @@ def encode(event: Event) -> bytes:
     byte-identical for every output of the golden logs."""
     if is_plain(type(event)):
         return orjson.dumps(event.__dict__, default=_nested, option=_OPTIONS)
-    return orjson.dumps(event.model_dump(mode="python"), option=_OPTIONS)
+    return encode_dumped(event)
 
 
 def encode_dumped(event: BaseModel) -> bytes:
-    """The wire form through ``model_dump``: what ``encode`` must equal (its test compares)."""
+    """The wire form through ``model_dump``: ``encode``'s for a model that is not plain, and what it
+    must equal for one that is (``tests/unit/models/test_codec_plain.py`` compares)."""
     return orjson.dumps(event.model_dump(mode="python"), option=_OPTIONS)
 
 

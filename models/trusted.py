@@ -59,6 +59,16 @@ def _buildable(cls: object) -> type[BaseModel]:
     return cls
 
 
+def _fill(model: type[BaseModel], values: dict[str, Any], given: set[str]) -> BaseModel:
+    """An instance of ``model`` holding ``values`` as its ``__dict__``, as validation leaves one."""
+    instance = _new(model)
+    _set(instance, "__dict__", values)
+    _set(instance, "__pydantic_fields_set__", given)
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
 def adopt(cls: type[M], given: Iterable[str]) -> Callable[[dict[str, Any]], M]:
     """A builder of ``cls`` from its complete ``__dict__`` (every field, in declared order), of which
     the names ``given`` count as set explicitly, as if passed to the constructor (the module docstring).
@@ -74,12 +84,7 @@ def adopt(cls: type[M], given: Iterable[str]) -> Callable[[dict[str, Any]], M]:
         raise TypeError(f"{model.__name__} has a default factory: validate it")
 
     def build(values: dict[str, Any]) -> M:
-        instance = _new(model)
-        _set(instance, "__dict__", values)
-        _set(instance, "__pydantic_fields_set__", set(names))
-        _set(instance, "__pydantic_extra__", None)
-        _set(instance, "__pydantic_private__", None)
-        return instance  # type: ignore[return-value]
+        return _fill(model, values, set(names))  # type: ignore[return-value]
 
     build.__name__ = build.__qualname__ = f"adopt_{model.__name__}"
     return build
@@ -108,12 +113,7 @@ def trusted(cls: Callable[P, M]) -> Callable[P, M]:
             missing = sorted(needed - fields.keys())
             unknown = sorted(values.keys() - template.keys())
             raise TypeError(f"{model.__name__}: missing {missing}, unknown {unknown}, positional {args!r}")
-        instance = _new(model)
-        _set(instance, "__dict__", values)
-        _set(instance, "__pydantic_fields_set__", set(fields))
-        _set(instance, "__pydantic_extra__", None)
-        _set(instance, "__pydantic_private__", None)
-        return instance  # type: ignore[return-value]
+        return _fill(model, values, set(fields))  # type: ignore[return-value]
 
     build.__name__ = build.__qualname__ = f"trusted_{model.__name__}"
     build.__doc__ = f"Build a {model.__name__} from fields the caller guarantees valid (``models.trusted``)."

@@ -26,9 +26,7 @@ import re
 from functools import partial
 from typing import Any, cast
 
-from pydantic_core import to_json
-
-from models.codec import WRONG_KEY, WRONG_TOPIC, decode, encode, loads
+from models.codec import WRONG_KEY, WRONG_TOPIC, decode, dumps, encode, loads
 from models.errors import JaringError
 from models.events import ApplicationSubmitted, Event, PersonMoved, PersonReleased
 from models.nik import pseudonym
@@ -38,17 +36,11 @@ from streams import catalogue
 from streams.engine import app, metrics, settings
 from streams.matching import EXIT_BATCH_UNFINISHED, fail_stop
 from streams.outputs import reject, send
-from streams.repairs import changelog
-from streams.repairs.changelog import TableData
-from streams.repairs.producer import DurableProducer
 
 __all__ = ["index", "person_index"]
 
 person_index = app.Table("person-index", default=None, partitions=settings.topic_partitions, value_type=bytes)
 """Pseudonym -> ``Person`` as JSON bytes."""
-_index_data = TableData(person_index)
-"""Its local store: a write goes to the changelog as one Kafka batch (``streams.repairs.changelog``),
-not through Faust's per-key path."""
 
 _topics = app.topic(
     catalogue.full_name(PERSON_CLAIMS.name), catalogue.full_name(PERSONS.name),
@@ -90,7 +82,7 @@ async def _handle(event: Any) -> None:
         await _dead_letter(message, raw, wrong)
         return
     assert isinstance(decoded, ApplicationSubmitted | PersonReleased)
-    before = _load(_index_data.get(worker))
+    before = _load(person_index.get(worker))
     if isinstance(decoded, ApplicationSubmitted):
         state, actions = claim(before, worker, decoded, message.timestamp, _policy)
     else:
@@ -100,9 +92,7 @@ async def _handle(event: Any) -> None:
     if before is not None and before.held is not None and (state is None or state.held is None):
         await _delivered(deliveries, message)  # the state that forgets the application comes after
     if state != before and state is not None:
-        value = to_json(state)
-        _index_data[worker] = value
-        await changelog.send(person_index, cast(DurableProducer, app.producer), message, [(worker, value)])
+        person_index[worker] = dumps(state.model_dump(mode="json"))
     metrics.observe_outputs((a.event for a in actions if isinstance(a, Say)), latency_s=None)
 
 
