@@ -46,8 +46,9 @@ when the repair is taken out; when the repair can go.
     100,000 covered workers). The active partitions are read first with a
     groupless consumer and applied a fetch at a time through the table's
     ``apply_changelog_batch``, and Faust's read offsets moved past them, so
-    Faust reads only what the bulk read left (a rebalance, its time budget,
-    a record that does not decode). Not reported. Test:
+    Faust reads only what the bulk read left (a rebalance, a broker that
+    stopped answering, a record that does not decode). The read is a step of
+    its own, outside the timeout Faust gives each recovery step. Not reported. Test:
     ``tests/integration/test_bulk_restore.py`` (rewrites, tombstones and
     writes after deletion; the log must count every record). Goes when
     Faust's recovery applies fetches rather than records.

@@ -21,10 +21,18 @@ after the last commit. Everything else is Faust's method unchanged.
 before Faust's own recovery would (``streams.repairs.restore``): its
 ``_build_offsets`` for the actives, which Faust calls after it has built
 the highwaters and before it seeks, lets Faust compute where each partition
-starts, then applies everything up to the highwater and moves Faust's read
-offsets to the last record applied. Faust's recovery then finds nothing
-left to read, or reads only what the bulk read left (a rebalance, its time
-budget, a record that does not decode). Standby partitions (Faust's default
+starts; the step that ran it then applies everything up to the highwater
+and moves Faust's read offsets to the last record applied. Faust's recovery
+then finds nothing left to read, or reads only what the bulk read left (a
+rebalance, a stalled broker, a record that does not decode).
+
+The read is a step of its own, after ``_build_offsets`` and outside its
+timeout: Faust gives each recovery step its ``broker_request_timeout``
+(90 s) and ends recovery when one outlives it, while a regency of a
+million covered workers has some 3 million changelog records to read. Its
+bound is progress, not length: it ends once the broker has sent nothing
+for half that timeout, and, as every step does, on a rebalance or a stop.
+Standby partitions (Faust's default
 of one standby replica, kept by Jaring) keep Faust's path: Faust reads them in
 the background once the actives are restored, so they do not hold back
 readiness.
@@ -49,12 +57,30 @@ __all__ = ["SeekFirstRecovery", "SeekFirstTableManager", "observe_restores"]
 
 
 class SeekFirstRecovery(Recovery):
+    _bulk_read: tuple[set[TP], Counter[TP]] | None = None
+    """The active partitions whose offsets the step just built: read in bulk by ``_wait`` next."""
+
     async def _build_offsets(
         self, consumer: ConsumerT, tps: set[TP], destination: Counter[TP], title: str
     ) -> None:
         await super()._build_offsets(consumer, tps, destination, title)
         if title == "active" and destination is self.active_offsets:
-            await self._restore_in_bulk(tps, destination)
+            self._bulk_read = (tps, destination)
+
+    async def _wait(self, coro: Any, timeout: Any = None) -> None:
+        """Faust's step under its timeout; after the step that built the active offsets, the bulk read.
+
+        The read waits as any step does (a rebalance raises ``RebalanceAgain``,
+        a stop ``ServiceStopped``) but without the step's timeout.
+        """
+        self._take_bulk_read()
+        await super()._wait(coro, timeout=timeout)
+        if (bulk := self._take_bulk_read()) is not None:
+            await super()._wait(self._restore_in_bulk(*bulk))
+
+    def _take_bulk_read(self) -> tuple[set[TP], Counter[TP]] | None:
+        bulk, self._bulk_read = self._bulk_read, None
+        return bulk
 
     async def _restore_in_bulk(self, tps: set[TP], offsets: Counter[TP]) -> None:
         """Read the active changelog partitions to their highwaters and move ``offsets`` past them."""
@@ -90,8 +116,7 @@ class SeekFirstRecovery(Recovery):
             offsets[tp] = offset
 
         restored = await restore(app, kwargs, targets, applied=applied, proceed=proceed,
-                                 # Faust gives the whole step this long before it stops recovery.
-                                 budget_s=conf.broker_request_timeout / 2)
+                                 stall_s=conf.broker_request_timeout / 2)
         if not restored.partitions:  # nothing was read: no restore to time
             return
         observer = getattr(self.tables, "on_restored", None)  # SeekFirstTableManager's

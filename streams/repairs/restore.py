@@ -18,7 +18,7 @@ partitions, from the same start offset to the same highwater Faust computed,
 in offset order, applied by the same method. After each applied fetch the
 partition's read offset in ``Recovery.active_offsets`` is set to its last
 record, in the same synchronous step, so whenever the read stops (a
-rebalance, a stop, the time budget) the table and Faust's bookkeeping agree
+rebalance, a stop, a stalled broker) the table and Faust's bookkeeping agree
 and Faust's own path reads whatever remains; when nothing remains, Faust
 finds no recovery needed.
 """
@@ -136,19 +136,20 @@ async def restore(
     *,
     applied: Callable[[TP, int], None],
     proceed: Callable[[], bool],
-    budget_s: float,
+    stall_s: float,
 ) -> Restored:
     """Apply each target partition's records after ``read`` up to ``highwater`` to its table.
 
     ``applied(tp, offset)`` is called right after each apply, in the same
     synchronous step, with the last offset now in the table. Before each
     apply ``proceed()`` is asked: False (a rebalance started, the worker
-    stops) ends the read with nothing half applied, as does ``budget_s``
-    running out (Faust's caller gives up on the whole step after its
-    broker request timeout). Never raises for Kafka: on an error it
+    stops) ends the read with nothing half applied, as do ``stall_s``
+    seconds without a record or a position moving (a broker that stopped
+    answering: the read is bounded by progress, not by its length, which
+    grows with the regency). Never raises for Kafka: on an error it
     returns what it applied, and Faust's recovery reads the rest.
     """
-    started = time.monotonic()
+    started = progressed = time.monotonic()
     pending = {tp: target for tp, target in targets.items() if target.highwater > target.read}
     decoders = {tp: _Decoder(app, target.table) for tp, target in pending.items()}
     records = size = 0
@@ -170,10 +171,12 @@ async def restore(
         consumer.assign(list(kafka_tps.values()))
         for tp, start in pending.items():
             consumer.seek(kafka_tps[tp], start.read + 1)
-        while pending and proceed() and time.monotonic() - started < budget_s:
+        while pending and proceed() and time.monotonic() - progressed < stall_s:
             fetched = await consumer.getmany(timeout_ms=500, max_records=None)
             if not proceed():
                 break
+            if fetched:
+                progressed = time.monotonic()
             for ktp, batch in fetched.items():
                 tp = TP(ktp.topic, ktp.partition)
                 if (target := pending.get(tp)) is None:
@@ -200,6 +203,7 @@ async def restore(
                     consumer.pause(kafka_tps[tp])
                     del pending[tp]
                     unread.discard(tp)
+                    progressed = time.monotonic()
     except KafkaError as exc:
         log.warning("Bulk restore stopped on a Kafka error (%s)", type(exc).__name__)
     finally:

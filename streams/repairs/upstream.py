@@ -144,13 +144,14 @@ PINS: tuple[Pin, ...] = (
         "left in active_offsets (the last read, -1 for none) to active_highwaters and moves it to the last "
         "record applied; check both keep that meaning. " + _RESTORE_TESTS),
     Pin("faust.tables.recovery:Recovery._restart_recovery", "streams/repairs/recovery.py",
-        "The bulk read relies on this order: highwaters, then _build_offsets(..., 'active') (where it runs), "
-        "then _seek_offsets and need_recovery(); each step under _wait with broker_request_timeout (the "
-        "bulk read's budget is half of it). Check the order, the call's arguments and the timeout. "
+        "The bulk read relies on this order: highwaters, then _build_offsets(..., 'active') under _wait "
+        "(the bulk read runs in that _wait, after the step), then _seek_offsets and need_recovery(). "
+        "Check the order and the call's arguments. "
         + _RESTORE_TESTS),
     Pin("faust.tables.recovery:Recovery._wait", "streams/repairs/recovery.py",
-        "A step that outlives its timeout ends recovery (ServiceStopped): why the bulk read stops at half "
-        "broker_request_timeout and leaves the rest to Faust. " + _RESTORE_TESTS),
+        "A step that outlives its timeout ends recovery (ServiceStopped): SeekFirstRecovery._wait runs "
+        "the bulk read as a step of its own without that timeout; check a rebalance still raises "
+        "RebalanceAgain and a stop ServiceStopped. " + _RESTORE_TESTS),
     Pin("faust.tables.recovery:Recovery._slurp_changelogs", "streams/repairs/recovery.py",
         "Faust's own path applies only records past active_offsets[tp], so it reads just what the bulk read "
         "left; check it still skips offsets at or below it. " + _RESTORE_TESTS),
