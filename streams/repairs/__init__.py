@@ -110,6 +110,10 @@ when the repair is taken out; when the repair can go.
     A cost: Faust's Prometheus sensor updates several labelled metrics per
     message, stream event, table access and send, an eighth of a busy
     worker's CPU. Not reported: ``docs/upstream/faust-per-record-costs.md``.
+    It keeps the one write Faust's consumer reads (the time a stream last
+    took an event): without it a busy worker logged "Stream has not started
+    processing" at ERROR every few seconds once a backlog outlived
+    ``stream_processing_timeout``.
     Test: ``tests/unit/streams/repairs/test_sensor.py``. Goes when the sensor can leave out
     per-message metrics.
 

@@ -257,8 +257,16 @@ PINS: tuple[Pin, ...] = (
         "LeanPrometheusMonitor skips its per-message hooks and replaces on_send_error; check what a changed "
         "hook records and whether the README's metrics and deploy/prometheus rules rely on it. "
         + _SENSOR_TESTS),
+    Pin("faust.sensors.monitor:Monitor.on_stream_event_in", "streams/repairs/sensor.py",
+        "LeanPrometheusMonitor keeps only its stream_inbound_time write; check nothing else it records is "
+        "read outside the sensor's metrics. " + _SENSOR_TESTS),
+    Pin("faust.transport.drivers.aiokafka:AIOKafkaConsumerThread.verify_event_path",
+        "streams/repairs/sensor.py",
+        "It reads monitor.stream_inbound_time to tell a stalled stream from a busy one, which "
+        "LeanPrometheusMonitor.on_stream_event_in keeps; check it reads nothing else of the monitor. "
+        + _SENSOR_TESTS),
     *(Pin(f"faust.sensors.monitor:Monitor.{hook}", "streams/repairs/sensor.py", _SKIPPED_HOOK)
-      for hook in ("on_message_in", "on_stream_event_in", "on_stream_event_out", "on_message_out",
+      for hook in ("on_message_in", "on_stream_event_out", "on_message_out",
                    "on_table_get", "on_table_set", "on_table_del", "on_send_initiated", "on_send_completed",
                    "on_send_error")),
     # offsets.py: where Faust sought a partition to.
@@ -319,8 +327,6 @@ RECORDED: dict[str, tuple[str, str]] = {
         ("b082c8bcc040382347025bd5b08d31700b2e6b1d2c0232f1de551f1b5495d1ed", "0.15.3"),
     "faust.stores.memory:Store.on_recovery_completed":
         ("a00bef343e139602606996e88809e62731a9113691ae678095266a52e0e0b013", "0.15.3"),
-    "faust.stores.memory:Store.__post_init__":
-        ("e59c82f3785458b2c6bb8179a01b57270be3edf167615a3f6508f102b173baa2", "0.15.3"),
     "faust.transport.drivers.aiokafka:Consumer._new_consumer_thread":
         ("0870ec53dea75083995e3565c0f0a25a1c63ecceaeb238e92e2585e3623af5a9", "0.15.3"),
     "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread._create_worker_consumer":
@@ -357,12 +363,16 @@ RECORDED: dict[str, tuple[str, str]] = {
         ("a370e35ca55c2c7e36e93f0d4b485927c32d49199043cab2314572846184dd94", "0.15.3"),
     "faust.tables.base:Collection.apply_changelog_batch":
         ("b980a78d3ae9b1e87f2d3fb63e0dcd2671341a1e60ea5233859d6bdd699d3029", "0.15.3"),
+    "faust.stores.memory:Store.__post_init__":
+        ("e59c82f3785458b2c6bb8179a01b57270be3edf167615a3f6508f102b173baa2", "0.15.3"),
     "faust.sensors.prometheus:PrometheusMonitor":
         ("69a1537022641050825a478c8793a4075edf5d306f6eca84f1d71fb4e960bb31", "0.15.3"),
-    "faust.sensors.monitor:Monitor.on_message_in":
-        ("b2a9a9045b2f456cc736fdbf99f47f4f45335896050c9e48703dfc8146ca51ea", "0.15.3"),
     "faust.sensors.monitor:Monitor.on_stream_event_in":
         ("df6d2e5f6397ce441d1fdeb83cb7cb5893a33e507e5e0c8caad38e6a916d838d", "0.15.3"),
+    "faust.transport.drivers.aiokafka:AIOKafkaConsumerThread.verify_event_path":
+        ("b983e7735f647cb34650530fb0f1bc709e8cb67d54c483b939b14b49b8d931e0", "0.15.3"),
+    "faust.sensors.monitor:Monitor.on_message_in":
+        ("b2a9a9045b2f456cc736fdbf99f47f4f45335896050c9e48703dfc8146ca51ea", "0.15.3"),
     "faust.sensors.monitor:Monitor.on_stream_event_out":
         ("2d2277a6dbda754cd655207496c08adb6b9141e59556cd9373593c1ef28a18bd", "0.15.3"),
     "faust.sensors.monitor:Monitor.on_message_out":

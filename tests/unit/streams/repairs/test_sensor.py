@@ -19,6 +19,8 @@ def test_per_message_hooks_cost_nothing_and_offsets_rebalances_and_errors_are_st
     for hook in (monitor.on_message_in, monitor.on_message_out):
         hook(tp, 41, object())
     assert monitor.on_stream_event_in(tp, 41, object(), object()) is None
+    # ... but Faust's consumer tells a busy stream from a stalled one by this (verify_event_path)
+    assert tp in monitor.stream_inbound_time
     monitor.on_send_initiated(object(), tp.topic, object(), 3, 400)
     app = SimpleNamespace(rebalancing_count=1)
     monitor.on_rebalance_end(app, monitor.on_rebalance_start(app))  # (clears partition gauges)
