@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist), each with its own broker; a test file runs whole in one of them.
+TEST_JOBS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help venv kafka lint test test-unit chaos demo broker bench clean
@@ -28,7 +30,7 @@ lint: venv ## ruff, mypy (strict) and the import contracts
 
 test: venv kafka lint ## lint, then every test against a real Kafka broker
 	sh deploy/system-packages.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 test-unit: venv ## in-process tests of the core and each layer: no broker, no service (about 75 s)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

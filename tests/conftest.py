@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
@@ -62,14 +63,30 @@ def suite_leaks(root: int, basetemp: Path | None) -> list[Proc]:
     ]
 
 
+_WORKER_LEAKS = pytest.StashKey[list[str]]()
+_LEAKS_OUTPUT = "jaring_process_leaks"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist, in the controller: what a worker's own check found (a worker's output is not shown)."""
+    leaked = getattr(node, "workeroutput", {}).get(_LEAKS_OUTPUT)
+    if isinstance(leaked, list):
+        node.config.stash.setdefault(_WORKER_LEAKS, []).extend(str(line) for line in leaked)
+
+
 @pytest.hookimpl(trylast=True)  # after the runner's own sessionfinish has torn the session fixtures down
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     leaks = suite_leaks(os.getpid(), session.config.stash.get(_BASETEMP, None))
-    if not leaks:
-        return
     kill_all(leaks)
     report = [f"process_leak: {len(leaks)} process(es) started by this run outlived it (now killed):",
-              *(f"  {p}" for p in leaks)]
+              *(f"  {p}" for p in leaks)] if leaks else []
+    worker_output: dict[str, object] | None = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: the controller reports it
+        worker_output[_LEAKS_OUTPUT] = report
+    report += session.config.stash.get(_WORKER_LEAKS, [])
+    if not report:
+        return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is None:
         print("\n".join(report))

@@ -80,7 +80,8 @@ def test_a_service_that_fails_to_start_is_killed_alive_or_not(
 
 
 INNER_CONFTEST = """
-from tests.conftest import _suite_tmp, pytest_sessionfinish  # noqa: F401  the suite's own check
+# the suite's own check
+from tests.conftest import _suite_tmp, pytest_sessionfinish, pytest_testnodedown  # noqa: F401
 """
 
 INNER_TEST = """
@@ -107,7 +108,8 @@ def test_forgets_to_stop_what_it_started(tmp_path):
 """
 
 
-def test_the_suite_fails_a_run_that_leaks_a_process_and_kills_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [[], ["-n", "1"]], ids=["one process", "xdist as make test runs it"])
+def test_the_suite_fails_a_run_that_leaks_a_process_and_kills_it(tmp_path: Path, workers: list[str]) -> None:
     inner = tmp_path / "inner"
     inner.mkdir()
     (inner / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
@@ -124,7 +126,7 @@ def test_the_suite_fails_a_run_that_leaks_a_process_and_kills_it(tmp_path: Path)
     leaked: list[int] = []
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers,
              f"--basetemp={tmp_path / 'base'}", str(inner)],
             cwd=inner, capture_output=True, text=True, timeout=240, check=False,
             env={**os.environ, "PYTHONPATH": str(ROOT), "LEAK_PIDS": str(pids_file),
