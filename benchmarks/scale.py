@@ -64,7 +64,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +77,9 @@ from deploy.kafka.runner import KAFKA_VERSION, KafkaCluster, free_port
 from infra.settings import Settings
 from jaring.bpjs import Simulator
 from jaring.processes import WorkerProcess
-from jaring.scenario import KENDARI, applications, month_ticks, pledges
-from models.codec import decode, encode
-from models.events import BillIssued, CoverageCommitted, Input, MonthTick
+from jaring.scenario import KENDARI, each_application, month_ticks, pledges
+from models.codec import decode, encode, kept
+from models.events import ApplicationSubmitted, BillIssued, CoverageCommitted, Input, MonthTick
 from models.topics import APPLICATIONS, COVERAGE, INPUTS, OUTPUTS, PAYMENTS, PLEDGES, REGISTRATIONS, route
 
 __all__ = ["Run", "changelog_sizes", "machine", "main", "memory", "run"]
@@ -381,14 +381,24 @@ async def run(args: argparse.Namespace, bootstrap: str, log_dir: Path | None, ka
     settings = Settings(kafka_bootstrap=bootstrap, namespace=args.namespace)
     result = Run(n, args.store, machine(), kafka)
     say(f"generating {n:,} applications ...")
-    apps = applications(n, spacing=timedelta(seconds=1))
+    span: dict[str, datetime] = {}
+
+    def noted(apps: Iterable[ApplicationSubmitted]) -> Iterator[ApplicationSubmitted]:
+        for app in apps:
+            span.setdefault("first", app.event_time)
+            span["last"] = app.event_time
+            yield app
+
+    # Encoded one at a time and kept at their size: a million applications held as models and
+    # orjson's 4 KiB buffers took 8 GB of this process.
+    app_records = [(k, kept(v)) for _, k, v in encoded(settings, noted(each_application(
+        n, spacing=timedelta(seconds=1))))]
+    first, last = span["first"], span["last"]
     share, extra = divmod(n, PLEDGE_COUNT)
     seats = [share + (1 if i < extra else 0) for i in range(min(PLEDGE_COUNT, n))]
-    offers = pledges(seats, start=apps[-1].event_time + timedelta(hours=1), valid_days=120)
-    ticks = month_ticks(f"{apps[0].event_time:%Y-%m}", CLOSES + 1)
-    app_records = [(k, v) for _, k, v in encoded(settings, apps)]
+    offers = pledges(seats, start=last + timedelta(hours=1), valid_days=120)
+    ticks = month_ticks(f"{first:%Y-%m}", CLOSES + 1)
     pledge_records = [(k, v) for _, k, v in encoded(settings, offers)]
-    del apps
     create_topics(settings)
     worker = WorkerProcess(
         env={"JARING_KAFKA_BOOTSTRAP": bootstrap, "JARING_NAMESPACE": settings.namespace,

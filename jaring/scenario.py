@@ -13,7 +13,7 @@ benchmarks.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -93,12 +93,26 @@ def applications(
 
     Spread over ``districts``, by default every district the region has.
     """
+    return list(each_application(count, seed=seed, start=start, spacing=spacing, region=region,
+                                 districts=districts, id_prefix=id_prefix))
+
+
+def each_application(
+    count: int,
+    *,
+    seed: int = 7471,
+    start: datetime = datetime(2026, 1, 5, 1, 0, tzinfo=UTC),
+    spacing: timedelta = timedelta(seconds=37),
+    region: str = KENDARI,
+    districts: tuple[str, ...] | None = None,
+    id_prefix: str = "app",
+) -> Iterator[ApplicationSubmitted]:
+    """``applications`` one at a time: a million held as models take gigabytes, encoded a tenth."""
     districts = districts_of(region) if districts is None else districts
     if not districts:
         raise ValueError(f"region {region} has no districts in Kemendagri's table; name real ones")
     rng = random.Random(seed)  # noqa: S311 - a reproducible population, not a secret
     jobs, weights = zip(*_OCCUPATIONS, strict=True)
-    out: list[ApplicationSubmitted] = []
     used: set[str] = set()
     for n in range(count):
         district = districts[n % len(districts)]
@@ -113,29 +127,26 @@ def applications(
         while (nik := _nik(district, birth, sex, 1 + serial)) in used:
             serial = (serial + 1) % 9999
         used.add(nik)
-        out.append(
-            ApplicationSubmitted(
-                event_id=f"{id_prefix}-evt-{seed}-{n}",
-                event_time=submitted,
-                application_id=f"{id_prefix}-{seed}-{n}",
-                nik=nik,
-                name=f"{rng.choice(_GIVEN)} {rng.choice(_FAMILY)}",
-                birth_date=birth,
-                sex=sex,
-                regency=region,
-                district=district,
-                occupation=rng.choices(jobs, weights)[0],
-                declared_income_idr=1_000_000,
-                dependants=dependants,
-                breadwinner=dependants > 0 and rng.random() < 0.8,
-                welfare_decile=rng.choice((1, 1, 2, 2, 3, 3, 4, 5, None)),
-                disability=rng.random() < 0.04,
-                already_covered=False,
-                channel=rng.choice(tuple(Channel)),
-                submitted_at=submitted,
-            )
+        yield ApplicationSubmitted(
+            event_id=f"{id_prefix}-evt-{seed}-{n}",
+            event_time=submitted,
+            application_id=f"{id_prefix}-{seed}-{n}",
+            nik=nik,
+            name=f"{rng.choice(_GIVEN)} {rng.choice(_FAMILY)}",
+            birth_date=birth,
+            sex=sex,
+            regency=region,
+            district=district,
+            occupation=rng.choices(jobs, weights)[0],
+            declared_income_idr=1_000_000,
+            dependants=dependants,
+            breadwinner=dependants > 0 and rng.random() < 0.8,
+            welfare_decile=rng.choice((1, 1, 2, 2, 3, 3, 4, 5, None)),
+            disability=rng.random() < 0.04,
+            already_covered=False,
+            channel=rng.choice(tuple(Channel)),
+            submitted_at=submitted,
         )
-    return out
 
 
 def pledges(
