@@ -14,6 +14,7 @@ import os
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.nodeid import NodeId
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -61,6 +63,26 @@ def suite_leaks(root: int, basetemp: Path | None) -> list[Proc]:
         if p.pid != root and (is_broker_jvm(p) or is_jaring(p))
         and (p.pid in mine or (basetemp is not None and names_path(p, basetemp)))
     ]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test has a node id of its own, or the run fails before it starts.
+
+    pytest-xdist sends tests to its processes by node id, and runs one test per
+    id: schemathesis gave each operation's test its function's id, and under
+    ``make test`` 29 of the 31 OpenAPI conformance tests silently did not run.
+    Those get their operation in the id; any other duplicate stops the run.
+    """
+    for item in items:
+        function = item.nodeid.rpartition("::")[2]
+        if "[" not in function and item.name.startswith(f"{function}["):
+            # pytest has no setter; if this stops renaming after an upgrade, the check below says so
+            item._id = NodeId.parse(f"{item.nodeid}{item.name.removeprefix(function)}")  # noqa: SLF001
+    repeated = sorted(nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1)
+    if repeated:
+        raise pytest.UsageError(f"duplicate_test_ids: {len(repeated)} ids name several tests, and "
+                                f"pytest-xdist would run only one of each: {repeated[:5]}")
 
 
 _WORKER_LEAKS = pytest.StashKey[list[str]]()

@@ -10,6 +10,7 @@ import asyncio
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ async def test_a_stopped_broker_gives_503_and_the_topic_holds_exactly_the_acknow
         # A broker just started may still be electing its new topics' leaders: the API answers 503
         # until then, and a client retries with the same key, as this one does.
         before = await post(client, keys, "before", 201_600)
+        timed_out_first = before.status_code == 503
         deadline = time.monotonic() + 60
         while before.status_code == 503 and time.monotonic() < deadline:
             await asyncio.sleep(float(before.headers.get("retry-after", "1")))
@@ -79,7 +81,14 @@ async def test_a_stopped_broker_gives_503_and_the_topic_holds_exactly_the_acknow
     # end is then all it will ever hold from this API.
     await asyncio.to_thread(api.stop)
     records = await read_until(settings.kafka_bootstrap, [settings.topic(PLEDGES.name)], lambda _: True)
-    assert sorted(decode(r.value).event_id for r in records) == sorted(accepted)
+    on_topic = Counter(decode(r.value).event_id for r in records)
+    assert set(on_topic) == set(accepted)
+    # The pledge sent while the broker was down was dropped, not queued: only its retry is there.
+    assert on_topic[accepted[1]] == on_topic[accepted[2]] == 1
+    # A 503 for a slow acknowledgement is ambiguous (README, API: the broker may have written it
+    # after all), and the retry is then the same event, which consumers drop as a repeat. A broker
+    # electing leaders under load answered the first "before" that way once.
+    assert on_topic[accepted[0]] == 1 or (timed_out_first and on_topic[accepted[0]] == 2)
 
 
 # --------------------------------------------------------------- logs during an outage
