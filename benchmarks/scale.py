@@ -64,7 +64,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ from jaring.bpjs import Simulator
 from jaring.processes import WorkerProcess
 from jaring.scenario import KENDARI, each_application, month_ticks, pledges
 from models.codec import decode, encode, kept
-from models.events import ApplicationSubmitted, BillIssued, CoverageCommitted, Input, MonthTick
+from models.events import BillIssued, CoverageCommitted, Input, MonthTick
 from models.topics import APPLICATIONS, COVERAGE, INPUTS, OUTPUTS, PAYMENTS, PLEDGES, REGISTRATIONS, route
 
 __all__ = ["Run", "changelog_sizes", "machine", "main", "memory", "run"]
@@ -89,6 +89,8 @@ CLOSES = 3
 PLEDGE_COUNT = 4
 """Pledges sharing the N seats (sponsors and payers ``n % 3``: three payers pay the bills)."""
 DECIDED = ("application.waiting", "application.rejected")
+INTAKE_START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
+"""The first application's time; the month ticks start in its month."""
 CHUNK = 20_000
 """Answers (registrations) sent per batch while the coverage topic is scanned."""
 
@@ -381,19 +383,12 @@ async def run(args: argparse.Namespace, bootstrap: str, log_dir: Path | None, ka
     settings = Settings(kafka_bootstrap=bootstrap, namespace=args.namespace)
     result = Run(n, args.store, machine(), kafka)
     say(f"generating {n:,} applications ...")
-    span: dict[str, datetime] = {}
-
-    def noted(apps: Iterable[ApplicationSubmitted]) -> Iterator[ApplicationSubmitted]:
-        for app in apps:
-            span.setdefault("first", app.event_time)
-            span["last"] = app.event_time
-            yield app
-
+    first, spacing = INTAKE_START, timedelta(seconds=1)
+    last = first + spacing * (n - 1)  # each_application submits them ``spacing`` apart from ``first``
     # Encoded one at a time and kept at their size: a million applications held as models and
     # orjson's 4 KiB buffers took 8 GB of this process.
-    app_records = [(k, kept(v)) for _, k, v in encoded(settings, noted(each_application(
-        n, spacing=timedelta(seconds=1))))]
-    first, last = span["first"], span["last"]
+    app_records = [(k, kept(v)) for _, k, v in encoded(settings, each_application(
+        n, start=first, spacing=spacing))]
     share, extra = divmod(n, PLEDGE_COUNT)
     seats = [share + (1 if i < extra else 0) for i in range(min(PLEDGE_COUNT, n))]
     offers = pledges(seats, start=last + timedelta(hours=1), valid_days=120)

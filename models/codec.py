@@ -102,17 +102,19 @@ _OPTIONS = orjson.OPT_UTC_Z
 
 
 def dumps(obj: Any) -> bytes:
-    """Any JSON-able value (dates, enums, dataclasses included) to compact JSON bytes."""
-    return orjson.dumps(obj, option=_OPTIONS)
+    """Any JSON-able value (dates, enums, dataclasses included) to compact JSON bytes, ``kept``:
+    what ``dumps`` writes may be held (table records, journals), so it holds its own size."""
+    return kept(orjson.dumps(obj, option=_OPTIONS))
 
 
 def kept(data: bytes) -> bytes:
-    """``data`` in a bytes object of its own size, for a value held in memory (a table's record).
+    """``data`` in a bytes object of its own size, for a value held in memory.
 
     orjson writes into a buffer of 4 KiB or more and returns that buffer as the bytes object,
     so a 300-byte person-index record held 4 KiB: at a million people, 4 GB of a worker's
-    memory was slack (tracemalloc: 4,098 bytes traced per 540-byte value kept). Outputs, sent
-    and dropped, need no copy. ``tests/unit/models/test_codec_kept.py``."""
+    memory was slack (tracemalloc: 4,098 bytes traced per 540-byte value kept). ``encode``'s
+    outputs, sent and dropped, are not copied (a close encodes one per covered worker); one
+    that is kept goes through here. ``tests/unit/models/test_codec_kept.py``."""
     return b"".join((data, b""))
 
 

@@ -26,7 +26,7 @@ import re
 from functools import partial
 from typing import Any, cast
 
-from models.codec import WRONG_KEY, WRONG_TOPIC, decode, dumps, encode, kept, loads
+from models.codec import WRONG_KEY, WRONG_TOPIC, decode, dumps, encode, loads
 from models.errors import JaringError
 from models.events import ApplicationSubmitted, Event, PersonMoved, PersonReleased
 from models.nik import pseudonym
@@ -92,7 +92,7 @@ async def _handle(event: Any) -> None:
     if before is not None and before.held is not None and (state is None or state.held is None):
         await _delivered(deliveries, message)  # the state that forgets the application comes after
     if state != before and state is not None:
-        person_index[worker] = kept(dumps(state.model_dump(mode="json")))
+        person_index[worker] = dumps(state.model_dump(mode="json"))
     metrics.observe_outputs((a.event for a in actions if isinstance(a, Say)), latency_s=None)
 
 

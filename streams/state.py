@@ -41,8 +41,8 @@ or value holds a NIK or a name.
 Values are JSON bytes, in the table as on the changelog: a region of a
 million workers holds a million records in memory, and bytes take a third
 of the dicts they encode. Each is a bytes object of its own size
-(pydantic's ``to_json``, or ``models.codec.kept`` over orjson's, which
-returns the 4 KiB buffer it wrote in). A step's journal chunks are dropped
+(pydantic's ``to_json``, or ``models.codec.dumps``, which copies orjson's
+out of the 4 KiB buffer it wrote in). A step's journal chunks are dropped
 (tombstoned) once a later, smaller step's head has landed past them, so a
 million-record step leaves no second copy of itself behind.
 """
@@ -55,7 +55,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from pydantic_core import to_json
 
-from models.codec import dumps, embedded, kept, loads
+from models.codec import dumps, embedded, loads
 from models.eligibility import CityPolicy
 from models.ledger import Dashboard, SeriesPoint
 from models.matcher import RegionMatcher, Step
@@ -224,12 +224,12 @@ class RegionStore:
             number = last + 1
             chunks = [upserts[i : i + _CHUNK] for i in range(0, len(upserts), _CHUNK)]
             records.extend(
-                (f"{region}|j|{n}", kept(dumps({"step": number, "upserts": [
+                (f"{region}|j|{n}", dumps({"step": number, "upserts": [
                     (key, None if value is None else embedded(value)) for key, value in c
-                ]})))
+                ]}))
                 for n, c in enumerate(chunks)
             )
-            records.append((head_key, kept(dumps({"step": number, "chunks": len(chunks)}))))
+            records.append((head_key, dumps({"step": number, "chunks": len(chunks)})))
             records.extend(upserts)
             # the chunks of an earlier, larger step: the head above no longer names them
             records.extend((f"{region}|j|{n}", None) for n in range(len(chunks), before))
@@ -262,7 +262,7 @@ class RegionStore:
             for (_, row), values in self._dashboards[region].levels().items()
         ]
         return [*((k, _bytes(p)) for k, p in points.items()),
-                *((k, kept(dumps(v))) for k, v in levels)]
+                *((k, dumps(v)) for k, v in levels)]
 
     def _restore_dashboard(self, region: str) -> Dashboard:
         prefix = f"{region}|l|"
@@ -290,7 +290,7 @@ class RegionStore:
         for n, chunk in enumerate(chunks):
             if chunk is None or chunk["step"] != head["step"]:
                 raise RuntimeError(f"state_journal_broken: chunk {n} of step {head['step']} is missing")
-            upserts.extend((key, None if v is None else kept(dumps(v))) for key, v in chunk["upserts"])
+            upserts.extend((key, None if v is None else dumps(v)) for key, v in chunk["upserts"])
         return upserts
 
     def _restore(self, region: str) -> RegionMatcher:
